@@ -1,0 +1,101 @@
+"""Pure parsers and writers for bibliographic exports. Nothing here touches the database.
+
+Each text format module exposes ``loads(text, *, file=...) -> ParseResult`` (and, where
+the format can be written, ``dumps(records) -> str``), in the shape of the stdlib ``json``
+module. :func:`read` is the one entry point that reads a file, detects its format from
+its content (an explicit ``format`` overrides) and dispatches.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import InputError
+from ._base import ParseIssue, ParseReport, ParseResult, decode_bytes, read_bytes
+
+#: Format names accepted by ``--format``, with a one-line description for help texts.
+FORMATS: dict[str, str] = {
+    "ris": "RIS (Ovid, Embase, PsycInfo, EBSCO CINAHL, Scopus, Cochrane, Zotero, EndNote, Mendeley)",
+    "nbib": "PubMed MEDLINE / .nbib",
+    "wos": "Web of Science plain text (FN/VR, PT ... ER)",
+    "wos-tab": "Web of Science tab-delimited",
+    "scopus-csv": "Scopus CSV export",
+    "bibtex": "BibTeX / BibLaTeX",
+    "endnote-xml": "EndNote XML",
+    "csv": "generic CSV with a header row (columns mapped by name or --column-map)",
+    "tsv": "generic tab-separated text with a header row",
+    "xlsx": "Excel workbook, first sheet, header row",
+}
+
+
+def read(
+    path: str | Path,
+    *,
+    format: str | None = None,
+    column_map: dict[str, str] | None = None,
+) -> ParseResult:
+    """Read a record file of any supported format into canonical records.
+
+    Raises :class:`reviewflow.errors.ParseError` (file and line) on malformed input.
+    """
+    p = Path(path)
+    data = read_bytes(p)
+    return read_bytes_as(data, file=p.name, format=format, column_map=column_map)
+
+
+def read_bytes_as(
+    data: bytes,
+    *,
+    file: str,
+    format: str | None = None,
+    column_map: dict[str, str] | None = None,
+) -> ParseResult:
+    """Like :func:`read` for bytes already in memory (uploads, tests)."""
+    from . import detect, tabular
+
+    if format is not None and format not in FORMATS:
+        raise InputError(
+            f"unknown format {format!r}",
+            hint="Use one of: " + ", ".join(FORMATS) + ".",
+        )
+    if not data.strip():
+        raise InputError(
+            f"{file}: the file is empty",
+            hint="Export the records again; the file holds no records.",
+        )
+    fmt = format or detect.detect_format(data, file=file)
+    if fmt == "xlsx":
+        return tabular.load_xlsx(data, file=file, column_map=column_map)
+    text, encoding = decode_bytes(data, file=file)
+    result = _loads(fmt, text, file=file, column_map=column_map)
+    result.report.encoding = encoding
+    return result
+
+
+def _loads(fmt: str, text: str, *, file: str, column_map: dict[str, str] | None) -> ParseResult:
+    from . import bibtex, endnote_xml, nbib, ris, tabular, wos
+
+    if fmt == "ris":
+        return ris.loads(text, file=file)
+    if fmt == "nbib":
+        return nbib.loads(text, file=file)
+    if fmt == "wos":
+        return wos.loads(text, file=file)
+    if fmt == "bibtex":
+        return bibtex.loads(text, file=file)
+    if fmt == "endnote-xml":
+        return endnote_xml.loads(text, file=file)
+    if fmt in ("csv", "tsv", "wos-tab", "scopus-csv"):
+        return tabular.loads(text, file=file, dialect=fmt, column_map=column_map)
+    raise InputError(f"unknown format {fmt!r}")  # pragma: no cover - FORMATS is checked above
+
+
+__all__ = [
+    "FORMATS",
+    "ParseIssue",
+    "ParseReport",
+    "ParseResult",
+    "decode_bytes",
+    "read",
+    "read_bytes_as",
+]
