@@ -15,7 +15,7 @@ from ._base import ParseIssue, ParseReport, ParseResult, decode_bytes, read_byte
 
 #: Format names accepted by ``--format``, with a one-line description for help texts.
 FORMATS: dict[str, str] = {
-    "ris": "RIS (Ovid, Embase, PsycInfo, EBSCO CINAHL, Scopus, Cochrane, Zotero, EndNote, Mendeley)",
+    "ris": "RIS (Ovid, EBSCO CINAHL, Scopus, Cochrane, Zotero, EndNote, Mendeley, ...)",
     "nbib": "PubMed MEDLINE / .nbib",
     "wos": "Web of Science plain text (FN/VR, PT ... ER)",
     "wos-tab": "Web of Science tab-delimited",
@@ -97,5 +97,6 @@ __all__ = [
     "ParseResult",
     "decode_bytes",
     "read",
+    "read_bytes",
     "read_bytes_as",
 ]

@@ -111,7 +111,7 @@ def _refuse_binary(data: bytes, *, file: str) -> None:
         raise ParseError(
             "this is a ZIP container (an XLSX or DOCX file, or a zipped export), not text",
             file=file,
-            hint="If it is a spreadsheet, import it with --format xlsx; if it is a zip, unzip it first.",
+            hint="A spreadsheet imports with --format xlsx; a zipped export must be unzipped.",
         )
     if data.startswith(_PDF_MAGIC):
         raise ParseError("this is a PDF, not a record export", file=file)
@@ -132,7 +132,9 @@ def _refuse_binary(data: bytes, *, file: str) -> None:
 
 def _decode_single_byte(data: bytes) -> str:
     # cp1252 leaves five bytes undefined; latin-1 maps every byte, so fall back per byte.
-    return data.decode("cp1252", errors="replace") if _cp1252_clean(data) else data.decode("latin-1")
+    return (
+        data.decode("cp1252", errors="replace") if _cp1252_clean(data) else data.decode("latin-1")
+    )
 
 
 def _cp1252_clean(data: bytes) -> bool:

@@ -1,0 +1,70 @@
+"""Output helpers: JSON to stdout, progress bars to stderr only on a terminal."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+
+from ..project import Project
+
+
+@dataclass
+class OutputContext:
+    project_dir: str | None = None
+    _project: Project | None = None
+
+    def project(self) -> Project:
+        if self._project is None:
+            self._project = Project.open(self.project_dir)
+        return self._project
+
+
+pass_output = click.make_pass_decorator(OutputContext)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=_default))
+
+
+def stdout_console() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Any]:
+    """Yield a ``progress(phase, done, total)`` callback drawing a bar on stderr (TTY only)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    console = Console(stderr=True)
+    tasks: dict[str, TaskID] = {}
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,}"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+
+        def update(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(f"{description}: {phase}", total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        yield update

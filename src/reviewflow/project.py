@@ -1,0 +1,87 @@
+"""A review project: a folder with review.toml and (by default) its SQLite database.
+
+``Project`` holds the settings and the :class:`~reviewflow.store.Database`; it has no
+stage logic. Stages take a project and do their work through ``store.queries``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ProjectError
+from .settings import (
+    CONFIG_NAME,
+    DEFAULT_DATABASE_URL,
+    Reviewer,
+    Settings,
+    dump_settings,
+    load_settings,
+)
+from .store import Database, resolve_url
+
+
+@dataclass
+class Project:
+    root: Path
+    settings: Settings
+    db: Database
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_NAME
+
+    @classmethod
+    def create(
+        cls,
+        root: str | Path,
+        *,
+        title: str,
+        question: str = "",
+        reviewers: Sequence[Reviewer] = (),
+        database_url: str = DEFAULT_DATABASE_URL,
+    ) -> Project:
+        """Create a project folder, write review.toml and migrate a fresh database."""
+        root = Path(root)
+        if (root / CONFIG_NAME).exists():
+            raise ProjectError(
+                f"{root / CONFIG_NAME} already exists: this folder is already a project",
+                hint="Use the existing project, or choose another folder for a new one.",
+            )
+        settings = Settings(title=title, question=question, reviewers=list(reviewers))
+        settings.database.url = database_url
+        root.mkdir(parents=True, exist_ok=True)
+        db = Database(resolve_url(database_url, base=root))
+        db.migrate()
+        (root / CONFIG_NAME).write_text(dump_settings(settings), encoding="utf-8")
+        return cls(root=root, settings=settings, db=db)
+
+    @classmethod
+    def open(cls, root: str | Path | None = None) -> Project:
+        """Open the project in ``root`` or, if None, in the current folder or a parent."""
+        found = _find_root(Path(root) if root is not None else Path.cwd(), search_up=root is None)
+        settings = load_settings(found / CONFIG_NAME)
+        db = Database(resolve_url(settings.database.url, base=found))
+        db.migrate()
+        return cls(root=found, settings=settings, db=db)
+
+    def save_settings(self) -> None:
+        self.config_path.write_text(dump_settings(self.settings), encoding="utf-8")
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def _find_root(start: Path, *, search_up: bool) -> Path:
+    start = start.resolve()
+    candidates = [start, *start.parents] if search_up else [start]
+    for folder in candidates:
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    where = start if not search_up else Path(os.getcwd())
+    raise ProjectError(
+        f"no reviewflow project in {where} (no {CONFIG_NAME} found)",
+        hint="Create one with: reviewflow init DIR, or pass --project DIR.",
+    )

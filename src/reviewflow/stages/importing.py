@@ -1,0 +1,125 @@
+"""Import a record file into the project: the whole file or nothing.
+
+The file is read and parsed completely before the database is touched; then the import
+row and every record are written in one transaction. A parse error, a refused duplicate
+file or a database failure therefore leaves the project exactly as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import formats
+from ..errors import DuplicateImportError, NotFoundError
+from ..formats import ParseIssue
+from ..project import Project
+from ..store import queries
+
+#: progress(phase, done, total) — phases "parse" and "store".
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class ImportResult:
+    import_id: int
+    file: str
+    format: str
+    encoding: str
+    sha256: str
+    records: int
+    search_id: int | None
+    warnings: list[ParseIssue] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "import_id": self.import_id,
+            "file": self.file,
+            "format": self.format,
+            "encoding": self.encoding,
+            "sha256": self.sha256,
+            "records": self.records,
+            "search_id": self.search_id,
+            "warnings": [{"line": w.line, "message": w.message} for w in self.warnings],
+        }
+
+
+def run(
+    project: Project,
+    path: str | Path,
+    *,
+    search_id: int | None = None,
+    format: str | None = None,
+    column_map: dict[str, str] | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Parse ``path`` and store all its records atomically."""
+    p = Path(path)
+    data = formats.read_bytes(p)
+    sha256 = hashlib.sha256(data).hexdigest()
+    with project.db.connect() as conn:
+        _check_not_imported(conn, sha256, file=p.name, force=force)
+        if search_id is not None and queries.get_search(conn, search_id) is None:
+            raise NotFoundError(
+                f"there is no search {search_id} to attach {p.name} to",
+                hint="Log the search first with: reviewflow search add ..., "
+                "or list them with: reviewflow search list",
+            )
+    if progress:
+        progress("parse", 0, 1)
+    result = formats.read_bytes_as(data, file=p.name, format=format, column_map=column_map)
+    report = result.report
+    total = len(result.records)
+    if progress:
+        progress("parse", 1, 1)
+    done = 0
+
+    def on_chunk(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress("store", done, total)
+
+    with project.db.transaction() as conn:
+        _check_not_imported(conn, sha256, file=p.name, force=force)
+        import_id = queries.insert_import(
+            conn,
+            values={
+                "search_id": search_id,
+                "file_name": p.name,
+                "file_sha256": sha256,
+                "format": report.format,
+                "encoding": report.encoding,
+                "records_read": total,
+                "warnings": [{"line": w.line, "message": w.message} for w in report.warnings],
+                "forced": force,
+            },
+        )
+        queries.insert_records(conn, import_id=import_id, items=result.records, on_chunk=on_chunk)
+    return ImportResult(
+        import_id=import_id,
+        file=p.name,
+        format=report.format,
+        encoding=report.encoding,
+        sha256=sha256,
+        records=total,
+        search_id=search_id,
+        warnings=list(report.warnings),
+    )
+
+
+def _check_not_imported(conn: object, sha256: str, *, file: str, force: bool) -> None:
+    if force:
+        return
+    earlier = queries.find_imports_by_sha256(conn, sha256)  # type: ignore[arg-type]
+    if earlier:
+        first = earlier[0]
+        raise DuplicateImportError(
+            f"{file} was already imported (import {first['id']}, as {first['file_name']}, "
+            f"{first['records_read']} records); the same content is refused so records are "
+            "not counted twice",
+            hint="If you really mean to import it again, add --force.",
+        )

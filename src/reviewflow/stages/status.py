@@ -1,0 +1,71 @@
+"""Counts per search and per stage, derived from the store (never stored as numbers)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..project import Project
+from ..store import queries, safe_url
+
+
+@dataclass
+class Status:
+    title: str
+    database: str
+    records: int
+    imports: list[dict[str, Any]] = field(default_factory=list)
+    searches: list[dict[str, Any]] = field(default_factory=list)
+    stages: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "database": self.database,
+            "records": self.records,
+            "imports": self.imports,
+            "searches": self.searches,
+            "stages": self.stages,
+        }
+
+
+def run(project: Project) -> Status:
+    with project.db.connect() as conn:
+        per_import = queries.records_per_import(conn)
+        imports = queries.list_imports(conn)
+        searches = queries.list_searches(conn)
+    per_search: dict[int, int] = {}
+    for imp in imports:
+        if imp["search_id"] is not None:
+            per_search[imp["search_id"]] = per_search.get(imp["search_id"], 0) + per_import.get(
+                imp["id"], 0
+            )
+    total = sum(per_import.values())
+    return Status(
+        title=project.settings.title,
+        database=safe_url(project.db.url),
+        records=total,
+        imports=[
+            {
+                "id": imp["id"],
+                "file": imp["file_name"],
+                "format": imp["format"],
+                "search_id": imp["search_id"],
+                "records": per_import.get(imp["id"], 0),
+                "warnings": len(imp["warnings"] or []),
+            }
+            for imp in imports
+        ],
+        searches=[
+            {
+                "id": s["id"],
+                "method": s["method"],
+                "source": s["source"],
+                "date_searched": s["date_searched"],
+                "records_returned": s["records_returned"],
+                "records_imported": per_search.get(s["id"], 0),
+            }
+            for s in searches
+        ],
+        stages={"imported": total},
+    )

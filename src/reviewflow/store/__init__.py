@@ -1,0 +1,146 @@
+"""The project database: one SQLAlchemy engine, migrations, transactions.
+
+SQLite (the default, one file in the project) runs with WAL journaling and foreign keys
+on; PostgreSQL is reached by URL through psycopg 3. All SQL lives in :mod:`.queries`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+
+from ..errors import StoreError
+
+_ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def resolve_url(url: str, *, base: Path | None = None) -> str:
+    """Expand ``${VAR}`` from the environment and make SQLite paths project-relative.
+
+    Keeping the password of a team database in an environment variable keeps it out of
+    ``review.toml``, which teams commit to version control.
+    """
+
+    def env(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise StoreError(
+                f"the database URL uses ${{{name}}} but that environment variable is not set",
+                hint=f"Set it first, e.g. export {name}=...",
+            )
+        return os.environ[name]
+
+    url = _ENV_VAR.sub(env, url)
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and base is not None:
+        rel = url[len("sqlite:///") :]
+        if rel and rel != ":memory:" and not Path(rel).is_absolute():
+            url = "sqlite:///" + str((base / rel).resolve())
+    return url
+
+
+def safe_url(url: str) -> str:
+    """The URL with its password masked, for messages and ``status``."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<invalid database URL>"
+
+
+class Database:
+    """A project database. Use :meth:`transaction` for every write."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            self.engine: Engine = _make_engine(url)
+        except (ArgumentError, ImportError) as exc:
+            raise StoreError(
+                f"cannot use database URL {safe_url(url)}: {exc}",
+                hint="Use sqlite:///file.db or postgresql://user@host/dbname in review.toml.",
+            ) from exc
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One atomic unit of work: everything inside commits together or not at all."""
+        try:
+            with self.engine.connect() as conn:
+                # On SQLite, take the write lock at once (BEGIN IMMEDIATE) so two writers
+                # never fail half-way through; see _configure_sqlite.
+                conn.execution_options(rf_write=True)
+                with conn.begin():
+                    yield conn
+        except OperationalError as exc:
+            raise StoreError(
+                f"database error on {safe_url(self.url)}: {exc.orig}",
+                hint="Check that the database server is running and reachable.",
+            ) from exc
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A read-only connection (reads see one consistent snapshot)."""
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise StoreError(
+                f"cannot read from {safe_url(self.url)}: {exc.orig}",
+                hint="Check that the database server is running and reachable.",
+            ) from exc
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision."""
+        from .migrate import upgrade
+
+        try:
+            upgrade(self.engine)
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"cannot create or upgrade the database at {safe_url(self.url)}: {exc}",
+                hint="Check the database URL in review.toml and that the server is running.",
+            ) from exc
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _make_engine(url: str) -> Engine:
+    kwargs: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"timeout": 30}
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, manage transactions (so BEGIN IMMEDIATE works).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # pysqlite with isolation_level=None starts no transaction by itself (SQLAlchemy's
+        # documented recipe); writes lock at once, reads take a deferred snapshot.
+        write = conn.get_execution_options().get("rf_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

@@ -1,0 +1,145 @@
+"""All SQL of the project store, as named functions with keyword-only arguments.
+
+Stages call these inside ``db.transaction()`` (writes) or ``db.connect()`` (reads).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+
+from ..records import LIST_FIELDS, SCALAR_FIELDS, Record
+from .schema import imports, metadata, records, searches
+
+_INSERT_CHUNK = 2000
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- searches -------------------------------------------------------------------------
+
+
+def insert_search(conn: Connection, *, values: Mapping[str, Any]) -> int:
+    row = dict(values)
+    row.setdefault("created_at", now())
+    result = conn.execute(insert(searches).values(**row).returning(searches.c.id))
+    return int(result.scalar_one())
+
+
+def get_search(conn: Connection, search_id: int) -> dict[str, Any] | None:
+    row = conn.execute(select(searches).where(searches.c.id == search_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def list_searches(conn: Connection) -> list[dict[str, Any]]:
+    rows = conn.execute(select(searches).order_by(searches.c.id)).mappings().all()
+    return [dict(r) for r in rows]
+
+
+# -- imports and records --------------------------------------------------------------
+
+
+def find_imports_by_sha256(conn: Connection, sha256: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(imports).where(imports.c.file_sha256 == sha256).order_by(imports.c.id)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def insert_import(conn: Connection, *, values: Mapping[str, Any]) -> int:
+    row = dict(values)
+    row.setdefault("imported_at", now())
+    result = conn.execute(insert(imports).values(**row).returning(imports.c.id))
+    return int(result.scalar_one())
+
+
+def insert_records(
+    conn: Connection,
+    *,
+    import_id: int,
+    items: Iterable[Record],
+    on_chunk: Any = None,
+) -> int:
+    """Insert records in chunks (executemany); ``on_chunk(n)`` reports progress."""
+    stmt = insert(records)
+    chunk: list[dict[str, Any]] = []
+    count = 0
+    for position, rec in enumerate(items):
+        chunk.append(_record_row(rec, import_id=import_id, position=position))
+        if len(chunk) >= _INSERT_CHUNK:
+            conn.execute(stmt, chunk)
+            count += len(chunk)
+            if on_chunk:
+                on_chunk(len(chunk))
+            chunk = []
+    if chunk:
+        conn.execute(stmt, chunk)
+        count += len(chunk)
+        if on_chunk:
+            on_chunk(len(chunk))
+    return count
+
+
+def _record_row(rec: Record, *, import_id: int, position: int) -> dict[str, Any]:
+    row: dict[str, Any] = {name: getattr(rec, name) for name in SCALAR_FIELDS}
+    for name in LIST_FIELDS:
+        row[name] = list(getattr(rec, name))
+    row.update(
+        import_id=import_id,
+        position=position,
+        source_file=rec.source_file,
+        source_line=rec.source_line,
+        extra=rec.extra,
+        raw=rec.raw,
+    )
+    return row
+
+
+def iter_records(
+    conn: Connection, *, import_id: int | None = None, ids: Iterable[int] | None = None
+) -> Iterator[Record]:
+    """Records in import order, as canonical :class:`Record` objects."""
+    stmt = select(records).order_by(records.c.id)
+    if import_id is not None:
+        stmt = stmt.where(records.c.import_id == import_id)
+    if ids is not None:
+        stmt = stmt.where(records.c.id.in_(list(ids)))
+    for row in conn.execute(stmt).mappings():
+        yield row_to_record(row)
+
+
+def row_to_record(row: Mapping[str, Any]) -> Record:
+    kwargs: dict[str, Any] = {name: row[name] for name in SCALAR_FIELDS}
+    for name in LIST_FIELDS:
+        kwargs[name] = list(row[name] or [])
+    return Record(
+        **kwargs,
+        extra=dict(row["extra"] or {}),
+        raw=row["raw"],
+        source_file=row["source_file"],
+        source_line=row["source_line"],
+        id=row["id"],
+    )
+
+
+def list_imports(conn: Connection) -> list[dict[str, Any]]:
+    rows = conn.execute(select(imports).order_by(imports.c.id)).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def records_per_import(conn: Connection) -> dict[int, int]:
+    stmt = select(records.c.import_id, func.count()).group_by(records.c.import_id)
+    return {int(i): int(n) for i, n in conn.execute(stmt)}
+
+
+def table_counts(conn: Connection) -> dict[str, int]:
+    """Row count of every table (used by tests to prove a failed import changed nothing)."""
+    out: dict[str, int] = {}
+    for table in metadata.sorted_tables:
+        out[table.name] = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+    return out

@@ -1,0 +1,104 @@
+"""Every table of a reviewflow project, in one SQLAlchemy Core MetaData.
+
+Alembic migrations in ``store/migrations/versions`` create these tables; a test checks
+that the migrated database and this MetaData agree, so this file is the one schema.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    false,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+#: One row per search run (PRISMA-S) or other identification method.
+searches = Table(
+    "searches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # "database", "register" or one of OTHER_METHODS (citation searching, hand searching, ...)
+    Column("method", String(40), nullable=False, server_default="database"),
+    Column("source", Text, nullable=False),  # database or source name
+    Column("platform", Text),
+    Column("searched_with", Text),  # databases searched together in one run
+    Column("date_searched", String(10)),  # ISO date
+    Column("searcher", Text),
+    Column("query", Text),
+    Column("limits", Text),
+    Column("records_returned", Integer),
+    Column("file_name", Text),
+    Column("file_format", String(40)),
+    Column("file_sha256", String(64)),
+    Column("update_of", Integer, ForeignKey("searches.id")),
+    Column("notes", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: One row per imported file; records point to it.
+imports = Table(
+    "imports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("search_id", Integer, ForeignKey("searches.id")),
+    Column("file_name", Text, nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    Column("format", String(40), nullable=False),
+    Column("encoding", String(40)),
+    Column("records_read", Integer, nullable=False),
+    Column("warnings", JSON, nullable=False),
+    Column("forced", Boolean, nullable=False, server_default=false()),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_imports_sha256", imports.c.file_sha256)
+
+#: Records in the canonical shape, plus the raw text and its provenance.
+records = Table(
+    "records",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("import_id", Integer, ForeignKey("imports.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),  # 0-based order within the file
+    Column("source_file", Text),
+    Column("source_line", Integer),
+    Column("title", Text),
+    Column("abstract", Text),
+    Column("authors", JSON, nullable=False),
+    Column("year", Integer),
+    Column("source_title", Text),
+    Column("volume", Text),
+    Column("issue", Text),
+    Column("pages", Text),
+    Column("doi", Text),
+    Column("pmid", Text),
+    Column("issn", Text),
+    Column("isbn", Text),
+    Column("keywords", JSON, nullable=False),
+    Column("language", Text),
+    Column("publication_type", Text),
+    Column("url", Text),
+    Column("accession_number", Text),
+    Column("extra", JSON, nullable=False),
+    Column("raw", Text, nullable=False),
+)
+Index("ix_records_import", records.c.import_id)
+Index("ix_records_doi", records.c.doi)
