@@ -34,7 +34,7 @@ def test_sqlite_runs_with_wal_and_foreign_keys(tmp_path: Path) -> None:
 
 
 def test_foreign_keys_are_enforced(project: Project) -> None:
-    with pytest.raises(Exception, match="(?i)foreign key"):
+    with pytest.raises(Exception, match=r"(?i)foreign key"):
         with project.db.transaction() as conn:
             conn.execute(
                 text(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, ParseError
 from ._base import ParseIssue, ParseReport, ParseResult, decode_bytes, read_bytes
 
 #: Format names accepted by ``--format``, with a one-line description for help texts.
@@ -69,7 +69,37 @@ def read_bytes_as(
     text, encoding = decode_bytes(data, file=file)
     result = _loads(fmt, text, file=file, column_map=column_map)
     result.report.encoding = encoding
+    check_field_sizes(result, file=file)
     return result
+
+
+#: No real bibliographic field comes near this; a longer one means a damaged export
+#: (a lost tag or record end swallowed the rest of the file into one field).
+MAX_FIELD_CHARS = 1_000_000
+
+
+def check_field_sizes(result: ParseResult, *, file: str) -> None:
+    """Refuse records with absurdly long fields, naming the record's line."""
+    for rec in result.records:
+        for name in ("title", "abstract", "source_title"):
+            value = getattr(rec, name)
+            if value and len(value) > MAX_FIELD_CHARS:
+                raise ParseError(
+                    f"the {name} of this record is {len(value):,} characters long, too long "
+                    "for a real record: the export is probably damaged (a missing tag or "
+                    "record end)",
+                    file=file,
+                    line=rec.source_line,
+                    hint="Export the records again, or check this record in a text editor.",
+                )
+        for key, values in rec.extra.items():
+            if sum(len(v) for v in values) > MAX_FIELD_CHARS:
+                raise ParseError(
+                    f"field {key} of this record is too long for a real record: the export "
+                    "is probably damaged",
+                    file=file,
+                    line=rec.source_line,
+                )
 
 
 def _loads(fmt: str, text: str, *, file: str, column_map: dict[str, str] | None) -> ParseResult:

@@ -8,6 +8,7 @@ read and every warning with its line. Fatal problems raise
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,7 +69,8 @@ def decode_bytes(data: bytes, *, file: str) -> tuple[str, str]:
         _refuse_binary(data, file=file)
         try:
             text, encoding = data.decode("utf-8"), "utf-8"
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as exc:
+            _refuse_mixed_encodings(data, exc.start, file=file)
             text, encoding = _decode_single_byte(data), "cp1252"
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
@@ -127,6 +129,25 @@ def _refuse_binary(data: bytes, *, file: str) -> None:
             "the file is binary (it contains NUL bytes), not a text export",
             file=file,
             line=head[: head.index(b"\x00")].count(b"\n") + 1,
+        )
+
+
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
+
+
+def _refuse_mixed_encodings(data: bytes, bad: int, *, file: str) -> None:
+    """Exports concatenated from several tools can mix UTF-8 and Windows-1252 text.
+
+    Decoding such a file either way garbles part of it ("CafÃ©"), so it is refused.
+    """
+    if _UTF8_MULTIBYTE.search(data):
+        line = data.count(b"\n", 0, bad) + 1
+        raise ParseError(
+            f"mixed encodings: the file has UTF-8 text but byte 0x{data[bad]:02x} here is not "
+            "UTF-8 (it looks like Windows-1252/latin-1)",
+            file=file,
+            line=line,
+            hint="Re-export the records in one encoding (UTF-8), or import the parts separately.",
         )
 
 

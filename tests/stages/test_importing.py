@@ -1,0 +1,76 @@
+"""Importing record files: atomic, refusing re-imports, attached to the search log."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reviewflow.errors import DuplicateImportError, NotFoundError
+from reviewflow.project import Project
+from reviewflow.stages import exporting, importing, searches, status
+from reviewflow.store import queries
+
+DATA = Path(__file__).parent.parent / "data" / "import"
+
+
+def test_import_stores_every_record_with_provenance(project: Project) -> None:
+    result = importing.run(project, DATA / "embase_ovid.ris")
+    assert result.records == 3 and result.format == "ris"
+    recs = exporting.records(project)
+    assert [r.year for r in recs] == [2017, 2019, 2021]
+    assert recs[0].authors == ["Moffatt, Suzanne", "Steer, Mel", "Lawson, Sarah"]
+    assert recs[1].doi == "10.1186/s12889-018-6349-x"  # normalised
+    assert recs[2].pages == "173-188"
+    assert recs[1].source_file == "embase_ovid.ris"
+    assert recs[1].source_line == 19
+    assert recs[1].raw.startswith("TY  - JOUR\nAU  - Wildman, Josephine M.")
+
+
+def test_same_file_is_refused_unless_forced(project: Project, tmp_path: Path) -> None:
+    importing.run(project, DATA / "embase_ovid.ris")
+    renamed = tmp_path / "renamed.ris"
+    shutil.copy(DATA / "embase_ovid.ris", renamed)
+    with pytest.raises(DuplicateImportError, match="already imported") as err:
+        importing.run(project, renamed)
+    assert "--force" in str(err.value)
+    assert status.run(project).records == 3
+    forced = importing.run(project, renamed, force=True)
+    assert forced.records == 3
+    assert status.run(project).records == 6
+
+
+def test_import_attached_to_a_search_counts_per_search(project: Project) -> None:
+    sid = searches.add(project, searches.SearchEntry(source="Embase", records_returned=3))
+    importing.run(project, DATA / "embase_ovid.ris", search_id=sid)
+    importing.run(project, DATA / "update_search.ris")
+    st = status.run(project)
+    assert st.records == 4
+    assert st.searches[0]["records_imported"] == 3
+    assert [i["search_id"] for i in st.imports] == [sid, None]
+
+
+def test_import_into_unknown_search_is_refused_and_nothing_stored(project: Project) -> None:
+    with pytest.raises(NotFoundError, match="no search 7"):
+        importing.run(project, DATA / "embase_ovid.ris", search_id=7)
+    with project.db.connect() as conn:
+        assert queries.table_counts(conn)["records"] == 0
+
+
+def test_progress_reports_parse_and_store_phases(project: Project) -> None:
+    seen: list[tuple[str, int, int]] = []
+    importing.run(project, DATA / "embase_ovid.ris", progress=lambda *a: seen.append(a))
+    assert ("store", 3, 3) in seen
+    assert seen[0][0] == "parse"
+
+
+@pytest.mark.parametrize("fmt", ["ris", "csv"])
+def test_import_export_import_is_lossless(project: Project, tmp_path: Path, fmt: str) -> None:
+    importing.run(project, DATA / "embase_ovid.ris")
+    first = exporting.records(project)
+    out = tmp_path / f"export.{fmt}"
+    assert exporting.run(project, out) == 3
+    second_import = importing.run(project, out)
+    again = exporting.records(project, import_id=second_import.import_id)
+    assert [r.canonical() for r in again] == [r.canonical() for r in first]
