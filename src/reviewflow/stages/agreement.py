@@ -187,7 +187,10 @@ def cohen_kappa(
         n * (1 - pe) ** 2
     )
     se = math.sqrt(max(float(var), 0.0))
-    return KappaResult(kappa, se, *_ci(kappa, se), po, pe, n)
+    why = None
+    if (rows > 1 - 1e-12).any() or (cols > 1 - 1e-12).any():
+        why = "one reviewer used a single category: κ is 0 by construction, its SE degenerate"
+    return KappaResult(kappa, se, *_ci(kappa, se), po, pe, n, why)
 
 
 def gwet_ac1(
