@@ -102,3 +102,63 @@ records = Table(
 )
 Index("ix_records_import", records.c.import_id)
 Index("ix_records_doi", records.c.doi)
+
+# -- deduplication ---------------------------------------------------------------------
+
+#: One row per dedup run: what was compared, with which policy, what came out.
+dedup_runs = Table(
+    "dedup_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("settings", JSON, nullable=False),
+    Column("records_considered", Integer, nullable=False),
+    Column("summary", JSON, nullable=False),
+)
+
+#: Append-only link events: a record becomes (or stops being) a duplicate of a canonical
+#: record. The current links are the latest event per record; nothing is ever deleted.
+duplicate_links = Table(
+    "duplicate_links",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("record_id", Integer, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
+    Column("canonical_id", Integer, ForeignKey("records.id", ondelete="CASCADE")),
+    Column("action", String(10), nullable=False),  # "link" | "unlink"
+    Column("method", String(10), nullable=False),  # "auto" | "person"
+    Column("rule", Text),
+    Column("scores", JSON, nullable=False),
+    Column("reviewer", String(20)),
+    Column("run_id", Integer, ForeignKey("dedup_runs.id")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_duplicate_links_record", duplicate_links.c.record_id, duplicate_links.c.id)
+
+#: Pairs a person must look at (uncertain, or related-but-different by policy).
+dedup_pairs = Table(
+    "dedup_pairs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("record_a", Integer, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
+    Column("record_b", Integer, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
+    Column("category", String(40), nullable=False),  # "uncertain" or a policy category
+    Column("rule", Text),
+    Column("scores", JSON, nullable=False),
+    Column("run_id", Integer, ForeignKey("dedup_runs.id")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_dedup_pairs_ab", dedup_pairs.c.record_a, dedup_pairs.c.record_b)
+
+#: Append-only decisions of people on pairs ("duplicate" / "not duplicate").
+dedup_decisions = Table(
+    "dedup_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("record_a", Integer, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
+    Column("record_b", Integer, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
+    Column("decision", String(20), nullable=False),  # "duplicate" | "not_duplicate"
+    Column("reviewer", String(20)),
+    Column("note", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_dedup_decisions_ab", dedup_decisions.c.record_a, dedup_decisions.c.record_b)
