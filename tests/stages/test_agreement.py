@@ -357,6 +357,11 @@ def test_report_items_filter_and_degenerate_inputs():
     assert lone.pairs == () and "nothing to compare" in lone.notes[0]
 
 
+def test_report_names_item_and_reviewer_of_an_unknown_decision():
+    with pytest.raises(InputError, match=r"item 'r7', reviewer 'bea'.*'unsure'"):
+        agreement_report([("r7", "ann", "include"), ("r7", "bea", "unsure")])
+
+
 def test_report_keeps_raw_labels_without_collapse():
     events = [(1, "a", "low"), (1, "b", "high"), (2, "a", "high"), (2, "b", "high")]
     report = agreement_report(events, collapse=False, categories=["low", "some", "high"])

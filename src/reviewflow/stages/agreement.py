@@ -398,7 +398,13 @@ def _latest(
     for item, reviewer, decision in decisions:
         if items is not None and item not in items:
             continue
-        by_item.setdefault(item, {})[reviewer] = collapse_maybe(decision) if collapse else decision
+        if collapse:
+            try:
+                decision = collapse_maybe(decision)
+            except InputError as exc:
+                raise InputError(f"item {item!r}, reviewer {reviewer!r}: {exc.message}",
+                                 hint=exc.hint) from None  # fmt: skip
+        by_item.setdefault(item, {})[reviewer] = decision
     return by_item
 
 
