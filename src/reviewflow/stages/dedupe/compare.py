@@ -1,0 +1,65 @@
+"""Step 3: similarity scores for one candidate pair, from the normalised keys.
+
+Scores are rapidfuzz ratios (0-100) for the free-text fields and three-valued agreement
+for the identifiers: ``1`` same, ``0`` one side missing, ``-1`` different. Keeping
+"missing" apart from "different" is what lets a rule trust a complete record over a
+sparse one without letting a sparse record match anything.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from rapidfuzz import fuzz
+
+from reviewflow.stages.dedupe.normalise import Prepared, journals_compatible
+
+
+class Scores(NamedTuple):
+    """Evidence for one pair; stored with every link and every queued pair."""
+
+    title: float
+    authors: float  # -1 when either record has no authors
+    abstract: float  # -1 when either record has no abstract
+    year_gap: int  # -1 when either year is missing
+    journal: int
+    volume: int
+    page: int
+    doi: int
+
+    def as_dict(self) -> dict[str, float]:
+        """Plain dict for storage as JSON."""
+        return {k: round(float(v), 1) for k, v in self._asdict().items()}
+
+
+def _agree(a: str, b: str) -> int:
+    if not a or not b:
+        return 0
+    return 1 if a == b else -1
+
+
+def compare(p: Prepared, i: int, j: int) -> Scores:
+    """Similarity of records at rows ``i`` and ``j`` of ``p``."""
+    ta, tb = p.title[i], p.title[j]
+    title = 100.0 if ta == tb else fuzz.ratio(ta, tb)
+    if title < 90 and ta and tb:
+        # One export may drop a subtitle or add a bracketed translation.
+        title = max(title, fuzz.token_set_ratio(ta, tb) - 5)
+    aa, ab = p.authors[i], p.authors[j]
+    authors = fuzz.token_set_ratio(aa, ab) if aa and ab else -1.0
+    xa, xb = p.abstract[i], p.abstract[j]
+    abstract = fuzz.ratio(xa, xb) if xa and xb else -1.0
+    ya, yb = p.year[i], p.year[j]
+    year_gap = abs(ya - yb) if ya and yb else -1
+    ja, jb = p.journal[i], p.journal[j]
+    journal = 0 if not ja or not jb else (1 if journals_compatible(ja, jb) else -1)
+    return Scores(
+        title=title,
+        authors=authors,
+        abstract=abstract,
+        year_gap=year_gap,
+        journal=journal,
+        volume=_agree(p.volume[i], p.volume[j]),
+        page=_agree(p.page[i], p.page[j]),
+        doi=_agree(p.doi[i], p.doi[j]),
+    )

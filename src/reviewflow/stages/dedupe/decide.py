@@ -1,0 +1,131 @@
+"""Step 4: decide a pair from its scores — duplicate, uncertain, related, or distinct.
+
+The rules are written to make a false merge (which silently loses a study) much rarer
+than a missed duplicate (which a screener sees twice). So: a DOI alone never decides;
+a record whose title cannot identify a paper never merges on its other fields; any
+hard contradiction (years two apart, different volumes *and* pages) blocks a merge;
+and what is similar but not proven goes to a person.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple
+
+from reviewflow.stages.dedupe.compare import Scores
+from reviewflow.stages.dedupe.normalise import Prepared
+from reviewflow.stages.dedupe.policy import DedupPolicy
+
+Kind = Literal["duplicate", "uncertain", "related", "distinct"]
+
+
+class Verdict(NamedTuple):
+    """The decision for one pair and the rule that made it."""
+
+    kind: Kind
+    rule: str
+    category: str = ""
+
+
+DISTINCT = Verdict("distinct", "")
+
+
+def related_category(p: Prepared, i: int, j: int, s: Scores) -> str:
+    """The related-but-different category of a similar pair, or "" if none applies."""
+    if p.notice[i] != p.notice[j]:
+        return "erratum"
+    if p.part[i] != p.part[j]:
+        return "multi_part"
+    if p.is_preprint[i] != p.is_preprint[j]:
+        return "preprint_vs_published"
+    if p.cochrane[i] and p.cochrane[i] == p.cochrane[j]:
+        pa, pb = p.cochrane_pub[i], p.cochrane_pub[j]
+        if (pa and pb and pa != pb) or (s.year_gap > 0):
+            return "cochrane_version"
+        return ""
+    if p.is_conference[i] != p.is_conference[j] and (s.year_gap != 0 or s.journal < 0):
+        return "conference_vs_journal"
+    if s.year_gap >= 1 and p.title[i] == p.title[j] and (s.doi < 0 or p.title_generic[i]):
+        return "annual_item"
+    return ""
+
+
+def hard_conflict(p: Prepared, i: int, j: int, s: Scores) -> str:
+    """Why two records cannot be one, or "" — also used to stop transitive chaining."""
+    if s.year_gap > 1:
+        return "year"
+    if s.volume < 0 and s.page < 0:
+        return "volume_page"
+    if s.doi < 0 and s.page < 0:
+        return "doi_page"
+    if p.cochrane[i] and p.cochrane[j] and p.cochrane[i] != p.cochrane[j]:
+        return "cochrane_id"
+    return ""
+
+
+def _authors_ok(s: Scores, need: float) -> bool:
+    return s.authors >= need
+
+
+def decide(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> Verdict:
+    """Apply the rules in order of strength; the first that fires decides."""
+    similar = s.title >= policy.review_title or (s.doi > 0 and s.title >= 60)
+    if p.title_garbled[i] or p.title_garbled[j]:
+        strong_meta = s.year_gap == 0 and s.volume > 0 and s.page > 0 and s.authors >= 90
+        if (s.doi > 0 or strong_meta) and not hard_conflict(p, i, j, s):
+            return Verdict("uncertain", "unusable_title")
+        return DISTINCT
+    if not similar:
+        return DISTINCT
+    category = related_category(p, i, j, s)
+    if category:
+        action = policy.action(category)
+        if action == "separate":
+            return Verdict("related", f"related:{category}", category)
+        if action == "review":
+            return Verdict("uncertain", f"related:{category}", category)
+        if s.authors >= 60 or s.authors < 0:
+            return Verdict("duplicate", f"related:{category}", category)
+        return Verdict("uncertain", f"related:{category}", category)
+    conflict = hard_conflict(p, i, j, s)
+    if conflict:
+        if s.title >= policy.merge_title and s.authors >= policy.merge_authors:
+            return Verdict("uncertain", f"conflict:{conflict}")
+        return DISTINCT
+    rule = _merge_rule(p, i, j, s, policy)
+    if rule:
+        return Verdict("duplicate", rule)
+    if s.title >= policy.review_title and (s.authors >= 50 or s.authors < 0):
+        return Verdict("uncertain", "similar_title")
+    if s.doi > 0:
+        return Verdict("uncertain", "same_doi")
+    return DISTINCT
+
+
+def _merge_rule(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> str:
+    t, a = s.title, s.authors
+    locators = (s.volume > 0) + (s.page > 0)
+    generic = p.title_generic[i] or p.title_generic[j]
+    if generic:
+        if t >= 99 and a >= 90 and s.year_gap == 0 and s.volume > 0 and s.page > 0:
+            return "generic_title_full_match"
+        return ""
+    if s.doi > 0 and t >= 90 and a >= 70 and s.year_gap <= 1:
+        return "doi_title_authors"
+    if s.doi > 0 and a >= 90 and s.year_gap == 0 and locators == 2:
+        return "doi_full_citation"  # translated or re-worded title, same citation
+    if s.doi < 0 and not (s.page > 0 and (s.volume > 0 or s.year_gap == 0)):
+        return ""  # different DOIs need the citation itself to agree
+    if t >= policy.merge_title and a >= policy.merge_authors and s.year_gap == 0:
+        if s.journal > 0 or (s.journal == 0 and locators >= 1):
+            return "title_authors_year_venue"
+        if s.abstract >= 90:
+            return "title_authors_year_abstract"
+        if p.is_conference[i] and p.is_conference[j] and t >= 97 and a >= 90:
+            return "title_authors_year_conference"
+    if t >= 90 and a >= policy.merge_authors and s.year_gap in (0, 1) and locators == 2:
+        return "title_authors_citation"
+    if t >= 97 and a >= 85 and s.year_gap == 1 and s.journal > 0 and s.volume >= 0:
+        return "title_authors_online_first"
+    if t >= 98 and a < 0 and s.year_gap == 0 and s.journal > 0 and locators == 2:
+        return "title_citation_no_authors"
+    return ""

@@ -1,0 +1,275 @@
+"""Step 1 of deduplication: turn records into comparable keys.
+
+Exports from different databases spell the same paper differently: upper-case titles,
+HTML tags, diacritics, authors as ``Smith, John and Doe, J.``, ``J. Smith; J. Doe`` or run
+together as ``Smith J.Doe J.`` (Ovid), journals abbreviated or in full, pages as
+``911-9`` or ``911-919``. This module reduces each record to plain keys once, so the
+later steps compare cheap strings. The output is columnar (one list per key) because
+the blocking and comparing steps touch millions of pairs and attribute access on
+objects would dominate their cost.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from reviewflow.records import Record
+
+_TAGS = re.compile(r"<[^>]{1,40}>")
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_DIGITS = re.compile(r"\d+")
+_ROMAN_OR_NUM_PART = re.compile(r"\bpart\s+([ivx]+|\d+|one|two|three)\b")
+
+#: Titles that name a kind of item rather than a paper; many distinct items share them.
+GENERIC_TITLES = frozenset(
+    {
+        "editorial",
+        "editorials",
+        "introduction",
+        "preface",
+        "foreword",
+        "book review",
+        "book reviews",
+        "letter",
+        "letter to the editor",
+        "letters",
+        "reply",
+        "response",
+        "in reply",
+        "authors reply",
+        "correspondence",
+        "comment",
+        "commentary",
+        "erratum",
+        "errata",
+        "correction",
+        "corrigendum",
+        "retraction",
+        "notice of retraction",
+        "news",
+        "abstracts",
+        "index",
+        "contents",
+        "table of contents",
+        "announcements",
+        "obituary",
+        "unknown",
+        "untitled",
+        "no title",
+        "na",
+        "title",
+    }
+)
+
+_NOTICE = re.compile(
+    r"\b(erratum|errata|corrigendum|corrigenda|correction to|correction|retraction|retracted|"
+    r"expression of concern|withdrawn)\b"
+)
+_PREPRINT_VENUES = ("medrxiv", "biorxiv", "arxiv", "ssrn", "research square", "preprints", "osf")
+_PREPRINT_DOI = ("10.1101/", "10.21203/", "10.2139/ssrn", "10.48550/", "10.31219/", "10.20944/")
+_CONFERENCE_WORDS = re.compile(
+    r"\b(conference|congress|meeting|symposium|proceedings|abstracts|annual|workshop|"
+    r"supplement|suppl)\b"
+)
+_COCHRANE_ID = re.compile(r"\bcd(\d{6})\b")
+_COCHRANE_PUB = re.compile(r"14651858\.cd(\d{6})(?:\.pub(\d+))?")
+_JOURNAL_STOP = frozenset(
+    {"the", "of", "and", "for", "in", "on", "a", "an", "de", "la", "und", "j"}
+)
+_AUTHOR_STOP = frozenset(
+    {"and", "et", "al", "unknown", "anonymous", "anon", "jr", "sr", "md", "phd"}
+)
+
+
+@dataclass
+class Prepared:
+    """Normalised keys of n records, one list per key, in input order."""
+
+    ids: list[int] = field(default_factory=list)
+    title: list[str] = field(default_factory=list)
+    title_garbled: list[bool] = field(default_factory=list)
+    title_generic: list[bool] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
+    first_author: list[str] = field(default_factory=list)
+    year: list[int] = field(default_factory=list)
+    journal: list[str] = field(default_factory=list)
+    volume: list[str] = field(default_factory=list)
+    issue: list[str] = field(default_factory=list)
+    page: list[str] = field(default_factory=list)
+    doi: list[str] = field(default_factory=list)
+    abstract: list[str] = field(default_factory=list)
+    notice: list[str] = field(default_factory=list)
+    part: list[str] = field(default_factory=list)
+    is_conference: list[bool] = field(default_factory=list)
+    is_preprint: list[bool] = field(default_factory=list)
+    cochrane: list[str] = field(default_factory=list)
+    cochrane_pub: list[int] = field(default_factory=list)
+    completeness: list[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def fold(text: str | None) -> str:
+    """Lower-case ASCII words separated by single spaces ("" for None)."""
+    if not text:
+        return ""
+    text = _TAGS.sub(" ", text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return _NON_ALNUM.sub(" ", text.lower()).strip()
+
+
+def author_tokens(authors: Sequence[str]) -> str:
+    """Author names as sorted-free words of two letters or more (surnames, given names).
+
+    Initials are dropped because databases disagree on them (``J. Smith`` vs ``John
+    Smith``); names run together by some exports (``MariaBenatar``) are split first.
+    """
+    text = " ".join(authors)
+    if not text:
+        return ""
+    text = _CAMEL.sub(" ", text)
+    words = [w for w in fold(text).split() if len(w) > 1 and w not in _AUTHOR_STOP]
+    return " ".join(words)
+
+
+def _first_author(authors: Sequence[str]) -> str:
+    if not authors:
+        return ""
+    first = authors[0]
+    # "Smith, John" and "Smith J." both start with the surname; "J. Smith" does not.
+    head = re.split(r"[,;]| and ", first, maxsplit=1)[0]
+    words = [w for w in fold(_CAMEL.sub(" ", head)).split() if w not in _AUTHOR_STOP]
+    long_words = [w for w in words if len(w) > 1]
+    if not long_words:
+        return ""
+    if "," in first or len(words) == len(long_words):
+        return long_words[0]
+    # "J. Smith" / "B. Abrahao": initials first, surname last among the leading words.
+    if len(words[0]) == 1:
+        return long_words[0]
+    return long_words[0]
+
+
+def first_page(pages: str | None) -> str:
+    """The first page as digits ("S498" -> "498", "e0134585" -> "134585", "Cd002273" -> "2273")."""
+    if not pages:
+        return ""
+    match = _DIGITS.search(pages)
+    if not match:
+        return ""
+    return match.group(0).lstrip("0") or "0"
+
+
+def _volume(value: str | None) -> str:
+    if not value:
+        return ""
+    match = _DIGITS.search(value)
+    return match.group(0).lstrip("0") if match else ""
+
+
+def _garbled(title: str, raw_title: str | None, journal: str) -> bool:
+    """A title that cannot identify a paper: empty, a spreadsheet error, or the venue."""
+    if not title or len(title) < 8:
+        return True
+    if raw_title and raw_title.strip().startswith("#"):
+        return True  # "#NAME?" and friends from spreadsheet round trips
+    if title in GENERIC_TITLES:
+        return True
+    if journal and (title == journal or title.startswith(journal + " " + journal)):
+        return True
+    letters = sum(ch.isalpha() for ch in title)
+    return letters < 0.5 * len(title)
+
+
+def _fill(record: Record) -> int:
+    names = ("title", "abstract", "year", "source_title", "volume", "issue", "pages", "doi")
+    score = sum(1 for name in names if getattr(record, name))
+    return score + (1 if record.authors else 0) + min(len(record.abstract or "") // 500, 3)
+
+
+def prepare(records: Sequence[Record]) -> Prepared:
+    """Normalise every record once; ids must be set and unique."""
+    out = Prepared()
+    for record in records:
+        if record.id is None:
+            raise ValueError("every record needs an id before deduplication")
+        title = fold(record.title)
+        journal = fold(record.source_title)
+        doi = (record.doi or "").lower()
+        ptype = fold(record.publication_type)
+        out.ids.append(record.id)
+        out.title.append(title)
+        out.title_garbled.append(_garbled(title, record.title, journal))
+        out.title_generic.append(title in GENERIC_TITLES or len(title.split()) <= 2)
+        out.authors.append(author_tokens(record.authors))
+        out.first_author.append(_first_author(record.authors))
+        out.year.append(record.year or 0)
+        out.journal.append(journal)
+        out.volume.append(_volume(record.volume))
+        out.issue.append(_volume(record.issue))
+        out.page.append(first_page(record.pages))
+        out.doi.append(doi)
+        out.abstract.append(fold((record.abstract or "")[:400]))
+        notice = _NOTICE.search(title)
+        out.notice.append(notice.group(1)[:5] if notice else "")
+        part = _ROMAN_OR_NUM_PART.search(title)
+        out.part.append(part.group(1) if part else "")
+        conf_text = f"{journal} {fold(record.volume)} {ptype}"
+        out.is_conference.append(
+            ptype in {"inproceedings", "conference", "conference paper", "conference abstract"}
+            or bool(_CONFERENCE_WORDS.search(conf_text))
+        )
+        out.is_preprint.append(
+            doi.startswith(_PREPRINT_DOI) or any(v in journal for v in _PREPRINT_VENUES)
+        )
+        cochrane = _COCHRANE_PUB.search(doi)
+        if cochrane:
+            out.cochrane.append(cochrane.group(1))
+            out.cochrane_pub.append(int(cochrane.group(2) or 1))
+        elif "cochrane" in journal:
+            found = _COCHRANE_ID.search(fold(record.pages))
+            out.cochrane.append(found.group(1) if found else "")
+            out.cochrane_pub.append(0)
+        else:
+            out.cochrane.append("")
+            out.cochrane_pub.append(0)
+        out.completeness.append(_fill(record))
+    return out
+
+
+def journals_compatible(a: str, b: str) -> bool:
+    """Same journal allowing abbreviations ("plast reconstr surg" ~ "plastic and ...")."""
+    if not a or not b or a == b:
+        return True
+    wa = [w for w in a.split() if w not in _JOURNAL_STOP]
+    wb = [w for w in b.split() if w not in _JOURNAL_STOP]
+    if not wa or not wb:
+        return True
+    short, long = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
+    # Abbreviated forms drop words and letters ("proc natl acad sci" ~ "proceedings of the
+    # national academy of sciences"): every short word must abbreviate a later long word.
+    pos = 0
+    for word in short:
+        while pos < len(long) and not _abbreviates(word, long[pos]):
+            pos += 1
+        if pos == len(long):
+            return False
+        pos += 1
+    return True
+
+
+def _abbreviates(short: str, word: str) -> bool:
+    """``short`` starts like ``word`` and its letters appear in ``word`` in order."""
+    if short == word:
+        return True
+    if not word.startswith(short[0]) or len(short) > len(word):
+        return False
+    it = iter(word)
+    return all(ch in it for ch in short)
