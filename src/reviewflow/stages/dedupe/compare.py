@@ -24,6 +24,7 @@ class Scores(NamedTuple):
     year_gap: int  # -1 when either year is missing
     journal: int
     volume: int
+    issue: int
     page: int
     doi: int
 
@@ -38,6 +39,22 @@ def _agree(a: str, b: str) -> int:
     return 1 if a == b else -1
 
 
+def _page_agree(p: Prepared, i: int, j: int) -> int:
+    a, b = p.page[i], p.page[j]
+    if not a or not b:
+        return 0
+    if a == b:
+        return 1
+    if a == "1" or b == "1":
+        return 0  # online-first or PDF pagination next to the issue's pages
+    if len(a) < 7 and len(b) < 7 and abs(int(a) - int(b)) == 1:
+        return 0  # a data-entry slip far more often than another paper
+    ea, eb = p.page_end[i], p.page_end[j]
+    if ea and eb and (ea.endswith(eb) or eb.endswith(ea)) and (a == ea or b == eb):
+        return 0  # one range lost its start ("Suppl-29" for "S417-S429")
+    return -1
+
+
 def compare(p: Prepared, i: int, j: int) -> Scores:
     """Similarity of records at rows ``i`` and ``j`` of ``p``."""
     ta, tb = p.title[i], p.title[j]
@@ -47,6 +64,11 @@ def compare(p: Prepared, i: int, j: int) -> Scores:
         title = max(title, fuzz.token_set_ratio(ta, tb) - 5)
     aa, ab = p.authors[i], p.authors[j]
     authors = fuzz.token_set_ratio(aa, ab) if aa and ab else -1.0
+    if 0 <= authors < 90:
+        la, lb = p.author_letters[i], p.author_letters[j]
+        n = min(len(la), len(lb))
+        if n >= 8:
+            authors = max(authors, fuzz.ratio(la[:n], lb[:n]))
     xa, xb = p.abstract[i], p.abstract[j]
     abstract = fuzz.ratio(xa, xb) if xa and xb else -1.0
     ya, yb = p.year[i], p.year[j]
@@ -60,6 +82,7 @@ def compare(p: Prepared, i: int, j: int) -> Scores:
         year_gap=year_gap,
         journal=journal,
         volume=_agree(p.volume[i], p.volume[j]),
-        page=_agree(p.page[i], p.page[j]),
+        issue=_agree(p.issue[i], p.issue[j]),
+        page=_page_agree(p, i, j),
         doi=_agree(p.doi[i], p.doi[j]),
     )

@@ -57,6 +57,10 @@ def hard_conflict(p: Prepared, i: int, j: int, s: Scores) -> str:
         return "volume_page"
     if s.doi < 0 and s.page < 0:
         return "doi_page"
+    if s.issue < 0 and s.page < 0:
+        return "issue_page"
+    if s.issue < 0 and not p.page[i] and not p.page[j] and s.volume > 0:
+        return "issue"  # one volume's recurring item (editorial, comments) per issue
     if p.cochrane[i] and p.cochrane[j] and p.cochrane[i] != p.cochrane[j]:
         return "cochrane_id"
     return ""
@@ -106,21 +110,32 @@ def _merge_rule(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> 
     locators = (s.volume > 0) + (s.page > 0)
     generic = p.title_generic[i] or p.title_generic[j]
     if generic:
-        if t >= 99 and a >= 90 and s.year_gap == 0 and s.volume > 0 and s.page > 0:
+        same_item = s.volume > 0 and s.page > 0 and s.issue >= 0 and s.doi >= 0
+        if t >= 99 and a >= 90 and s.year_gap == 0 and same_item:
             return "generic_title_full_match"
         return ""
-    if s.doi > 0 and t >= 90 and a >= 70 and s.year_gap <= 1:
+    if s.doi > 0 and (t >= 97 or (t >= 90 and s.journal >= 0)) and a >= 70 and s.year_gap <= 1:
         return "doi_title_authors"
     if s.doi > 0 and a >= 90 and s.year_gap == 0 and locators == 2:
         return "doi_full_citation"  # translated or re-worded title, same citation
+    if s.doi > 0 and t >= 95 and s.year_gap == 0 and locators == 2 and s.abstract >= 90:
+        return "doi_title_citation_abstract"  # author names garbled by one export
+    if t >= 95 and s.abstract >= 95 and s.year_gap == 0 and s.journal > 0 and a < 0:
+        if s.volume >= 0 and s.issue >= 0 and s.page >= 0 and s.doi >= 0:
+            return "title_abstract_venue_no_authors"
     if s.doi < 0 and not (s.page > 0 and (s.volume > 0 or s.year_gap == 0)):
         return ""  # different DOIs need the citation itself to agree
-    if t >= policy.merge_title and a >= policy.merge_authors and s.year_gap == 0:
+    # Proceedings papers have no volume or pages and their venue is spelled many ways
+    # ("AMCIS 2017 Proceedings"); journals with different names are different items.
+    unlocated = not (p.volume[i] or p.page[i] or p.volume[j] or p.page[j])
+    venue_ok = s.journal >= 0 or (unlocated and p.is_conference[i] and p.is_conference[j])
+    strong = t >= policy.merge_title and a >= policy.merge_authors and s.year_gap == 0
+    if strong and (s.page >= 0 or s.doi > 0):
         if s.journal > 0 or (s.journal == 0 and locators >= 1):
             return "title_authors_year_venue"
-        if s.abstract >= 90:
+        if s.abstract >= 90 and venue_ok:
             return "title_authors_year_abstract"
-        if p.is_conference[i] and p.is_conference[j] and t >= 97 and a >= 90:
+        if venue_ok and p.is_conference[i] and p.is_conference[j] and t >= 97 and a >= 90:
             return "title_authors_year_conference"
     if t >= 90 and a >= policy.merge_authors and s.year_gap in (0, 1) and locators == 2:
         return "title_authors_citation"

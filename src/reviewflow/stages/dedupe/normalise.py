@@ -20,7 +20,7 @@ from reviewflow.records import Record
 
 _TAGS = re.compile(r"<[^>]{1,40}>")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
-_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _DIGITS = re.compile(r"\d+")
 _ROMAN_OR_NUM_PART = re.compile(r"\bpart\s+([ivx]+|\d+|one|two|three)\b")
 
@@ -29,6 +29,11 @@ GENERIC_TITLES = frozenset(
     {
         "editorial",
         "editorials",
+        "editor s comments",
+        "editors comments",
+        "editorial comment",
+        "from the editor",
+        "guest editorial",
         "introduction",
         "preface",
         "foreword",
@@ -94,12 +99,15 @@ class Prepared:
     title_garbled: list[bool] = field(default_factory=list)
     title_generic: list[bool] = field(default_factory=list)
     authors: list[str] = field(default_factory=list)
+    #: Author letters only, run together: robust to every separator and initial style.
+    author_letters: list[str] = field(default_factory=list)
     first_author: list[str] = field(default_factory=list)
     year: list[int] = field(default_factory=list)
     journal: list[str] = field(default_factory=list)
     volume: list[str] = field(default_factory=list)
     issue: list[str] = field(default_factory=list)
     page: list[str] = field(default_factory=list)
+    page_end: list[str] = field(default_factory=list)
     doi: list[str] = field(default_factory=list)
     abstract: list[str] = field(default_factory=list)
     notice: list[str] = field(default_factory=list)
@@ -157,6 +165,31 @@ def _first_author(authors: Sequence[str]) -> str:
     return long_words[0]
 
 
+_TRAILING_NOTE = re.compile(r"\s*\[[^\[\]]*\]\s*\.?\s*$")
+
+
+def strip_notes(title: str | None) -> str | None:
+    """Drop trailing database notes ("[Review] [33 refs]", "[Erratum appears in ...]").
+
+    A title that is entirely in brackets (MEDLINE's translated titles) is kept.
+    """
+    if not title:
+        return title
+    while True:
+        stripped = _TRAILING_NOTE.sub("", title)
+        if stripped == title or not stripped.strip():
+            return title
+        title = stripped
+
+
+def last_page(pages: str | None) -> str:
+    """The digits of the last number in a page range ("S417-S429" -> "429")."""
+    if not pages:
+        return ""
+    found = _DIGITS.findall(pages)
+    return found[-1].lstrip("0") if found else ""
+
+
 def first_page(pages: str | None) -> str:
     """The first page as digits ("S498" -> "498", "e0134585" -> "134585", "Cd002273" -> "2273")."""
     if not pages:
@@ -200,7 +233,7 @@ def prepare(records: Sequence[Record]) -> Prepared:
     for record in records:
         if record.id is None:
             raise ValueError("every record needs an id before deduplication")
-        title = fold(record.title)
+        title = fold(strip_notes(record.title))
         journal = fold(record.source_title)
         doi = (record.doi or "").lower()
         ptype = fold(record.publication_type)
@@ -209,19 +242,22 @@ def prepare(records: Sequence[Record]) -> Prepared:
         out.title_garbled.append(_garbled(title, record.title, journal))
         out.title_generic.append(title in GENERIC_TITLES or len(title.split()) <= 2)
         out.authors.append(author_tokens(record.authors))
+        letters = fold(" ".join(record.authors)).replace(" ", "")
+        out.author_letters.append("" if letters.startswith(("anonymous", "unknown")) else letters[:80])
         out.first_author.append(_first_author(record.authors))
         out.year.append(record.year or 0)
         out.journal.append(journal)
         out.volume.append(_volume(record.volume))
         out.issue.append(_volume(record.issue))
         out.page.append(first_page(record.pages))
+        out.page_end.append(last_page(record.pages))
         out.doi.append(doi)
         out.abstract.append(fold((record.abstract or "")[:400]))
         notice = _NOTICE.search(title)
         out.notice.append(notice.group(1)[:5] if notice else "")
         part = _ROMAN_OR_NUM_PART.search(title)
         out.part.append(part.group(1) if part else "")
-        conf_text = f"{journal} {fold(record.volume)} {ptype}"
+        conf_text = f"{journal} {fold(record.volume)} {fold(record.issue)} {ptype}"
         out.is_conference.append(
             ptype in {"inproceedings", "conference", "conference paper", "conference abstract"}
             or bool(_CONFERENCE_WORDS.search(conf_text))
