@@ -1,0 +1,107 @@
+"""BibTeX: field mapping, LaTeX to unicode, lines, and entries bibtexparser would drop."""
+
+from pathlib import Path
+
+import pytest
+
+from reviewflow.errors import ParseError
+from reviewflow.formats import bibtex
+
+DATA = Path(__file__).parent.parent / "data" / "formats" / "bibtex"
+
+
+def load(name: str):
+    return bibtex.loads((DATA / name).read_text(encoding="utf-8"), file=name)
+
+
+def test_zotero_export_maps_fields_and_lines():
+    result = load("zotero.bib")
+    first, second, third = result.records
+    assert result.report.records_read == 3
+    assert first.title == "Social prescribing: A realist review"
+    assert first.authors == ["Husk, Kerryn", "Blockley, Kelly", "Lovell, Rebecca"]
+    assert (first.year, first.volume, first.issue, first.pages) == (2020, "28", "2", "309-320")
+    assert first.source_title == "Health and Social Care in the Community"
+    assert first.doi == "10.1111/hsc.12839"
+    assert first.keywords == ["social prescribing", "mental health"]
+    assert first.publication_type == "article"
+    assert first.extra["ID"] == ["husk_social_2020"]
+    assert first.extra["note"] == ["PMID: 31502314"]
+    assert first.source_line == 3
+    assert first.raw.startswith("@article{husk_social_2020,") and first.raw.endswith("}")
+    assert second.source_line == 18
+    assert second.source_title == "BMC Medical Research Methodology"
+    assert second.url == "https://example.org/a_b%20c"
+    assert second.extra["publisher"] == ["BioMed Central"]
+    assert third.pmid == "12345678"
+
+
+def test_braced_corporate_author_is_one_author():
+    thomas = load("zotero.bib").records[1]
+    assert thomas.authors[-1] == "Department of Health and Social Care"
+    assert len(thomas.authors) == 3
+
+
+@pytest.mark.parametrize(
+    ("latex", "text"),
+    [
+        (r"M{\"u}ller, J{\"o}rg", "Müller, Jörg"),
+        (r"Garc{\'\i}a, Mar{\'\i}a", "García, María"),
+        (r"{\O}stergaard, S{\o}ren", "Østergaard, Søren"),
+        (r"Caf{\'e} culture and na{\"\i}ve {\em loneliness}", "Café culture and naïve loneliness"),
+        (r"{{The {COVID}-19 pandemic}}", "The COVID-19 pandemic"),
+        (r"50\% of \c{c}a $\alpha$-synuclein", "50% of ça α-synuclein"),
+    ],
+)
+def test_latex_becomes_unicode(latex, text):
+    assert bibtex.latex_to_text(latex) == text
+
+
+def test_accented_authors_and_title_in_file():
+    muller = load("zotero.bib").records[2]
+    assert muller.authors == ["Müller, Jörg", "García, María", "Østergaard, Søren"]
+    assert muller.title == "Café culture and naïve loneliness"
+    assert muller.keywords == ["loneliness", "older adults"]
+
+
+def test_unclosed_brace_names_entry_line():
+    text = "@article{a,\n title = {Open {brace},\n year = 2001}\n\n@article{b, title={B}}\n"
+    with pytest.raises(ParseError) as info:
+        bibtex.loads(text, file="refs.bib")
+    assert info.value.line == 1
+    assert "refs.bib:1" in str(info.value)
+    assert "next entry at line 5" in str(info.value)
+
+
+def test_unclosed_last_entry_names_its_line():
+    with pytest.raises(ParseError) as info:
+        bibtex.loads("@article{a, title={A}}\n@article{b,\n title = {B}\n", file="r.bib")
+    assert info.value.line == 2 and "end of the file" in str(info.value)
+
+
+def test_entry_bibtexparser_drops_is_an_error_with_line():
+    text = "@article{ok, title={Fine}}\n\n@misc{bad, title = {x} author = {Y}}\n"
+    with pytest.raises(ParseError) as info:
+        bibtex.loads(text, file="r.bib")
+    assert info.value.line == 3 and "'bad'" in str(info.value)
+
+
+def test_comments_strings_and_parenthesised_entries():
+    text = (
+        "@comment{jabref-meta: x}\n@string{jt = {Journal of Tests}}\n"
+        '@book(b2, title = {Book}, journal = jt # " Part", year = {in press})\n'
+    )
+    result = bibtex.loads(text, file="r.bib")
+    (book,) = result.records
+    assert book.source_title == "Journal of Tests Part"
+    assert book.year is None and book.extra["year"] == ["in press"]
+    assert result.report.warnings[0].line == 3
+
+
+def test_duplicate_keys_are_both_kept():
+    result = bibtex.loads("@article{k, title={One}}\n@article{k, title={Two}}\n", file="r.bib")
+    assert [r.title for r in result.records] == ["One", "Two"]
+
+
+def test_file_without_entries_reads_no_records():
+    assert bibtex.loads("% only a comment\n", file="r.bib").records == []
