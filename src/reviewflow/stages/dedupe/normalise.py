@@ -207,6 +207,26 @@ def _volume(value: str | None) -> str:
     return match.group(0).lstrip("0") if match else ""
 
 
+_VOLUME_ISSUE = re.compile(r"^\s*(\d+)\s*\(([^)]*)\)")
+
+
+def _locators(record: Record) -> tuple[str, str, str | None]:
+    """Volume, issue and pages, repairing Embase's ``7 (10) (no pagination)`` style.
+
+    There the issue sits in the volume field and the issue field holds the article
+    number, which other databases give as the page.
+    """
+    volume, issue, pages = _volume(record.volume), _volume(record.issue), record.pages
+    match = _VOLUME_ISSUE.match(record.volume or "")
+    if match:
+        inner = _volume(match.group(2))
+        if inner and inner != issue:
+            if issue and not pages:
+                pages = issue
+            issue = inner
+    return volume, issue, pages
+
+
 def _garbled(title: str, raw_title: str | None, journal: str) -> bool:
     """A title that cannot identify a paper: empty, a spreadsheet error, or the venue."""
     if not title or len(title) < 8:
@@ -247,10 +267,11 @@ def prepare(records: Sequence[Record]) -> Prepared:
         out.first_author.append(_first_author(record.authors))
         out.year.append(record.year or 0)
         out.journal.append(journal)
-        out.volume.append(_volume(record.volume))
-        out.issue.append(_volume(record.issue))
-        out.page.append(first_page(record.pages))
-        out.page_end.append(last_page(record.pages))
+        volume, issue, pages = _locators(record)
+        out.volume.append(volume)
+        out.issue.append(issue)
+        out.page.append(first_page(pages))
+        out.page_end.append(last_page(pages))
         out.doi.append(doi)
         out.abstract.append(fold((record.abstract or "")[:400]))
         notice = _NOTICE.search(title)
