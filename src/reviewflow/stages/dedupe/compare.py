@@ -61,7 +61,8 @@ def compare(p: Prepared, i: int, j: int) -> Scores:
     title = 100.0 if ta == tb else fuzz.ratio(ta, tb)
     if title < 90 and ta and tb:
         # One export may drop a subtitle or add a bracketed translation.
-        title = max(title, fuzz.token_set_ratio(ta, tb) - 5)
+        # Capped below the merge threshold: a shared subtitle alone must not merge.
+        title = max(title, min(fuzz.token_set_ratio(ta, tb) - 5, 93.0))
     aa, ab = p.authors[i], p.authors[j]
     authors = fuzz.token_set_ratio(aa, ab) if aa and ab else -1.0
     if 0 <= authors < 90:

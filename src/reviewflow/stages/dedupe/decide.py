@@ -51,6 +51,8 @@ def related_category(p: Prepared, i: int, j: int, s: Scores) -> str:
 
 def hard_conflict(p: Prepared, i: int, j: int, s: Scores) -> str:
     """Why two records cannot be one, or "" — also used to stop transitive chaining."""
+    if p.cochrane[i] and p.cochrane[i] == p.cochrane[j]:
+        return ""  # versions of one review span years, DOIs and pages
     if s.year_gap > 1:
         return "year"
     if s.volume < 0 and s.page < 0:
@@ -87,7 +89,8 @@ def decide(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> Verdi
             return Verdict("related", f"related:{category}", category)
         if action == "review":
             return Verdict("uncertain", f"related:{category}", category)
-        if s.authors >= 60 or s.authors < 0:
+        close = s.year_gap <= 2 or category != "cochrane_version"
+        if close and (s.authors >= 60 or s.authors < 0):
             return Verdict("duplicate", f"related:{category}", category)
         return Verdict("uncertain", f"related:{category}", category)
     conflict = hard_conflict(p, i, j, s)
@@ -116,7 +119,11 @@ def _merge_rule(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> 
         return ""
     if s.doi > 0 and (t >= 97 or (t >= 90 and s.journal >= 0)) and a >= 70 and s.year_gap <= 1:
         return "doi_title_authors"
-    if s.doi > 0 and a >= 90 and s.year_gap == 0 and locators == 2:
+    if p.numbers[i] != p.numbers[j] and p.numbers[i] and p.numbers[j]:
+        return ""  # "delta 8" vs "delta 9", "phase 2" vs "phase 3": a person decides
+    if s.doi < 0 and p.journal[i] != p.journal[j]:
+        return ""  # different DOIs in differently named journals: a reprint, not a copy
+    if s.doi > 0 and t >= 80 and a >= 90 and s.year_gap == 0 and locators == 2:
         return "doi_full_citation"  # translated or re-worded title, same citation
     if s.doi > 0 and t >= 95 and s.year_gap == 0 and locators == 2 and s.abstract >= 90:
         return "doi_title_citation_abstract"  # author names garbled by one export

@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from reviewflow.records import Record
 
@@ -72,7 +73,8 @@ GENERIC_TITLES = frozenset(
 
 _NOTICE = re.compile(
     r"\b(erratum|errata|corrigendum|corrigenda|correction to|correction|retraction|retracted|"
-    r"expression of concern|withdrawn)\b"
+    r"expression of concern|withdrawn|reply to|in reply|response to|in response|comment on|"
+    r"comments on|commentary on|letter to the editor|author s reply|authors reply)\b"
 )
 _PREPRINT_VENUES = ("medrxiv", "biorxiv", "arxiv", "ssrn", "research square", "preprints", "osf")
 _PREPRINT_DOI = ("10.1101/", "10.21203/", "10.2139/ssrn", "10.48550/", "10.31219/", "10.20944/")
@@ -112,6 +114,8 @@ class Prepared:
     abstract: list[str] = field(default_factory=list)
     notice: list[str] = field(default_factory=list)
     part: list[str] = field(default_factory=list)
+    #: Numbers in the title ("delta 9", "phase 2", "2 year follow up") as a sorted tuple.
+    numbers: list[tuple[str, ...]] = field(default_factory=list)
     is_conference: list[bool] = field(default_factory=list)
     is_preprint: list[bool] = field(default_factory=list)
     cochrane: list[str] = field(default_factory=list)
@@ -255,7 +259,7 @@ def prepare(records: Sequence[Record]) -> Prepared:
             raise ValueError("every record needs an id before deduplication")
         title = fold(strip_notes(record.title))
         journal = fold(record.source_title)
-        doi = (record.doi or "").lower()
+        doi = unquote(record.doi or "").lower()
         ptype = fold(record.publication_type)
         out.ids.append(record.id)
         out.title.append(title)
@@ -276,6 +280,7 @@ def prepare(records: Sequence[Record]) -> Prepared:
         out.abstract.append(fold((record.abstract or "")[:400]))
         notice = _NOTICE.search(title)
         out.notice.append(notice.group(1)[:5] if notice else "")
+        out.numbers.append(tuple(sorted(_DIGITS.findall(title))))
         part = _ROMAN_OR_NUM_PART.search(title)
         out.part.append(part.group(1) if part else "")
         conf_text = f"{journal} {fold(record.volume)} {fold(record.issue)} {ptype}"
