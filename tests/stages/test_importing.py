@@ -24,7 +24,7 @@ def test_import_stores_every_record_with_provenance(project: Project) -> None:
     assert recs[1].doi == "10.1186/s12889-018-6349-x"  # normalised
     assert recs[2].pages == "173-188"
     assert recs[1].source_file == "embase_ovid.ris"
-    assert recs[1].source_line == 19
+    assert recs[1].source_line == 18
     assert recs[1].raw.startswith("TY  - JOUR\nAU  - Wildman, Josephine M.")
 
 

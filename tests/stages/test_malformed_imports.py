@@ -81,6 +81,7 @@ CASES = [
         b("TI  - A title without a type\nAU  - Smith, J\nER  - \n"),
         "TY",
         line=1,
+        format="ris",
     ),
     Case(
         "ris-tags-before-ty",

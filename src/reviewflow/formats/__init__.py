@@ -65,11 +65,18 @@ def read_bytes_as(
         )
     fmt = format or detect.detect_format(data, file=file)
     if fmt == "xlsx":
-        return tabular.load_xlsx(data, file=file, column_map=column_map)
-    text, encoding = decode_bytes(data, file=file)
-    result = _loads(fmt, text, file=file, column_map=column_map)
-    result.report.encoding = encoding
+        result = tabular.load_xlsx(data, file=file, column_map=column_map)
+    else:
+        text, encoding = decode_bytes(data, file=file)
+        result = _loads(fmt, text, file=file, column_map=column_map)
+        result.report.encoding = encoding
     check_field_sizes(result, file=file)
+    if not result.records:
+        raise ParseError(
+            f"no records found in this {FORMATS[fmt].split(' (')[0]} file",
+            file=file,
+            hint="Check that the export finished and holds records, then export it again.",
+        )
     return result
 
 
@@ -102,22 +109,25 @@ def check_field_sizes(result: ParseResult, *, file: str) -> None:
                 )
 
 
-def _loads(fmt: str, text: str, *, file: str, column_map: dict[str, str] | None) -> ParseResult:
-    from . import bibtex, endnote_xml, nbib, ris, tabular, wos
+_TEXT_MODULES = {
+    "ris": "ris",
+    "nbib": "nbib",
+    "wos": "wos",
+    "bibtex": "bibtex",
+    "endnote-xml": "endnote_xml",
+}
 
-    if fmt == "ris":
-        return ris.loads(text, file=file)
-    if fmt == "nbib":
-        return nbib.loads(text, file=file)
-    if fmt == "wos":
-        return wos.loads(text, file=file)
-    if fmt == "bibtex":
-        return bibtex.loads(text, file=file)
-    if fmt == "endnote-xml":
-        return endnote_xml.loads(text, file=file)
+
+def _loads(fmt: str, text: str, *, file: str, column_map: dict[str, str] | None) -> ParseResult:
+    from importlib import import_module
+
     if fmt in ("csv", "tsv", "wos-tab", "scopus-csv"):
+        from . import tabular
+
         return tabular.loads(text, file=file, dialect=fmt, column_map=column_map)
-    raise InputError(f"unknown format {fmt!r}")  # pragma: no cover - FORMATS is checked above
+    module = import_module(f"{__name__}.{_TEXT_MODULES[fmt]}")
+    result: ParseResult = module.loads(text, file=file)
+    return result
 
 
 __all__ = [
