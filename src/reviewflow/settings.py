@@ -9,8 +9,16 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import ProjectError
 
@@ -34,6 +42,38 @@ class Reviewer(BaseModel):
         return value
 
 
+#: How votes become a result: "any_include" (any include or maybe passes; all exclude
+#: excludes), "unanimous_else_arbiter" (agreement decides, any disagreement goes to the
+#: arbiter), "majority_else_arbiter" (a strict majority decides, a tie goes to the arbiter).
+ScreeningRule = Literal["any_include", "unanimous_else_arbiter", "majority_else_arbiter"]
+
+
+class StagePlan(BaseModel):
+    """The screening plan of one stage (``[screening.ta]`` or ``[screening.ft]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reviewers: list[str] = Field(default_factory=list)  # screen every item
+    second_reviewers: list[str] = Field(default_factory=list)  # screen the double share
+    double_share: float = Field(default=1.0, ge=0.0, le=1.0)
+    seed: int = 0
+    arbiter: str | None = None
+    rule: ScreeningRule = "any_include"
+    reason_required: bool = False
+
+
+class ScreeningSettings(BaseModel):
+    """``[screening]``: the exclusion reasons of the protocol and one plan per stage."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reasons: list[str] = Field(default_factory=list)
+    ta: StagePlan = Field(default_factory=StagePlan)
+    ft: StagePlan = Field(
+        default_factory=lambda: StagePlan(rule="unanimous_else_arbiter", reason_required=True)
+    )
+
+
 class DatabaseSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -49,6 +89,7 @@ class Settings(BaseModel):
     question: str = ""
     reviewers: list[Reviewer] = Field(default_factory=list)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    screening: ScreeningSettings | None = None
 
     @field_validator("reviewers")
     @classmethod
@@ -59,6 +100,24 @@ class Settings(BaseModel):
                 raise ValueError(f"reviewer initials {reviewer.initials!r} appear twice")
             seen.add(reviewer.initials)
         return value
+
+    @model_validator(mode="after")
+    def _screening_reviewers_known(self) -> Settings:
+        """A plan naming someone not in ``reviewers`` is a typo to catch at load time."""
+        if self.screening is None:
+            return self
+        known = {r.initials for r in self.reviewers}
+        for stage in ("ta", "ft"):
+            plan: StagePlan = getattr(self.screening, stage)
+            named = [*plan.reviewers, *plan.second_reviewers]
+            named += [plan.arbiter] if plan.arbiter else []
+            unknown = sorted({n for n in named if n not in known})
+            if unknown:
+                raise ValueError(
+                    f"screening.{stage} names reviewers {', '.join(unknown)} that are not in "
+                    "[[reviewers]]; add them there first"
+                )
+        return self
 
     def reviewer(self, initials: str) -> Reviewer | None:
         return next((r for r in self.reviewers if r.initials == initials), None)

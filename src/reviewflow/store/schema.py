@@ -142,6 +142,7 @@ dedup_pairs = Table(
     Column("record_a", Integer, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
     Column("record_b", Integer, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
     Column("category", String(40), nullable=False),  # "uncertain" or a policy category
+    Column("queued", Boolean, nullable=False),  # True: a person must decide it
     Column("rule", Text),
     Column("scores", JSON, nullable=False),
     Column("run_id", Integer, ForeignKey("dedup_runs.id")),
@@ -162,3 +163,71 @@ dedup_decisions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_dedup_decisions_ab", dedup_decisions.c.record_a, dedup_decisions.c.record_b)
+
+# -- screening -------------------------------------------------------------------------
+
+#: Append-only screening decisions. ``item_id`` is a record id at title/abstract ("ta") and
+#: a report id at full text ("ft"). A reviewer's current vote on an item is their latest
+#: event; "withdrawn" takes a vote back (undo). ``role`` is "screen" or "arbiter".
+screening_decisions = Table(
+    "screening_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("stage", String(10), nullable=False),
+    Column("item_id", Integer, nullable=False),
+    Column("reviewer", String(20), nullable=False),
+    Column("decision", String(10), nullable=False),  # include | exclude | maybe | withdrawn
+    Column("reason", Text),
+    Column("note", Text),
+    Column("role", String(10), nullable=False),  # screen | arbiter
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_screening_decisions_stage", screening_decisions.c.stage, screening_decisions.c.item_id)
+
+#: Append-only stage events: "close" lifts blindness and freezes a stage, "reopen" undoes it.
+screening_stage_events = Table(
+    "screening_stage_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("stage", String(10), nullable=False),
+    Column("action", String(10), nullable=False),  # close | reopen
+    Column("reviewer", String(20)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: What is included: a study groups one or more reports.
+studies = Table(
+    "studies",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("label", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: A document assessed in full text, created from a record that passed title/abstract.
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("record_id", Integer, ForeignKey("records.id", ondelete="CASCADE")),
+    Column("study_id", Integer, ForeignKey("studies.id"), nullable=False),
+    Column("kind", String(40)),  # main | protocol | follow-up | ... (free text)
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_reports_record", reports.c.record_id)
+
+#: Append-only full-text retrieval events; the latest per report is its status.
+retrieval_events = Table(
+    "retrieval_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("report_id", Integer, ForeignKey("reports.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(20), nullable=False),  # sought | retrieved | not_retrieved
+    Column("file_name", Text),
+    Column("file_sha256", String(64)),
+    Column("file_path", Text),  # relative to the project folder
+    Column("reason", Text),  # why not retrieved
+    Column("reviewer", String(20)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_retrieval_events_report", retrieval_events.c.report_id, retrieval_events.c.id)

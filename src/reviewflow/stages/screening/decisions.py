@@ -1,0 +1,224 @@
+"""Record screening decisions and read them back, blind.
+
+Every write goes through :func:`record`, which checks *all* the decisions it is given
+against the plan and the current state inside one transaction before writing any: an
+unknown reviewer, an item not assigned to the reviewer, a reason not in the protocol's list
+or a closed stage raises and leaves the database as it was.
+
+Blindness lives here, not in the CLI: :func:`votes` takes the asking reviewer and returns
+other reviewers' votes on an item only when the stage is closed, or when the asker is the
+arbiter and the item has reached the arbiter (a conflict, or already arbitrated).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ...errors import InputError, NotFoundError, StateError
+from ...project import Project
+from ...store import screening_queries as sq
+from .plan import DECISIONS, STAGES, Plan, check_reviewer, check_stage
+from .state import CONFLICT, StageState, Vote, load_state
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One decision to record. ``where`` (e.g. "sheet.csv:12") prefixes error messages."""
+
+    stage: str
+    item_id: int
+    reviewer: str
+    decision: str
+    reason: str | None = None
+    note: str | None = None
+    where: str | None = None
+
+
+def decide(
+    project: Project,
+    *,
+    stage: str,
+    item_id: int,
+    reviewer: str,
+    decision: str,
+    reason: str | None = None,
+    note: str | None = None,
+) -> Vote:
+    """Record one reviewer's decision (a screener's vote, or the arbiter's ruling)."""
+    d = Decision(stage, item_id, reviewer, decision, reason or None, note or None)
+    return record(project, [d])[0]
+
+
+def withdraw(project: Project, *, stage: str, item_id: int, reviewer: str) -> Vote:
+    """Take back one's current vote (undo): an event, so the history keeps both."""
+    return decide(project, stage=stage, item_id=item_id, reviewer=reviewer, decision="withdrawn")
+
+
+def record(project: Project, decisions: Sequence[Decision]) -> list[Vote]:
+    """Validate every decision, then append them all in one transaction (or none)."""
+    if not decisions:
+        return []
+    for d in decisions:
+        _where(d, check_stage, d.stage)
+        _where(d, check_reviewer, project, d.reviewer)
+    out: list[Vote] = []
+    with project.db.transaction() as conn:
+        for stage in sorted({d.stage for d in decisions}):
+            mine = [d for d in decisions if d.stage == stage]
+            state = load_state(conn, project, stage, only={d.item_id for d in mine})
+            rows = [_checked_row(state, d) for d in mine]
+            sq.insert_decisions(conn, rows)
+            out.extend(_vote(row) for row in rows)
+    return out
+
+
+def _where(d: Decision, check: object, *args: object) -> None:
+    try:
+        check(*args)  # type: ignore[operator]
+    except (InputError, NotFoundError) as exc:
+        if d.where:
+            raise type(exc)(f"{d.where}: {exc.message}", hint=exc.hint) from None
+        raise
+
+
+def _checked_row(state: StageState, d: Decision) -> dict[str, object]:
+    plan = state.plan
+    prefix = f"{d.where}: " if d.where else ""
+    label = f"{'record' if plan.stage == 'ta' else 'report'} {d.item_id}"
+    if state.closed:
+        raise StateError(
+            f"{prefix}the {STAGES[plan.stage]} stage is closed; no more decisions are taken",
+            hint=f"Reopen it first with: reviewflow screen reopen --stage {plan.stage}",
+        )
+    if d.item_id not in state.assigned:
+        raise NotFoundError(
+            f"{prefix}{label} is not an item of {STAGES[plan.stage]} screening",
+            hint=_not_an_item_hint(plan.stage),
+        )
+    role = "arbiter" if d.reviewer == plan.arbiter else "screen"
+    if role == "screen" and d.reviewer not in state.assigned[d.item_id]:
+        raise StateError(
+            f"{prefix}{label} is not assigned to {d.reviewer} at {STAGES[plan.stage]}",
+            hint="Screen the items of your own list: reviewflow screen export "
+            f"--stage {plan.stage} --reviewer {d.reviewer}",
+        )
+    if (
+        role == "arbiter"
+        and state.results.get(d.item_id) != CONFLICT
+        and (d.item_id not in state.arbiter)
+    ):
+        raise StateError(
+            f"{prefix}{label} is not a conflict; the arbiter {d.reviewer} decides only conflicts",
+            hint=f"List them with: reviewflow conflicts --stage {plan.stage} "
+            f"--reviewer {d.reviewer}",
+        )
+    _check_decision(plan, d, role=role, prefix=prefix)
+    return {
+        "stage": plan.stage,
+        "item_id": d.item_id,
+        "reviewer": d.reviewer,
+        "decision": d.decision,
+        "reason": d.reason,
+        "note": d.note,
+        "role": role,
+    }
+
+
+def _check_decision(plan: Plan, d: Decision, *, role: str, prefix: str) -> None:
+    allowed = ("include", "exclude") if role == "arbiter" else DECISIONS
+    if d.decision not in (*allowed, "withdrawn"):
+        raise InputError(
+            f"{prefix}decision {d.decision!r} is not one of {', '.join(allowed)}",
+            hint="The arbiter's decision is final: include or exclude."
+            if role == "arbiter"
+            else "Use include, exclude or maybe.",
+        )
+    if d.reason is not None and d.reason not in plan.reasons:
+        listed = "; ".join(plan.reasons) or "none are listed"
+        raise InputError(
+            f"{prefix}reason {d.reason!r} is not in the protocol's list ({listed})",
+            hint="Use one of the listed reasons, or add it to reasons under [screening] "
+            "in review.toml.",
+        )
+    if d.decision == "exclude" and plan.reason_required and d.reason is None:
+        raise InputError(
+            f"{prefix}an exclusion at {STAGES[plan.stage]} needs a reason",
+            hint="Give one with --reason; the list is under [screening] reasons in review.toml.",
+        )
+    if d.decision != "exclude" and d.reason is not None:
+        raise InputError(f"{prefix}a reason is given only with exclude, not {d.decision}")
+
+
+def _not_an_item_hint(stage: str) -> str:
+    if stage == "ta":
+        return "Title/abstract items are canonical (non-duplicate) records: reviewflow status."
+    return (
+        "Full-text items are reports that passed title/abstract and were retrieved: "
+        "reviewflow fulltext reports"
+    )
+
+
+def _vote(row: dict[str, object]) -> Vote:
+    from ...store.queries import now
+
+    return Vote(
+        reviewer=str(row["reviewer"]),
+        decision=str(row["decision"]),
+        reason=row["reason"],  # type: ignore[arg-type]
+        note=row["note"],  # type: ignore[arg-type]
+        role=str(row["role"]),
+        created_at=now(),
+    )
+
+
+def votes(project: Project, *, stage: str, item_id: int, reviewer: str) -> dict[str, Vote]:
+    """Current votes on an item as ``reviewer`` may see them (blind until allowed)."""
+    check_reviewer(project, reviewer)
+    with project.db.connect() as conn:
+        state = load_state(conn, project, stage, only={item_id})
+    return visible_votes(state, item_id, reviewer)
+
+
+def visible_votes(state: StageState, item_id: int, reviewer: str) -> dict[str, Vote]:
+    """The blindness rule, on a derived state."""
+    current = dict(state.votes.get(item_id, {}))
+    if item_id in state.arbiter:
+        current[state.arbiter[item_id].reviewer] = state.arbiter[item_id]
+    if can_see_all(state, item_id, reviewer):
+        return current
+    return {r: v for r, v in current.items() if r == reviewer}
+
+
+def can_see_all(state: StageState, item_id: int, reviewer: str) -> bool:
+    if state.closed:
+        return True
+    at_arbiter = state.results.get(item_id) == CONFLICT or item_id in state.arbiter
+    return reviewer == state.plan.arbiter and at_arbiter
+
+
+def close_stage(project: Project, *, stage: str, reviewer: str, force: bool = False) -> None:
+    """Close a stage: no more decisions, and every vote becomes visible to everyone."""
+    check_stage(stage)
+    check_reviewer(project, reviewer)
+    with project.db.transaction() as conn:
+        state = load_state(conn, project, stage)
+        if state.closed:
+            raise StateError(f"the {STAGES[stage]} stage is already closed")
+        open_items = [i for i, r in state.results.items() if r in ("pending", CONFLICT)]
+        if open_items and not force:
+            raise StateError(
+                f"{len(open_items)} items of {STAGES[stage]} screening have no result yet "
+                f"(first: {open_items[0]})",
+                hint="Finish screening and resolve conflicts, or close anyway with --force.",
+            )
+        sq.insert_stage_event(conn, stage=stage, action="close", reviewer=reviewer)
+
+
+def reopen_stage(project: Project, *, stage: str, reviewer: str) -> None:
+    check_stage(stage)
+    check_reviewer(project, reviewer)
+    with project.db.transaction() as conn:
+        if not sq.stage_closed(conn, stage=stage):
+            raise StateError(f"the {STAGES[stage]} stage is not closed")
+        sq.insert_stage_event(conn, stage=stage, action="reopen", reviewer=reviewer)

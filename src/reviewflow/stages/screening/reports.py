@@ -1,0 +1,178 @@
+"""Reports, studies and full-text retrieval.
+
+A report is created for each record that passed title/abstract (:func:`create_reports`,
+idempotent), in a study of its own; :func:`group_reports` then puts the reports of one
+study together (protocol, main paper, follow-up). Retrieval is a list of events per
+report: sought (the default), retrieved (a file copied into ``files/`` under its sha256,
+so the same PDF is stored once and can be checked), or not retrieved (with why).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ...errors import InputError, NotFoundError
+from ...project import Project
+from ...store import screening_queries as sq
+from .plan import check_reviewer
+from .state import INCLUDE, load_state
+
+FILES_DIR = "files"
+FULL_TEXT_SUFFIXES = {".pdf", ".txt", ".md", ".html", ".htm", ".xml", ".docx"}
+
+
+@dataclass(frozen=True)
+class Report:
+    id: int
+    record_id: int | None
+    study_id: int
+    kind: str | None
+    title: str | None
+    year: int | None
+    status: str  # sought | retrieved | not_retrieved
+    file_name: str | None
+    file_sha256: str | None
+    file_path: str | None
+    not_retrieved_reason: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def create_reports(project: Project) -> list[int]:
+    """A report (in a new study) for every record that passed title/abstract and has none."""
+    with project.db.transaction() as conn:
+        ta = load_state(conn, project, "ta")
+        have = {r["record_id"] for r in sq.list_reports(conn)}
+        created = []
+        for record_id in ta.items:
+            if ta.results[record_id] == INCLUDE and record_id not in have:
+                study = sq.insert_study(conn)
+                created.append(sq.insert_report(conn, record_id=record_id, study_id=study))
+    return created
+
+
+def list_reports(project: Project) -> list[Report]:
+    with project.db.connect() as conn:
+        rows = sq.list_reports(conn)
+        retrieval = sq.current_retrieval(conn)
+    out = []
+    for row in rows:
+        ev = retrieval.get(row["id"], {})
+        out.append(
+            Report(
+                id=row["id"],
+                record_id=row["record_id"],
+                study_id=row["study_id"],
+                kind=row["kind"],
+                title=row["title"],
+                year=row["year"],
+                status=ev.get("status", "sought"),
+                file_name=ev.get("file_name"),
+                file_sha256=ev.get("file_sha256"),
+                file_path=ev.get("file_path"),
+                not_retrieved_reason=ev.get("reason"),
+            )
+        )
+    return out
+
+
+def group_reports(
+    project: Project, report_ids: Sequence[int], *, study_id: int | None = None
+) -> int:
+    """Put reports in one study (``study_id``, or the study of the first report)."""
+    if not report_ids:
+        raise InputError("name at least one report to group")
+    with project.db.transaction() as conn:
+        known = {r["id"]: r for r in sq.list_reports(conn)}
+        missing = [i for i in report_ids if i not in known]
+        if missing:
+            raise NotFoundError(
+                f"no report {missing[0]}", hint="List them with: reviewflow fulltext reports"
+            )
+        target = study_id if study_id is not None else known[report_ids[0]]["study_id"]
+        if target not in sq.study_ids(conn):
+            raise NotFoundError(f"no study {target}")
+        sq.set_report_study(conn, report_ids=report_ids, study_id=target)
+    return target
+
+
+def set_report_kind(project: Project, report_id: int, kind: str | None) -> None:
+    """Label a report (main, protocol, follow-up, ...)."""
+    with project.db.transaction() as conn:
+        _check_report(conn, report_id)
+        sq.set_report_kind(conn, report_id=report_id, kind=kind)
+
+
+def retrieve(project: Project, report_id: int, *, file: str | Path, reviewer: str) -> Report:
+    """Attach the full text: copy it to ``files/<sha256><suffix>`` and record the event."""
+    check_reviewer(project, reviewer)
+    path = Path(file)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file", hint="Give the path of the PDF or text file.")
+    if path.suffix.lower() not in FULL_TEXT_SUFFIXES:
+        raise InputError(
+            f"{path.name}: not a full-text file ({', '.join(sorted(FULL_TEXT_SUFFIXES))})"
+        )
+    data = path.read_bytes()
+    sha256 = hashlib.sha256(data).hexdigest()
+    rel = Path(FILES_DIR) / f"{sha256}{path.suffix.lower()}"
+    with project.db.transaction() as conn:
+        _check_report(conn, report_id)
+        target = project.root / rel
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(target.suffix + ".part")
+            shutil.copyfile(path, tmp)
+            tmp.replace(target)
+        sq.insert_retrieval_event(
+            conn,
+            values={
+                "report_id": report_id,
+                "status": "retrieved",
+                "file_name": path.name,
+                "file_sha256": sha256,
+                "file_path": rel.as_posix(),
+                "reviewer": reviewer,
+            },
+        )
+    return _one(project, report_id)
+
+
+def not_retrieved(project: Project, report_id: int, *, reason: str, reviewer: str) -> Report:
+    """Record that the full text could not be obtained, and why (PRISMA counts it)."""
+    check_reviewer(project, reviewer)
+    if not reason.strip():
+        raise InputError(
+            "say why the report was not retrieved",
+            hint='e.g. --why "no library access; author did not reply"',
+        )
+    with project.db.transaction() as conn:
+        _check_report(conn, report_id)
+        sq.insert_retrieval_event(
+            conn,
+            values={
+                "report_id": report_id,
+                "status": "not_retrieved",
+                "reason": reason.strip(),
+                "reviewer": reviewer,
+            },
+        )
+    return _one(project, report_id)
+
+
+def _check_report(conn: Any, report_id: int) -> None:
+    if report_id not in sq.report_ids(conn):
+        raise NotFoundError(
+            f"no report {report_id}",
+            hint="Create reports with: reviewflow fulltext reports --create",
+        )
+
+
+def _one(project: Project, report_id: int) -> Report:
+    return next(r for r in list_reports(project) if r.id == report_id)

@@ -1,0 +1,164 @@
+"""The state of a screening stage, derived from the append-only decision events.
+
+Nothing here is stored: the current vote of a reviewer is their latest event, the result
+of an item follows from the plan's rule, and a conflict is an item whose votes the rule
+cannot turn into a result without the arbiter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from ...project import Project
+from ...store import queries
+from ...store import screening_queries as sq
+from .assign import assign
+from .plan import Plan, get_plan
+
+#: Results an item can have.
+PENDING, INCLUDE, EXCLUDE, CONFLICT = "pending", "include", "exclude", "conflict"
+
+
+@dataclass(frozen=True)
+class Vote:
+    reviewer: str
+    decision: str
+    reason: str | None
+    note: str | None
+    role: str
+    created_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reviewer": self.reviewer,
+            "decision": self.decision,
+            "reason": self.reason,
+            "note": self.note,
+            "role": self.role,
+            "created_at": self.created_at,
+        }
+
+
+@dataclass
+class StageState:
+    plan: Plan
+    items: list[int]
+    assigned: dict[int, tuple[str, ...]]
+    closed: bool
+    votes: dict[int, dict[str, Vote]] = field(default_factory=dict)
+    independent: dict[int, dict[str, Vote]] = field(default_factory=dict)
+    arbiter: dict[int, Vote] = field(default_factory=dict)
+    results: dict[int, str] = field(default_factory=dict)
+
+    def reason_of(self, item: int) -> str | None:
+        """The exclusion reason of an excluded item: the arbiter's, else the commonest."""
+        if item in self.arbiter:
+            return self.arbiter[item].reason
+        reasons = [v.reason for v in self.votes.get(item, {}).values() if v.reason]
+        if not reasons:
+            return None
+        order = {r: i for i, r in enumerate(self.plan.reasons)}
+        return min(set(reasons), key=lambda r: (-reasons.count(r), order.get(r, len(order)), r))
+
+
+def rule_result(plan: Plan, assigned: tuple[str, ...], votes: dict[str, str]) -> str:
+    """Turn the screeners' current votes on one item into a result under ``plan.rule``."""
+    cast = [votes[r] for r in assigned if r in votes]
+    if plan.rule == "any_include":
+        if any(v in ("include", "maybe") for v in cast):
+            return INCLUDE
+        return EXCLUDE if len(cast) == len(assigned) else PENDING
+    if len(cast) < len(assigned):
+        return PENDING
+    if plan.rule == "majority_else_arbiter":
+        for outcome in (INCLUDE, EXCLUDE):
+            if 2 * cast.count(outcome) > len(cast):
+                return outcome
+        return CONFLICT
+    if all(v == INCLUDE for v in cast):
+        return INCLUDE
+    if all(v == EXCLUDE for v in cast):
+        return EXCLUDE
+    return CONFLICT
+
+
+def stage_items(conn: Connection, project: Project, stage: str) -> list[int]:
+    """Items of a stage in screening order (record or report id)."""
+    if stage == "ta":
+        return queries.canonical_record_ids(conn)
+    ta = load_state(conn, project, "ta")
+    passed = {i for i, r in ta.results.items() if r == INCLUDE}
+    retrieval = sq.current_retrieval(conn)
+    return [
+        r["id"]
+        for r in sq.list_reports(conn)
+        if (r["record_id"] is None or r["record_id"] in passed)
+        and retrieval.get(r["id"], {}).get("status") == "retrieved"
+    ]
+
+
+def load_state(
+    conn: Connection, project: Project, stage: str, *, only: Iterable[int] | None = None
+) -> StageState:
+    """Derive the stage from its events; ``only`` restricts it to some items (faster)."""
+    plan = get_plan(project, stage)
+    items = stage_items(conn, project, stage)
+    events = None
+    if only is not None:
+        wanted = set(only)
+        items = [i for i in items if i in wanted]
+        events = sq.decision_events(conn, stage=stage, item_ids=wanted)
+    else:
+        events = sq.decision_events(conn, stage=stage)
+    state = StageState(
+        plan=plan,
+        items=items,
+        assigned=assign(plan, items),
+        closed=sq.stage_closed(conn, stage=stage),
+    )
+    _fold(state, events)
+    for item in items:
+        if item in state.arbiter:
+            state.results[item] = state.arbiter[item].decision
+            continue
+        current = {r: v.decision for r, v in state.votes.get(item, {}).items()}
+        state.results[item] = rule_result(plan, state.assigned[item], current)
+    return state
+
+
+def _fold(state: StageState, events: list[dict[str, Any]]) -> None:
+    """Replay events: latest per reviewer wins; votes after the first arbiter event on an
+    item do not count as independent (agreement is measured before arbitration)."""
+    arbitrated: set[int] = set()
+    for ev in events:
+        item = ev["item_id"]
+        if item not in state.assigned:
+            continue
+        vote = Vote(
+            reviewer=ev["reviewer"],
+            decision=ev["decision"],
+            reason=ev["reason"],
+            note=ev["note"],
+            role=ev["role"],
+            created_at=ev["created_at"],
+        )
+        if ev["role"] == "arbiter":
+            arbitrated.add(item)
+            if vote.decision == "withdrawn":
+                state.arbiter.pop(item, None)
+            else:
+                state.arbiter[item] = vote
+            continue
+        for target in (state.votes, None if item in arbitrated else state.independent):
+            if target is None:
+                continue
+            mine = target.setdefault(item, {})
+            if vote.decision == "withdrawn":
+                mine.pop(vote.reviewer, None)
+            else:
+                mine[vote.reviewer] = vote

@@ -1,0 +1,168 @@
+"""SQL of screening: decisions, stage events, reports, studies and retrieval events.
+
+Every table here is append-only except ``reports.study_id``/``kind`` (the grouping of
+reports into studies is an editable judgement, not a decision) and ``studies.label``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from .queries import now
+from .schema import (
+    records,
+    reports,
+    retrieval_events,
+    screening_decisions,
+    screening_stage_events,
+    studies,
+)
+
+_CHUNK = 900  # stay under SQLite's bound-parameter limit in IN (...) lists
+
+# -- decisions -------------------------------------------------------------------------
+
+
+def insert_decisions(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Append decision events (stage, item_id, reviewer, decision, reason, note, role)."""
+    if not rows:
+        return 0
+    stamp = now()
+    values = [{"created_at": stamp, "reason": None, "note": None, **row} for row in rows]
+    conn.execute(insert(screening_decisions), values)
+    return len(values)
+
+
+def decision_events(
+    conn: Connection, *, stage: str, item_ids: Iterable[int] | None = None
+) -> list[dict[str, Any]]:
+    """Decision events of a stage in the order they were made (oldest first)."""
+    cols = screening_decisions.c
+    stmt = select(screening_decisions).where(cols.stage == stage).order_by(cols.id)
+    if item_ids is None:
+        return [dict(r) for r in conn.execute(stmt).mappings()]
+    out: list[dict[str, Any]] = []
+    ids = sorted(set(item_ids))
+    for start in range(0, len(ids), _CHUNK):
+        part = stmt.where(cols.item_id.in_(ids[start : start + _CHUNK]))
+        out.extend(dict(r) for r in conn.execute(part).mappings())
+    out.sort(key=lambda r: r["id"])
+    return out
+
+
+# -- stage events ----------------------------------------------------------------------
+
+
+def insert_stage_event(conn: Connection, *, stage: str, action: str, reviewer: str | None) -> None:
+    conn.execute(
+        insert(screening_stage_events).values(
+            stage=stage, action=action, reviewer=reviewer, created_at=now()
+        )
+    )
+
+
+def stage_closed(conn: Connection, *, stage: str) -> bool:
+    """True when the latest stage event of ``stage`` is "close"."""
+    cols = screening_stage_events.c
+    last = conn.execute(
+        select(cols.action).where(cols.stage == stage).order_by(cols.id.desc()).limit(1)
+    ).scalar()
+    return last == "close"
+
+
+# -- studies and reports ---------------------------------------------------------------
+
+
+def insert_study(conn: Connection, *, label: str | None = None) -> int:
+    result = conn.execute(
+        insert(studies).values(label=label, created_at=now()).returning(studies.c.id)
+    )
+    return int(result.scalar_one())
+
+
+def insert_report(
+    conn: Connection, *, record_id: int | None, study_id: int, kind: str | None = None
+) -> int:
+    result = conn.execute(
+        insert(reports)
+        .values(record_id=record_id, study_id=study_id, kind=kind, created_at=now())
+        .returning(reports.c.id)
+    )
+    return int(result.scalar_one())
+
+
+def list_reports(conn: Connection) -> list[dict[str, Any]]:
+    """Every report with its record's title, year and first author, in id order."""
+    stmt = (
+        select(
+            reports,
+            records.c.title,
+            records.c.year,
+            records.c.authors,
+            records.c.abstract,
+            studies.c.label.label("study_label"),
+        )
+        .select_from(
+            reports.outerjoin(records, reports.c.record_id == records.c.id).join(
+                studies, reports.c.study_id == studies.c.id
+            )
+        )
+        .order_by(reports.c.id)
+    )
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def report_ids(conn: Connection) -> set[int]:
+    return {int(i) for i in conn.execute(select(reports.c.id)).scalars()}
+
+
+def study_ids(conn: Connection) -> set[int]:
+    return {int(i) for i in conn.execute(select(studies.c.id)).scalars()}
+
+
+def set_report_study(conn: Connection, *, report_ids: Iterable[int], study_id: int) -> None:
+    conn.execute(
+        update(reports).where(reports.c.id.in_(list(report_ids))).values(study_id=study_id)
+    )
+
+
+def set_report_kind(conn: Connection, *, report_id: int, kind: str | None) -> None:
+    conn.execute(update(reports).where(reports.c.id == report_id).values(kind=kind))
+
+
+def set_study_label(conn: Connection, *, study_id: int, label: str | None) -> None:
+    conn.execute(update(studies).where(studies.c.id == study_id).values(label=label))
+
+
+# -- retrieval -------------------------------------------------------------------------
+
+
+def insert_retrieval_event(conn: Connection, *, values: Mapping[str, Any]) -> None:
+    row = {"created_at": now(), **values}
+    conn.execute(insert(retrieval_events).values(**row))
+
+
+def current_retrieval(conn: Connection) -> dict[int, dict[str, Any]]:
+    """report id -> its latest retrieval event (reports with no event are "sought")."""
+    stmt = select(retrieval_events).order_by(retrieval_events.c.id)
+    return {int(r["report_id"]): dict(r) for r in conn.execute(stmt).mappings()}
+
+
+# -- records shown to screeners --------------------------------------------------------
+
+
+def record_texts(conn: Connection, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """id -> title, abstract, authors, year, source_title for the screening screen/sheet."""
+    cols = records.c
+    out: dict[int, dict[str, Any]] = {}
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), _CHUNK):
+        stmt = select(
+            cols.id, cols.title, cols.abstract, cols.authors, cols.year, cols.source_title
+        ).where(cols.id.in_(wanted[start : start + _CHUNK]))
+        for row in conn.execute(stmt).mappings():
+            out[int(row["id"])] = dict(row)
+    return out
