@@ -69,10 +69,13 @@ def loads(text: str, *, file: str = "<string>") -> ParseResult:
         spans = []  # an unusual writer: records without line numbers rather than wrong ones
         report.warn(None, "record lines could not be located; records have no line numbers")
     records = []
+    line, counted = 1, 0
     for i, element in enumerate(elements):
         record = _record(element, file=file)
         if spans:
-            record.source_line = text.count("\n", 0, spans[i].start()) + 1
+            line += text.count("\n", counted, spans[i].start())
+            counted = spans[i].start()
+            record.source_line = line
             record.raw = spans[i].group(0)
         else:
             record.raw = ET.tostring(element, encoding="unicode")
