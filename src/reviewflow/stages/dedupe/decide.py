@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Literal, NamedTuple
 
 from reviewflow.stages.dedupe.compare import Scores
-from reviewflow.stages.dedupe.normalise import Prepared
+from reviewflow.stages.dedupe.normalise import Prepared, journals_same
 from reviewflow.stages.dedupe.policy import DedupPolicy
 
 Kind = Literal["duplicate", "uncertain", "related", "distinct"]
@@ -121,8 +121,13 @@ def _merge_rule(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> 
         return "doi_title_authors"
     if p.numbers[i] != p.numbers[j] and p.numbers[i] and p.numbers[j]:
         return ""  # "delta 8" vs "delta 9", "phase 2" vs "phase 3": a person decides
-    if s.doi < 0 and p.journal[i] != p.journal[j]:
-        return ""  # different DOIs in differently named journals: a reprint, not a copy
+    if s.doi > 0 and t >= 97 and s.year_gap == 0 and locators == 2 and (a >= 50 or a < 0):
+        return "doi_title_citation"  # author names transliterated or truncated
+    if s.doi < 0 and not journals_same(p.journal[i], p.journal[j]):
+        return ""  # different DOIs in different journals: a reprint, not a copy
+    if t >= 99 and s.year_gap == 0 and s.journal > 0 and locators == 2 and s.issue >= 0:
+        if a >= 60 and s.doi >= 0:
+            return "title_citation"
     if s.doi > 0 and t >= 80 and a >= 90 and s.year_gap == 0 and locators == 2:
         return "doi_full_citation"  # translated or re-worded title, same citation
     if s.doi > 0 and t >= 95 and s.year_gap == 0 and locators == 2 and s.abstract >= 90:

@@ -267,7 +267,8 @@ def prepare(records: Sequence[Record]) -> Prepared:
         out.title_generic.append(title in GENERIC_TITLES or len(title.split()) <= 2)
         out.authors.append(author_tokens(record.authors))
         letters = fold(" ".join(record.authors)).replace(" ", "")
-        out.author_letters.append("" if letters.startswith(("anonymous", "unknown")) else letters[:80])
+        anonymous = letters.startswith(("anonymous", "unknown"))
+        out.author_letters.append("" if anonymous else letters[:80])
         out.first_author.append(_first_author(record.authors))
         out.year.append(record.year or 0)
         out.journal.append(journal)
@@ -335,3 +336,17 @@ def _abbreviates(short: str, word: str) -> bool:
         return False
     it = iter(word)
     return all(ch in it for ch in short)
+
+
+def journals_same(a: str, b: str) -> bool:
+    """Stricter than :func:`journals_compatible`: word for word, no dropped words.
+
+    "J Periodontol" and "J Clin Periodontol" are compatible but not the same.
+    """
+    if a == b:
+        return True
+    wa = [w for w in a.split() if w not in _JOURNAL_STOP]
+    wb = [w for w in b.split() if w not in _JOURNAL_STOP]
+    if len(wa) != len(wb) or not wa:
+        return False
+    return all(_abbreviates(x, y) or _abbreviates(y, x) for x, y in zip(wa, wb, strict=True))
