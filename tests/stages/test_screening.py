@@ -139,9 +139,7 @@ def _to_full_text(project: Project, tmp_path: Path, n: int) -> list[int]:
     return report_ids
 
 
-def test_full_text_plan_unanimous_else_arbiter_end_to_end(
-    seeded: Project, tmp_path: Path
-) -> None:
+def test_full_text_plan_unanimous_else_arbiter_end_to_end(seeded: Project, tmp_path: Path) -> None:
     r1, r2, r3, r4, r5 = _to_full_text(seeded, tmp_path, 5)
     screening.not_retrieved(seeded, r5, reason="no library access", reviewer="MC")
     for who in ("MC", "DF", "JS"):
@@ -248,7 +246,11 @@ def test_one_bad_decision_in_a_batch_records_none(seeded: Project) -> None:
 def test_plan_naming_an_unknown_reviewer_is_refused_at_load() -> None:
     with pytest.raises(ValueError, match="XX"):
         Settings.model_validate(
-            {"title": "t", "reviewers": [{"initials": "MC"}], "screening": {"ta": {"arbiter": "XX"}}}
+            {
+                "title": "t",
+                "reviewers": [{"initials": "MC"}],
+                "screening": {"ta": {"arbiter": "XX"}},
+            }
         )
 
 
