@@ -195,3 +195,18 @@ def test_xlsx_without_title_column():
 def test_damaged_xlsx_is_a_parse_error():
     with pytest.raises(ParseError, match="not a readable Excel workbook"):
         tabular.load_xlsx(b"PK\x03\x04 not really a zip", file="s.xlsx")
+
+
+def test_xlsx_cells_right_of_header_are_kept_with_warning():
+    data = _xlsx([["Title", "Year"], ["A"], ["B", 2001, None, "stray note"]])
+    result = tabular.load_xlsx(data, file="s.xlsx")
+    short, stray = result.records
+    assert (short.title, short.year) == ("A", None)
+    assert stray.extra["column D"] == ["stray note"]
+    assert any("D3" in w.message for w in result.report.warnings)
+
+
+def test_scopus_headers_match_regardless_of_case():
+    text = "AUTHORS,TITLE,SOURCE TITLE,EID\nSmith J.,T,J,2-s2.0-1\n"
+    (record,) = tabular.loads(text, file="s.csv", dialect="scopus-csv").records
+    assert (record.title, record.source_title, record.accession_number) == ("T", "J", "2-s2.0-1")

@@ -104,6 +104,16 @@ _EXCEL_ERRORS = frozenset(
 _DIALECTS = ("csv", "tsv", "scopus-csv", "wos-tab")
 
 
+def _norm(header: str) -> str:
+    return re.sub(r"[\s_.\-]+", " ", header.strip().lstrip("\ufeff")).strip().lower()
+
+
+_PRESETS: dict[str, dict[str, str]] = {
+    "scopus-csv": {_norm(k): v for k, v in SCOPUS_COLUMNS.items()},
+    "wos-tab": {_norm(k): v for k, v in WOS_TAB_COLUMNS.items()},
+}
+
+
 @dataclass(frozen=True)
 class Column:
     """One header cell and where its values go: a canonical field or ``extra[header]``."""
@@ -179,11 +189,7 @@ def load_xlsx(
                     values, dialect="xlsx", column_map=column_map, file=file, line=line
                 )
                 continue
-            values = _fit_row(
-                values, len(columns), file=file, line=line, report=report, dialect="xlsx"
-            )
-            raw = "\t".join(values)
-            records.append(_record(columns, values, file=file, line=line, raw=raw, report=report))
+            records.append(_xlsx_record(columns, values, file=file, line=line, report=report))
     finally:
         workbook.close()
     if columns is None:
@@ -227,7 +233,7 @@ def map_columns(
     while header and not header[-1]:
         header.pop()  # WoS tab-delimited files end every line, the header too, with a tab
     overrides = _check_column_map(column_map, header, file=file)
-    preset = {"scopus-csv": SCOPUS_COLUMNS, "wos-tab": WOS_TAB_COLUMNS}.get(dialect)
+    preset = _PRESETS.get(dialect)
     synonyms = {syn: name for name, syns in SYNONYMS.items() for syn in syns}
     taken: set[str] = set()
     columns = []
@@ -236,7 +242,7 @@ def map_columns(
         if key in overrides:
             target = overrides[key]
         elif preset is not None:
-            target = preset.get(cell) or preset.get(cell.upper())
+            target = preset.get(key)
         else:
             target = synonyms.get(key)
         if key not in overrides and target in overrides.values():
@@ -320,6 +326,25 @@ def _rows(
         if values and any(v.strip() for v in values):
             yield values, start, raw
         start = lines.line + 1
+
+
+def _xlsx_record(
+    columns: list[Column], values: list[str], *, file: str, line: int | None, report: ParseReport
+) -> Record:
+    """A sheet row: short rows are padded; cells right of the header are kept, not refused."""
+    from openpyxl.utils import get_column_letter
+
+    width = len(columns)
+    cells = values[:width] + [""] * (width - len(values))
+    record = _record(columns, cells, file=file, line=line, raw="\t".join(values), report=report)
+    for index, value in enumerate(values[width:], start=width + 1):
+        if value.strip():
+            name = f"column {get_column_letter(index)}"
+            report.warn(
+                line, f"cell {get_column_letter(index)}{line} has no header; kept as {name!r}"
+            )
+            record.extra.setdefault(name, []).append(value)
+    return record
 
 
 def _fit_row(
@@ -477,7 +502,3 @@ def _check_column_map(
             )
         out[_norm(column)] = target
     return out
-
-
-def _norm(header: str) -> str:
-    return re.sub(r"[\s_.\-]+", " ", header.strip().lstrip("\ufeff")).strip().lower()
