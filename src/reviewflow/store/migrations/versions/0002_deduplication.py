@@ -59,6 +59,7 @@ def upgrade() -> None:
         _record_fk("record_a", "dedup_pairs"),
         _record_fk("record_b", "dedup_pairs"),
         sa.Column("category", sa.String(40), nullable=False),
+        sa.Column("queued", sa.Boolean(), nullable=False),
         sa.Column("rule", sa.Text()),
         sa.Column("scores", sa.JSON(), nullable=False),
         _run_fk("dedup_pairs"),

@@ -1,0 +1,214 @@
+"""``reviewflow dedup``: link duplicates, review uncertain pairs, undo."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from ..stages import dedup_csv, dedup_project
+from . import cli
+from ._output import OutputContext, echo_json, pass_output, progress_bar, stdout_console
+
+
+@cli.group("dedup", invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
+@pass_output
+@click.pass_context
+def dedup_group(ctx: click.Context, out: OutputContext, as_json: bool) -> None:
+    """Find duplicate records and link them to one canonical record (nothing is deleted).
+
+    Without a subcommand, runs deduplication on the records imported since the last run.
+
+    Example:
+
+    \b
+        reviewflow dedup
+        reviewflow dedup review --reviewer MC
+        reviewflow dedup undo 1234
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    with progress_bar("Deduplicating") as progress:
+        result = dedup_project.run(out.project(), progress=progress)
+    if as_json:
+        echo_json(result.to_dict())
+        return
+    if result.run_id is None:
+        click.echo(f"No new records since the last run; {result.duplicates_removed:,} linked.")
+        return
+    click.echo(
+        f"Compared {result.new_records:,} new records against {result.records_considered:,}: "
+        f"{result.links_added:,} links added, {result.duplicates_removed:,} duplicates linked "
+        f"in all, {result.queued:,} pairs for a person to review."
+    )
+    for category, n in result.related.items():
+        click.echo(f"  related ({category.replace('_', ' ')}): {n:,} pairs")
+    if result.queued:
+        click.echo("Next: reviewflow dedup review  (or: reviewflow dedup export-queue pairs.csv)")
+
+
+@dedup_group.command("groups")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
+@pass_output
+def groups_cmd(out: OutputContext, as_json: bool) -> None:
+    """List the duplicate groups with the evidence of each link.
+
+    Example:
+
+    \b
+        reviewflow dedup groups --json
+    """
+    groups = dedup_project.groups(out.project())
+    if as_json:
+        echo_json(
+            [
+                {
+                    "canonical": g.canonical.id,
+                    "title": g.canonical.title,
+                    "duplicates": [
+                        {
+                            "record": r.id,
+                            "method": ev["method"],
+                            "rule": ev["rule"],
+                            "scores": ev["scores"],
+                        }
+                        for r, ev in g.duplicates
+                    ],
+                }
+                for g in groups
+            ]
+        )
+        return
+    table = Table(title=f"{len(groups):,} duplicate groups")
+    for col in ("canonical", "duplicates", "how", "title"):
+        table.add_column(col)
+    for g in groups:
+        table.add_row(
+            str(g.canonical.id),
+            ", ".join(str(r.id) for r, _ in g.duplicates),
+            ", ".join(sorted({f"{ev['method']}:{ev['rule']}" for _, ev in g.duplicates})),
+            (g.canonical.title or "")[:80],
+        )
+    stdout_console().print(table)
+
+
+@dedup_group.command("undo")
+@click.argument("record_id", type=int)
+@click.option("--reviewer", help="Initials of the person undoing the group.")
+@pass_output
+def undo_cmd(out: OutputContext, record_id: int, reviewer: str | None) -> None:
+    """Unlink the duplicate group a record belongs to.
+
+    Example:
+
+    \b
+        reviewflow dedup undo 1234 --reviewer MC
+    """
+    unlinked = dedup_project.undo(out.project(), record_id, reviewer=reviewer)
+    click.echo(f"Unlinked {len(unlinked)} record(s): {', '.join(map(str, unlinked))}")
+
+
+def _show_pair(item: dedup_project.QueueItem, position: str) -> None:
+    table = Table(title=f"Pair {position} — {item.category} ({item.rule})", show_lines=True)
+    table.add_column("")
+    table.add_column(f"record {item.a.id}")
+    table.add_column(f"record {item.b.id}")
+    for label, fa, fb in (
+        ("title", item.a.title, item.b.title),
+        ("authors", "; ".join(item.a.authors[:6]), "; ".join(item.b.authors[:6])),
+        ("year", item.a.year, item.b.year),
+        ("source", item.a.source_title, item.b.source_title),
+        ("volume/issue/pages",
+         f"{item.a.volume or ''}/{item.a.issue or ''}/{item.a.pages or ''}",
+         f"{item.b.volume or ''}/{item.b.issue or ''}/{item.b.pages or ''}"),
+        ("doi", item.a.doi, item.b.doi),
+    ):  # fmt: skip
+        table.add_row(label, str(fa or ""), str(fb or ""))
+    stdout_console().print(table)
+    click.echo("d = duplicate   n = not a duplicate   s = skip   q = quit")
+
+
+def review_loop(
+    project: object,
+    items: list[dedup_project.QueueItem],
+    *,
+    reviewer: str | None,
+    read_key: Callable[[], str],
+) -> int:
+    """Ask about each pair; returns the number decided. ``read_key`` makes it testable."""
+    decided = 0
+    for n, item in enumerate(items, start=1):
+        _show_pair(item, f"{n}/{len(items)}")
+        while True:
+            key = read_key().lower()
+            if key in ("d", "n"):
+                dedup_project.decide_pair(
+                    project,  # type: ignore[arg-type]
+                    item.a.id or 0,
+                    item.b.id or 0,
+                    duplicate=key == "d",
+                    reviewer=reviewer,
+                )
+                decided += 1
+                break
+            if key == "s":
+                break
+            if key == "q":
+                return decided
+    return decided
+
+
+@dedup_group.command("review")
+@click.option("--reviewer", help="Your initials, recorded with each decision.")
+@pass_output
+def review_cmd(out: OutputContext, reviewer: str | None) -> None:
+    """Decide uncertain pairs one by one in the terminal.
+
+    Example:
+
+    \b
+        reviewflow dedup review --reviewer MC
+    """
+    project = out.project()
+    items = dedup_project.review_queue(project)
+    if not items:
+        click.echo("No pairs are waiting for review.")
+        return
+    n = review_loop(project, items, reviewer=reviewer, read_key=click.getchar)
+    left = len(dedup_project.review_queue(project))
+    click.echo(f"Decided {n} pair(s); {left} still waiting.")
+
+
+@dedup_group.command("export-queue")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@pass_output
+def export_queue_cmd(out: OutputContext, file: Path) -> None:
+    """Write the pairs waiting for review to a CSV with an empty decision column.
+
+    Example:
+
+    \b
+        reviewflow dedup export-queue pairs.csv
+    """
+    n = dedup_csv.export_queue(out.project(), file)
+    click.echo(f"Wrote {n} pair(s) to {file}. Fill 'decision' with duplicate/not_duplicate,")
+    click.echo(f"then: reviewflow dedup import-decisions {file}")
+
+
+@dedup_group.command("import-decisions")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--reviewer", help="Initials recorded with the decisions.")
+@pass_output
+def import_decisions_cmd(out: OutputContext, file: Path, reviewer: str | None) -> None:
+    """Record the decisions filled into a queue CSV (all rows or none).
+
+    Example:
+
+    \b
+        reviewflow dedup import-decisions pairs.csv --reviewer MC
+    """
+    n = dedup_csv.import_decisions(out.project(), file, reviewer=reviewer)
+    click.echo(f"Recorded {n} decision(s).")

@@ -1,0 +1,92 @@
+"""SQL for deduplication: link events, the review queue and people's pair decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from .queries import now
+from .schema import dedup_decisions, dedup_pairs, dedup_runs, duplicate_links, records
+
+
+def _pair(a: int, b: int) -> tuple[int, int]:
+    return (a, b) if a < b else (b, a)
+
+
+def insert_run(conn: Connection, *, values: Mapping[str, Any]) -> int:
+    row = {"started_at": now(), **values}
+    return int(
+        conn.execute(insert(dedup_runs).values(**row).returning(dedup_runs.c.id)).scalar_one()
+    )
+
+
+def last_run(conn: Connection) -> dict[str, Any] | None:
+    row = (
+        conn.execute(select(dedup_runs).order_by(dedup_runs.c.id.desc()).limit(1))
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def list_runs(conn: Connection) -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.execute(select(dedup_runs).order_by(dedup_runs.c.id)).mappings()]
+
+
+def insert_link_events(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
+    batch = [{"created_at": now(), "scores": {}, **row} for row in rows]
+    if batch:
+        conn.execute(insert(duplicate_links), batch)
+    return len(batch)
+
+
+def link_history(conn: Connection, record_id: int) -> list[dict[str, Any]]:
+    stmt = (
+        select(duplicate_links)
+        .where(duplicate_links.c.record_id == record_id)
+        .order_by(duplicate_links.c.id)
+    )
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def latest_links(conn: Connection) -> dict[int, dict[str, Any]]:
+    """The latest link event of each record that is currently linked (action "link")."""
+    state: dict[int, dict[str, Any]] = {}
+    for row in conn.execute(select(duplicate_links).order_by(duplicate_links.c.id)).mappings():
+        state[row["record_id"]] = dict(row)
+    return {rid: row for rid, row in state.items() if row["action"] == "link"}
+
+
+def insert_pairs(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
+    batch = [{"created_at": now(), **row} for row in rows]
+    if batch:
+        conn.execute(insert(dedup_pairs), batch)
+    return len(batch)
+
+
+def queued_pairs(conn: Connection) -> list[dict[str, Any]]:
+    stmt = select(dedup_pairs).order_by(dedup_pairs.c.id)
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def insert_decision(conn: Connection, *, values: Mapping[str, Any]) -> None:
+    a, b = _pair(int(values["record_a"]), int(values["record_b"]))
+    conn.execute(
+        insert(dedup_decisions).values(
+            **{"created_at": now(), **values, "record_a": a, "record_b": b}
+        )
+    )
+
+
+def latest_decisions(conn: Connection) -> dict[tuple[int, int], dict[str, Any]]:
+    """(a, b) with a < b -> the latest decision a person took on that pair."""
+    out: dict[tuple[int, int], dict[str, Any]] = {}
+    for row in conn.execute(select(dedup_decisions).order_by(dedup_decisions.c.id)).mappings():
+        out[(row["record_a"], row["record_b"])] = dict(row)
+    return out
+
+
+def record_ids(conn: Connection) -> list[int]:
+    return [int(i) for i in conn.execute(select(records.c.id).order_by(records.c.id)).scalars()]
