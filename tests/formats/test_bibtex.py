@@ -105,3 +105,15 @@ def test_duplicate_keys_are_both_kept():
 
 def test_file_without_entries_reads_no_records():
     assert bibtex.loads("% only a comment\n", file="r.bib").records == []
+
+
+def test_keyless_entry_is_read_not_dropped():
+    result = bibtex.loads("@article{, title={No key}}\n@article{k, title={Key}}\n", file="r.bib")
+    keyless, keyed = result.records
+    assert keyless.title == "No key" and "ID" not in keyless.extra
+    assert keyed.extra["ID"] == ["k"] and keyed.source_line == 2
+
+
+def test_entry_on_a_percent_comment_line_is_ignored():
+    text = "% removed: @article{old, title={Old}}\n@article{new, title={New}}\n"
+    assert [r.title for r in bibtex.loads(text, file="r.bib").records] == ["New"]

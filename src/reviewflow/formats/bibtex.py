@@ -59,9 +59,12 @@ def loads(text: str, *, file: str = "<string>") -> ParseResult:
     """Parse BibTeX text; one record per entry (``@comment``/``@string``/``@preamble`` skipped)."""
     report = ParseReport(file=file, format="bibtex")
     text = text.lstrip("\ufeff")
-    found = [e for e in scan_entries(text, file=file) if e.type not in _NOT_RECORDS]
+    entries = scan_entries(text, file=file)
+    found = [e for e in entries if e.type not in _NOT_RECORDS]
+    # Only the entries go to bibtexparser, keyless ones with a stand-in key it accepts.
+    source = "\n\n".join(_with_key(e) for e in entries)
     parser = BibTexParser(common_strings=True, ignore_nonstandard_types=False)
-    parsed = bibtexparser.loads(text, parser=parser).entries
+    parsed = bibtexparser.loads(source, parser=parser).entries
     _check_all_parsed(found, parsed, file=file)
     records = [
         _record(fields, entry, file=file, report=report)
@@ -79,6 +82,9 @@ def scan_entries(text: str, *, file: str) -> list[Entry]:
     while (match := _ENTRY_START.search(text, pos)) is not None:
         line += text.count("\n", counted, match.start())
         counted = match.start()
+        if "%" in text[text.rfind("\n", 0, match.start()) + 1 : match.start()]:
+            pos = match.end()  # commented out, as bibtexparser and reference managers read it
+            continue
         end = _entry_end(text, match.end(), match.group(2), file=file, line=line)
         raw = text[match.start() : end]
         key = raw[match.end() - match.start() :].split(",", 1)[0].strip()
@@ -109,6 +115,16 @@ def _entry_end(text: str, start: int, opener: str, *, file: str, line: int) -> i
     raise _unclosed(file, line, "before the end of the file")
 
 
+def _stand_in_key(entry: Entry) -> str:
+    return entry.key or f"reviewflow-keyless-line-{entry.line}"
+
+
+def _with_key(entry: Entry) -> str:
+    if entry.key or entry.type in _NOT_RECORDS:
+        return entry.raw
+    return re.sub(r"^(@[^{(]*[{(])\s*,", rf"\g<1>{_stand_in_key(entry)},", entry.raw)
+
+
 def _unclosed(file: str, line: int, where: str) -> ParseError:
     return ParseError(
         f"this entry is not closed {where}: a brace is missing",
@@ -122,7 +138,7 @@ def _check_all_parsed(found: list[Entry], parsed: list[dict[str, str]], *, file:
     """bibtexparser drops bad entries silently: line them up by key and name the first lost."""
     j = 0
     for entry in found:
-        if j < len(parsed) and parsed[j].get("ID") == entry.key:
+        if j < len(parsed) and parsed[j].get("ID") == _stand_in_key(entry):
             j += 1
             continue
         raise ParseError(
@@ -138,7 +154,8 @@ def _check_all_parsed(found: list[Entry], parsed: list[dict[str, str]], *, file:
 def _record(fields: dict[str, str], entry: Entry, *, file: str, report: ParseReport) -> Record:
     record = Record(raw=entry.raw, source_file=file, source_line=entry.line)
     record.publication_type = fields.get("ENTRYTYPE")
-    record.extra["ID"] = [fields.get("ID", entry.key)]
+    if entry.key:
+        record.extra["ID"] = [entry.key]
     for name, value in fields.items():
         if name in ("ENTRYTYPE", "ID"):
             continue
