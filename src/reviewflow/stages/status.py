@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..project import Project
-from ..store import queries, safe_url
+from ..store import dedup_queries, queries, safe_url
 
 
 @dataclass
@@ -34,6 +34,13 @@ def run(project: Project) -> Status:
         per_import = queries.records_per_import(conn)
         imports = queries.list_imports(conn)
         searches = queries.list_searches(conn)
+        linked = len(dedup_queries.latest_links(conn))
+        last_dedup = dedup_queries.last_run(conn)
+        seen = int(last_dedup["summary"].get("max_record_id", 0)) if last_dedup else 0
+        not_deduplicated = queries.count_records_after(conn, seen)
+    from . import dedup_project
+
+    pending_pairs = len(dedup_project.review_queue(project))
     per_search: dict[int, int] = {}
     for imp in imports:
         if imp["search_id"] is not None:
@@ -67,5 +74,15 @@ def run(project: Project) -> Status:
             }
             for s in searches
         ],
-        stages={"imported": total},
+        stages=_stages(total, linked, not_deduplicated, pending_pairs),
     )
+
+
+def _stages(total: int, linked: int, not_deduplicated: int, pending_pairs: int) -> dict[str, int]:
+    return {
+        "imported": total,
+        "not yet deduplicated": not_deduplicated,
+        "duplicates removed": linked,
+        "after deduplication": total - linked,
+        "dedup pairs waiting for review": pending_pairs,
+    }

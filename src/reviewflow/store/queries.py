@@ -169,3 +169,9 @@ def canonical_record_ids(conn: Connection) -> list[int]:
     linked = current_links(conn)
     ids = conn.execute(select(records.c.id).order_by(records.c.id)).scalars()
     return [int(i) for i in ids if i not in linked]
+
+
+def count_records_after(conn: Connection, record_id: int) -> int:
+    """Records with an id above ``record_id`` (imported after a given point)."""
+    stmt = select(func.count()).select_from(records).where(records.c.id > record_id)
+    return int(conn.execute(stmt).scalar_one())
