@@ -80,6 +80,7 @@ def test_sheet_with_wrong_columns_is_refused(project: Project) -> None:
         ("ta,{id}99,MC,include,,", NotFoundError, "mc.csv:3: record"),
         ("ft,{id},MC,include,,", NotFoundError, "mc.csv:3: report"),
         ("ta,{id},LA,include,,", StateError, "mc.csv:3: record .* not a conflict"),
+        ("ta,{id},MC,include,a, b,c", InputError, "mc.csv:3: more cells than the header"),
     ],
 )
 def test_one_bad_row_records_nothing(

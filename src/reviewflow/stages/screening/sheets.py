@@ -132,8 +132,14 @@ def import_sheet(project: Project, path: str | Path, *, stage: str | None = None
         )
     wanted: list[Decision] = []
     blank = rows = 0
-    for line, raw in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+    for raw in reader:
+        line = reader.line_num
+        if None in raw:
+            raise InputError(
+                f"{p.name}:{line}: more cells than the header has columns",
+                hint="A cell holding a comma must be quoted; save the sheet as CSV again.",
+            )
+        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items()}
         rows += 1
         if not row.get("decision"):
             blank += 1
