@@ -99,3 +99,9 @@ def test_other_xml_is_refused():
 def test_comma_tab_tie_uses_extension():
     data = b"title\tnote, with comma\nA\tb, c\n"
     assert detect_format(data, file="x.tsv") == "tsv"
+
+
+def test_scopus_without_eid_column_is_still_scopus():
+    data = b"Authors,Title,Year,Source title,Link\nSmith J.,T,2001,J,https://www.scopus.com/x\n"
+    assert detect_format(data, file="scopus.csv") == "scopus-csv"
+    assert detect_format(b"title,source title\nT,J\n", file="mine.csv") == "csv"

@@ -24,7 +24,7 @@ _NBIB_PMID = re.compile(r"^PMID- ?\d", re.MULTILINE)
 _WOS_PT = re.compile(r"^PT [A-Z]\s*$", re.MULTILINE)
 _WOS_FN_VR = re.compile(r"^FN .*\n(?:.*\n)*?VR ", re.MULTILINE)
 _BIBTEX_ENTRY = re.compile(r"^\s*@\s*[A-Za-z]+\s*[{(]", re.MULTILINE)
-_SCOPUS_MARKERS = {"eid", "source title", "authors"}
+_SCOPUS_MARKERS = {"eid", "author(s) id", "link", "art. no."}  # beside "Source title"
 _KNOWN_COLUMNS = {
     "title", "article title", "document title", "abstract", "authors", "author", "year",
     "publication year", "journal", "source title", "doi", "pmid", "keywords", "url", "eid",
@@ -168,7 +168,7 @@ def _delimited_kind(head: str, first_line: str, *, file: str, need_known: bool) 
         return None
     if delimiter == "\t":
         return "wos-tab" if header[:2] == ["pt", "au"] else "tsv"
-    if _SCOPUS_MARKERS <= set(header):
+    if "source title" in header and _SCOPUS_MARKERS & set(header):
         return "scopus-csv"
     return "csv"
 
