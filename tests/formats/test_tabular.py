@@ -210,3 +210,14 @@ def test_scopus_headers_match_regardless_of_case():
     text = "AUTHORS,TITLE,SOURCE TITLE,EID\nSmith J.,T,J,2-s2.0-1\n"
     (record,) = tabular.loads(text, file="s.csv", dialect="scopus-csv").records
     assert (record.title, record.source_title, record.accession_number) == ("T", "J", "2-s2.0-1")
+
+
+def test_unnamed_column_is_kept_under_its_position():
+    (record,) = tabular.loads("Title,,Year\nA,x,2001\n", file="a.csv", dialect="csv").records
+    assert record.extra == {"column 2": ["x"]} and record.year == 2001
+
+
+def test_stray_quote_is_an_error_not_a_misread_row():
+    with pytest.raises(ParseError) as info:
+        tabular.loads('Title,Year\nA,2001\n"B" extra,2002\n', file="t.csv", dialect="csv")
+    assert info.value.line == 3

@@ -237,7 +237,8 @@ def map_columns(
     synonyms = {syn: name for name, syns in SYNONYMS.items() for syn in syns}
     taken: set[str] = set()
     columns = []
-    for cell in header:
+    for number, cell in enumerate(header, start=1):
+        cell = cell or f"column {number}"  # an unnamed column still needs a name in extra
         key = _norm(cell)
         if key in overrides:
             target = overrides[key]
