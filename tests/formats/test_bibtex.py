@@ -117,3 +117,11 @@ def test_keyless_entry_is_read_not_dropped():
 def test_entry_on_a_percent_comment_line_is_ignored():
     text = "% removed: @article{old, title={Old}}\n@article{new, title={New}}\n"
     assert [r.title for r in bibtex.loads(text, file="r.bib").records] == ["New"]
+
+
+def test_repeated_field_is_a_warning_with_line():
+    text = "@article{a,\n title = {T, x = 1},\n keywords = {k1},\n keywords = {k2}\n}\n"
+    result = bibtex.loads(text, file="r.bib")
+    assert result.records[0].keywords == ["k1"]
+    (warning,) = result.report.warnings
+    assert warning.line == 1 and "'keywords' appears more than once" in warning.message

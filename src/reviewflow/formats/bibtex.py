@@ -66,10 +66,10 @@ def loads(text: str, *, file: str = "<string>") -> ParseResult:
     parser = BibTexParser(common_strings=True, ignore_nonstandard_types=False)
     parsed = bibtexparser.loads(source, parser=parser).entries
     _check_all_parsed(found, parsed, file=file)
-    records = [
-        _record(fields, entry, file=file, report=report)
-        for entry, fields in zip(found, parsed, strict=True)
-    ]
+    records = []
+    for entry, fields in zip(found, parsed, strict=True):
+        _warn_repeated_fields(entry, report)
+        records.append(_record(fields, entry, file=file, report=report))
     report.records_read = len(records)
     return ParseResult(records, report)
 
@@ -149,6 +149,24 @@ def _check_all_parsed(found: list[Entry], parsed: list[dict[str, str]], *, file:
         )
     if j != len(parsed):  # pragma: no cover - the scanner finds what bibtexparser finds
         raise ParseError("entries were found that the scanner missed", file=file)
+
+
+_INNER_BRACES = re.compile(r"\{[^{}]*\}")
+_FIELD_NAME = re.compile(r"(?:^|,)\s*([A-Za-z][\w:.+-]*)\s*=")
+
+
+def _warn_repeated_fields(entry: Entry, report: ParseReport) -> None:
+    """bibtexparser keeps only the first of two same-named fields; say so, with the line."""
+    opener = _ENTRY_START.match(entry.raw)
+    body = entry.raw[opener.end() if opener else 0 : -1].partition(",")[2]
+    while (stripped := _INNER_BRACES.sub("", body)) != body:
+        body = stripped
+    body = re.sub(r'"[^"]*"', "", body)
+    names = [name.lower() for name in _FIELD_NAME.findall(body)]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        report.warn(
+            entry.line, f"field {name!r} appears more than once; only the first is read (see raw)"
+        )
 
 
 def _record(fields: dict[str, str], entry: Entry, *, file: str, report: ParseReport) -> Record:
