@@ -207,6 +207,8 @@ def _cluster(
         if verdict.category:
             related[verdict.category].append(ev)
         if verdict.kind == "duplicate":
+            if groups.find(i) == groups.find(j):
+                continue  # already joined through other pairs; the tree keeps its links
             if try_join(groups, i, j, compatible):
                 edges[i].append(ev)
             else:

@@ -27,12 +27,15 @@ class Verdict(NamedTuple):
 
 
 DISTINCT = Verdict("distinct", "")
+_CORRECTIONS = ("errat", "corri", "corre", "retra", "expre", "withd")
 
 
 def related_category(p: Prepared, i: int, j: int, s: Scores) -> str:
     """The related-but-different category of a similar pair, or "" if none applies."""
     if p.notice[i] != p.notice[j]:
-        return "erratum"
+        if (p.notice[i] or p.notice[j]).startswith(_CORRECTIONS):
+            return "erratum"
+        return "reply"  # a comment or reply about a paper is its own item
     if p.part[i] != p.part[j]:
         return "multi_part"
     if p.is_preprint[i] != p.is_preprint[j]:
@@ -83,6 +86,8 @@ def decide(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> Verdi
     if not similar:
         return DISTINCT
     category = related_category(p, i, j, s)
+    if category == "reply":
+        return Verdict("distinct", "notice:reply")
     if category:
         action = policy.action(category)
         if action == "separate":
@@ -117,10 +122,10 @@ def _merge_rule(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> 
         if t >= 99 and a >= 90 and s.year_gap == 0 and same_item:
             return "generic_title_full_match"
         return ""
-    if s.doi > 0 and (t >= 97 or (t >= 90 and s.journal >= 0)) and a >= 70 and s.year_gap <= 1:
-        return "doi_title_authors"
     if p.numbers[i] != p.numbers[j] and p.numbers[i] and p.numbers[j]:
         return ""  # "delta 8" vs "delta 9", "phase 2" vs "phase 3": a person decides
+    if s.doi > 0 and (t >= 97 or (t >= 90 and s.journal >= 0)) and a >= 70 and s.year_gap <= 1:
+        return "doi_title_authors"
     if s.doi > 0 and t >= 97 and s.year_gap == 0 and locators == 2 and (a >= 50 or a < 0):
         return "doi_title_citation"  # author names transliterated or truncated
     if s.doi < 0 and not journals_same(p.journal[i], p.journal[j]):
@@ -145,6 +150,8 @@ def _merge_rule(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> 
     if strong and (s.page >= 0 or s.doi > 0):
         if s.journal > 0 or (s.journal == 0 and locators >= 1):
             return "title_authors_year_venue"
+        if s.journal == 0 and t >= 98 and a >= 90 and len(p.title[i].split()) >= 5:
+            return "title_authors_year_sparse"  # one record lacks every locator
         if s.abstract >= 90 and venue_ok:
             return "title_authors_year_abstract"
         if venue_ok and p.is_conference[i] and p.is_conference[j] and t >= 97 and a >= 90:
