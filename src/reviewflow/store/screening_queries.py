@@ -42,13 +42,14 @@ def decision_events(
     """Decision events of a stage in the order they were made (oldest first)."""
     cols = screening_decisions.c
     stmt = select(screening_decisions).where(cols.stage == stage).order_by(cols.id)
+    names = list(screening_decisions.c.keys())
     if item_ids is None:
-        return [dict(r) for r in conn.execute(stmt).mappings()]
+        return [dict(zip(names, r, strict=True)) for r in conn.execute(stmt)]
     out: list[dict[str, Any]] = []
     ids = sorted(set(item_ids))
     for start in range(0, len(ids), _CHUNK):
         part = stmt.where(cols.item_id.in_(ids[start : start + _CHUNK]))
-        out.extend(dict(r) for r in conn.execute(part).mappings())
+        out.extend(dict(zip(names, r, strict=True)) for r in conn.execute(part))
     out.sort(key=lambda r: r["id"])
     return out
 
@@ -81,6 +82,33 @@ def insert_study(conn: Connection, *, label: str | None = None) -> int:
         insert(studies).values(label=label, created_at=now()).returning(studies.c.id)
     )
     return int(result.scalar_one())
+
+
+def insert_studies_and_reports(conn: Connection, *, record_ids: Sequence[int]) -> list[int]:
+    """One new study per record and a report of that record in it; the new report ids.
+
+    Bulk form of insert_study + insert_report (insertmanyvalues with RETURNING keeps the
+    order), so promoting thousands of records takes well under a second.
+    """
+    if not record_ids:
+        return []
+    stamp = now()
+    study_ids = (
+        conn.execute(
+            insert(studies).returning(studies.c.id, sort_by_parameter_order=True),
+            [{"label": None, "created_at": stamp} for _ in record_ids],
+        )
+        .scalars()
+        .all()
+    )
+    rows = [
+        {"record_id": r, "study_id": s, "kind": None, "created_at": stamp}
+        for r, s in zip(record_ids, study_ids, strict=True)
+    ]
+    result = conn.execute(
+        insert(reports).returning(reports.c.id, sort_by_parameter_order=True), rows
+    )
+    return [int(i) for i in result.scalars().all()]
 
 
 def insert_report(

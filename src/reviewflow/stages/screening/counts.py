@@ -67,7 +67,7 @@ def counts(project: Project) -> dict[str, int]:
             out[REASON_PREFIX + reason] = 0
         if not screening_settings(project).ft.reviewers:
             return out
-        ft = load_state(conn, project, "ft")
+        ft = load_state(conn, project, "ft", ta=ta)
     _full_text_counts(out, ft, {r["id"]: r["study_id"] for r in reports})
     return out
 

@@ -49,12 +49,8 @@ def create_reports(project: Project) -> list[int]:
     with project.db.transaction() as conn:
         ta = load_state(conn, project, "ta")
         have = {r["record_id"] for r in sq.list_reports(conn)}
-        created = []
-        for record_id in ta.items:
-            if ta.results[record_id] == INCLUDE and record_id not in have:
-                study = sq.insert_study(conn)
-                created.append(sq.insert_report(conn, record_id=record_id, study_id=study))
-    return created
+        todo = [i for i in ta.items if ta.results[i] == INCLUDE and i not in have]
+        return sq.insert_studies_and_reports(conn, record_ids=todo)
 
 
 def list_reports(project: Project) -> list[Report]:

@@ -87,11 +87,13 @@ def rule_result(plan: Plan, assigned: tuple[str, ...], votes: dict[str, str]) ->
     return CONFLICT
 
 
-def stage_items(conn: Connection, project: Project, stage: str) -> list[int]:
+def stage_items(
+    conn: Connection, project: Project, stage: str, *, ta: StageState | None = None
+) -> list[int]:
     """Items of a stage in screening order (record or report id)."""
     if stage == "ta":
         return queries.canonical_record_ids(conn)
-    ta = load_state(conn, project, "ta")
+    ta = ta or load_state(conn, project, "ta")
     passed = {i for i, r in ta.results.items() if r == INCLUDE}
     retrieval = sq.current_retrieval(conn)
     return [
@@ -103,11 +105,19 @@ def stage_items(conn: Connection, project: Project, stage: str) -> list[int]:
 
 
 def load_state(
-    conn: Connection, project: Project, stage: str, *, only: Iterable[int] | None = None
+    conn: Connection,
+    project: Project,
+    stage: str,
+    *,
+    only: Iterable[int] | None = None,
+    ta: StageState | None = None,
 ) -> StageState:
-    """Derive the stage from its events; ``only`` restricts it to some items (faster)."""
+    """Derive the stage from its events; ``only`` restricts it to some items (faster).
+
+    ``ta``: an already derived title/abstract state, saves deriving it again for "ft".
+    """
     plan = get_plan(project, stage)
-    items = stage_items(conn, project, stage)
+    items = stage_items(conn, project, stage, ta=ta)
     events = None
     if only is not None:
         wanted = set(only)
@@ -154,9 +164,8 @@ def _fold(state: StageState, events: list[dict[str, Any]]) -> None:
             else:
                 state.arbiter[item] = vote
             continue
-        for target in (state.votes, None if item in arbitrated else state.independent):
-            if target is None:
-                continue
+        targets = (state.votes,) if item in arbitrated else (state.votes, state.independent)
+        for target in targets:
             mine = target.setdefault(item, {})
             if vote.decision == "withdrawn":
                 mine.pop(vote.reviewer, None)
