@@ -22,7 +22,7 @@ import numpy as np
 from reviewflow.records import Record
 from reviewflow.stages.dedupe.block import candidate_pairs
 from reviewflow.stages.dedupe.cluster import Groups, try_join
-from reviewflow.stages.dedupe.compare import Scores, compare
+from reviewflow.stages.dedupe.compare import Scores, compare, title_similarity
 from reviewflow.stages.dedupe.decide import Verdict, decide, hard_conflict
 from reviewflow.stages.dedupe.normalise import Prepared, prepare
 from reviewflow.stages.dedupe.policy import CATEGORIES, DedupPolicy
@@ -148,11 +148,15 @@ def _decide_all(
 ) -> list[tuple[int, int, Scores, Verdict]]:
     out = []
     total = len(pairs)
+    garbled, doi = p.title_garbled, p.doi
     for n, (i, j) in enumerate(pairs.tolist()):
         if n % 50_000 == 0:
             report("compare", n, total)
         if (i, j) in decided:
             continue
+        if not (garbled[i] or garbled[j] or (doi[i] and doi[i] == doi[j])):
+            if title_similarity(p, i, j) < policy.review_title:
+                continue  # the rules need at least this much title agreement
         scores = compare(p, i, j)
         verdict = decide(p, i, j, scores, policy)
         if verdict.kind != "distinct":

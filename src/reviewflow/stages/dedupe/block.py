@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from itertools import combinations
 
 import numpy as np
 
@@ -70,13 +71,18 @@ def _bucket_pairs(values: list[str], out: list[np.ndarray]) -> None:
     for i, value in enumerate(values):
         if value:
             buckets[value].append(i)
+    flat: list[int] = []
     for members in buckets.values():
         k = len(members)
         if k < 2 or k > MAX_BUCKET:
             continue
-        idx = np.asarray(members, dtype=np.int64)
-        a, b = np.triu_indices(k, 1)
-        out.append(np.stack([idx[a], idx[b]], axis=1))
+        if k == 2:
+            flat.extend(members)
+        else:
+            for pair in combinations(members, 2):
+                flat.extend(pair)
+    if flat:
+        out.append(np.asarray(flat, dtype=np.int64).reshape(-1, 2))
 
 
 def _neighbour_pairs(values: list[str], window: int, out: list[np.ndarray]) -> None:

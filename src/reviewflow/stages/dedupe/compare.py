@@ -55,14 +55,22 @@ def _page_agree(p: Prepared, i: int, j: int) -> int:
     return -1
 
 
-def compare(p: Prepared, i: int, j: int) -> Scores:
-    """Similarity of records at rows ``i`` and ``j`` of ``p``."""
+def title_similarity(p: Prepared, i: int, j: int) -> float:
+    """Title similarity alone: the cheap first look that rules most candidate pairs out."""
     ta, tb = p.title[i], p.title[j]
-    title = 100.0 if ta == tb else fuzz.ratio(ta, tb)
+    if ta == tb:
+        return 100.0
+    title = fuzz.ratio(ta, tb)
     if title < 90 and ta and tb:
         # One export may drop a subtitle or add a bracketed translation.
         # Capped below the merge threshold: a shared subtitle alone must not merge.
         title = max(title, min(fuzz.token_set_ratio(ta, tb) - 5, 93.0))
+    return title
+
+
+def compare(p: Prepared, i: int, j: int) -> Scores:
+    """Similarity of records at rows ``i`` and ``j`` of ``p``."""
+    title = title_similarity(p, i, j)
     aa, ab = p.authors[i], p.authors[j]
     authors = fuzz.token_set_ratio(aa, ab) if aa and ab else -1.0
     if 0 <= authors < 90:

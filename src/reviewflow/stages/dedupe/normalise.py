@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import unquote
 
 from reviewflow.records import Record
@@ -23,6 +24,7 @@ _TAGS = re.compile(r"<[^>]{1,40}>")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _DIGITS = re.compile(r"\d+")
+_NON_LETTER = re.compile(r"[^a-z]+")
 _ROMAN_OR_NUM_PART = re.compile(r"\bpart\s+([ivx]+|\d+|one|two|three)\b")
 
 #: Titles that name a kind of item rather than a paper; many distinct items share them.
@@ -241,7 +243,7 @@ def _garbled(title: str, raw_title: str | None, journal: str) -> bool:
         return True
     if journal and (title == journal or title.startswith(journal + " " + journal)):
         return True
-    letters = sum(ch.isalpha() for ch in title)
+    letters = len(_NON_LETTER.sub("", title))
     return letters < 0.5 * len(title)
 
 
@@ -307,6 +309,7 @@ def prepare(records: Sequence[Record]) -> Prepared:
     return out
 
 
+@lru_cache(maxsize=200_000)
 def journals_compatible(a: str, b: str) -> bool:
     """Same journal allowing abbreviations ("plast reconstr surg" ~ "plastic and ...")."""
     if not a or not b or a == b:
