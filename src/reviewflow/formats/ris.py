@@ -17,21 +17,24 @@ fields and extra.
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..errors import ParseError
-from ..records import Record, clean, normalize_doi, parse_year
+from ..records import Record, normalize_doi, parse_year
 from ._base import ParseReport, ParseResult, read_text
 
 #: Field -> tags in priority order; the first usable value wins, the rest go to extra.
 _TITLE_TAGS = ("TI", "T1", "CT")
 _ABSTRACT_TAGS = ("AB", "N2")
-_AUTHOR_TAGS = ("AU", "A1")
 _YEAR_TAGS = ("PY", "Y1", "DA")
 _SOURCE_TAGS = ("JF", "T2", "JO", "SO", "BT", "JA", "J2", "J1")
-_URL_TAGS = ("UR", "L2", "L1")
+#: For whole books BT is the book's own title, not a container title.
+_BOOK_TITLE_TAGS = (*_TITLE_TAGS, "BT")
+_BOOK_SOURCE_TAGS = tuple(t for t in _SOURCE_TAGS if t != "BT")
+_URL_TAGS = ("UR", "L2", "L1")  # a tuple: priority order matters
 #: Tags whose continuation lines are new values (EndNote writes one keyword per line).
 _LIST_TAGS = frozenset({"AU", "A1", "A2", "A3", "A4", "KW"})
 #: Reference types whose BT is the title of the work itself, not of its container.
@@ -43,6 +46,7 @@ _ISSN_ANY = re.compile(r"(?<![\d-])(\d{4})-(\d{3}[\dXx])(?![\d-])")
 _ISBN = re.compile(r"^[\dXx][\d\s-]{8,16}[\dXx]$")
 _DOI_FIELD = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)?10\.\d{4,9}/\S+$", re.I)
 _PMID_NOTE = re.compile(r"^PMID:\s*(\d{1,8})\.?$")
+_DOI_BARE = re.compile(r"10\.\d{4,9}/\S+")
 _PAGE_RANGE = re.compile(r"^([^\s-]+)-([^\s-]+)$")
 _RIS_TAG = re.compile(r"^[A-Z][A-Z0-9]$")
 _RAW_STARTS_RIS = re.compile(r"^\s*[A-Za-z][A-Za-z0-9]  -")
@@ -65,97 +69,194 @@ def loads(text: str, *, file: str = "<string>") -> ParseResult:
     when a ``TY`` line is followed by a line that is not a tag.
     """
     report = ParseReport(file=file, format="ris")
-    lines = text.split("\n")
-    blocks = _scan(lines, file=file, report=report)
-    records = [_to_record(b, lines, file=file, report=report) for b in blocks]
+    # The cyclic GC would rescan every record built so far, over and over: on 50,000
+    # records it doubles the parse time. Nothing built here is cyclic.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        blocks = _scan(text, file=file, report=report)
+        records = [_to_record(b, file=file, report=report) for b in blocks]
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     report.records_read = len(records)
     return ParseResult(records=records, report=report)
 
 
 class _Block:
-    """One record's lines while scanning: where it starts/ends and its tag values."""
+    """One record while scanning: its first line, raw text and tag values in file order."""
 
-    __slots__ = ("end", "fields", "start")
+    __slots__ = ("fields", "line", "raw")
 
-    def __init__(self, start: int) -> None:
-        self.start = start  # 0-based index of the first line
-        self.end = start + 1  # exclusive
-        self.fields: Fields = {}
-
-
-def _split_tag(line: str) -> tuple[str, str] | None:
-    """``("TY", "JOUR")`` for a tag line, None for anything else."""
-    if line[2:5] != "  -":
-        return None
-    tag = line[:2]
-    if not (tag.isascii() and tag[0].isalpha() and tag[1].isalnum()):
-        return None
-    return tag.upper(), line[5:].strip()
+    def __init__(self, line: int, raw: str, fields: Fields) -> None:
+        self.line = line  # 1-based
+        self.raw = raw
+        self.fields = fields
 
 
-def _scan(lines: list[str], *, file: str, report: ParseReport) -> list[_Block]:
-    """Group lines into records. Only structural problems are decided here."""
+_TY_LINE = re.compile(r"^[Tt][Yy]  -", re.M)
+#: Every line as (tag, value): tag "" for continuation and blank lines.
+_LINE = re.compile(r"^(?:([A-Z][A-Z0-9])  -)?[ \t]*((?:[^\n]*[^\s])?)[ \t]*$", re.M)
+
+
+def _record_starts(text: str) -> list[int]:
+    """Offsets of the TY lines; ``str.find`` is several times faster than a regex here."""
+    if "y  -" in text:  # a lower-case ty somewhere (rare)
+        return [m.start() for m in _TY_LINE.finditer(text)]
+    starts = [0] if text.startswith("TY  -") else []
+    find = text.find
+    pos = find("\nTY  -")
+    while pos >= 0:
+        starts.append(pos + 1)
+        pos = find("\nTY  -", pos + 1)
+    return starts
+
+
+def _scan(text: str, *, file: str, report: ParseReport) -> list[_Block]:
+    """Split the text at TY lines and read each record's tags.
+
+    A regular record (TY first, ER last, upper-case tags, continuation lines only after a
+    tag) is read from one regex pass; anything else goes through :func:`_scan_lines`,
+    which decides each structural problem. This split is what makes the parser faster
+    than rispy.
+    """
+    starts = _record_starts(text)
+    if not starts:
+        _raise_not_ris(text.split("\n"), file=file)
     blocks: list[_Block] = []
-    block: _Block | None = None
+    if text[: starts[0]].strip():
+        _scan_lines(text[: starts[0]].split("\n"), 1, blocks, file=file, report=report)
+    line = 1 + text.count("\n", 0, starts[0])
+    ends = [*starts[1:], len(text)]
+    last = len(starts) - 1
+    findall = _LINE.findall
+    for n in range(len(starts)):
+        a, b = starts[n], ends[n]
+        e = b
+        while e > a and text[e - 1] == "\n":
+            e -= 1  # the record's text ends before the blank lines that follow it
+        fields = _fast_fields(findall(text, a, e))
+        if fields is not None:
+            blocks.append(_Block(line, text[a:e], fields))
+        else:
+            lines = text[a:b].split("\n")
+            if n < last:
+                lines.pop()  # the empty string after the chunk's final newline
+            _scan_lines(lines, line, blocks, file=file, report=report, last=n == last)
+        line += text.count("\n", a, b)
+    return blocks
+
+
+def _fast_fields(pairs: list[tuple[str, str]]) -> Fields | None:
+    """Tag values of a regular record, or None to let the line reader decide."""
+    if len(pairs) < 2 or pairs[0][0] != "TY" or pairs[-1][0] != "ER":
+        return None
+    fields: Fields = {"TY": [pairs[0][1]]}
+    values: list[str] = []
+    last = "TY"
+    has_empty = not pairs[0][1]
+    for tag, value in pairs[1:-1]:
+        if tag:
+            if tag == "ER":
+                return None  # text after ER: the line reader warns about it
+            if tag in fields:
+                values = fields[tag]
+            else:
+                values = fields[tag] = []
+            values.append(value)
+            if not value:
+                has_empty = True
+            last = tag
+        elif value:
+            if last == "TY" or value[2:5] == "  -":
+                return None  # a line continuing TY, or a lower-case tag
+            if last in _LIST_TAGS:
+                values.append(value)
+            else:
+                values[-1] = f"{values[-1]} {value}" if values[-1] else value
+    if has_empty:
+        return {tag: [v for v in vals if v] for tag, vals in fields.items()}
+    return fields
+
+
+def _tag_of(head: str) -> str:
+    """The upper-cased tag for the first two characters of a tag line, "" if not a tag."""
+    ok = len(head) == 2 and head.isascii() and head[0].isalpha() and head[1].isalnum()
+    return head.upper() if ok else ""
+
+
+def _scan_lines(
+    lines: list[str],
+    first: int,
+    blocks: list[_Block],
+    *,
+    file: str,
+    report: ParseReport,
+    last: bool = False,
+) -> None:
+    """Read one irregular stretch of lines (a record and what follows it) line by line."""
+    start: int | None = None  # index in ``lines`` of the open record's first line
+    end = 0
+    fields: Fields = {}
     last_tag: str | None = None
-    saw_ty = False
+
+    def close() -> None:
+        clean_fields = {tag: [v for v in vals if v] for tag, vals in fields.items()}
+        blocks.append(_Block(first + start, "\n".join(lines[start:end]), clean_fields))
+
     for i, line in enumerate(lines):
-        parsed = _split_tag(line) if len(line) >= 5 else None
-        if parsed is None:
+        tag = _tag_of(line[:2]) if line[2:5] == "  -" else ""
+        if not tag:
             if not line.strip():
                 continue
-            if block is None:
-                report.warn(i + 1, f"ignored text outside any record: {line.strip()[:60]!r}")
+            if start is None:
+                report.warn(first + i, f"ignored text outside any record: {line.strip()[:60]!r}")
                 continue
             if last_tag == "TY":
                 raise ParseError(
                     f"expected a tag line like 'TI  - ...' after TY, found {line.strip()[:60]!r}",
                     file=file,
-                    line=i + 1,
+                    line=first + i,
                     hint="The file is damaged; export it again from the database.",
                 )
-            values = block.fields[last_tag]  # type: ignore[index]
+            values = fields[last_tag]  # type: ignore[index]
             if last_tag in _LIST_TAGS:
                 values.append(line.strip())
             else:
                 values[-1] = f"{values[-1]} {line.strip()}".strip()
-            block.end = i + 1
+            end = i + 1
             continue
-        tag, value = parsed
-        if tag == "TY":
-            saw_ty = True
-            if block is not None:
-                report.warn(
-                    block.start + 1,
-                    f"record has no ER line before the next TY at line {i + 1}; kept it",
-                )
-            block = _Block(i)
-            blocks.append(block)
-        elif tag == "ER":
-            if block is None:
-                report.warn(i + 1, "ER line with no open record; ignored")
+        value = line[5:].strip(" \t")
+        if tag == "ER":
+            if start is None:
+                report.warn(first + i, "ER line with no open record; ignored")
             else:
-                block.end = i + 1
-                block = None
+                end = i + 1
+                close()
+                start, fields = None, {}
             last_tag = None
             continue
-        elif block is None:
-            report.warn(
-                i + 1, f"record starts with {tag}, not TY; read it with no publication type"
-            )
-            block = _Block(i)
-            blocks.append(block)
-        block.fields.setdefault(tag, []).append(value)
-        block.end = i + 1
+        if start is None:
+            if tag != "TY":
+                report.warn(
+                    first + i,
+                    f"record starts with {tag}, not TY; read it with no publication type",
+                )
+            start, fields = i, {}
+        fields.setdefault(tag, []).append(value)
+        end = i + 1
         last_tag = tag
-    if not saw_ty:
-        _raise_not_ris(lines, file=file)
-    if block is not None:
-        report.warn(
-            block.start + 1,
-            "the last record has no ER line (the file may be truncated); kept it",
-        )
-    return blocks
+    if start is not None:
+        if last:
+            report.warn(
+                first + start, "the last record has no ER line (the file may be truncated); kept it"
+            )
+        else:
+            report.warn(
+                first + start,
+                f"record has no ER line before the next TY at line {first + len(lines)}; kept it",
+            )
+        close()
 
 
 def _raise_not_ris(lines: list[str], *, file: str) -> None:
@@ -187,11 +288,13 @@ def _take(fields: Fields, tags: Iterable[str], convert: Callable[[str], object |
     return None
 
 
-def _take_all(fields: Fields, tags: Iterable[str]) -> list[str]:
-    out: list[str] = []
+def _first(fields: Fields, tags: Iterable[str]) -> str | None:
+    """Pop the first value of ``tags`` (values are stripped and non-empty)."""
     for tag in tags:
-        out.extend(fields.pop(tag, []))
-    return out
+        values = fields.get(tag)
+        if values:
+            return values.pop(0)
+    return None
 
 
 def _find(fields: Fields, tags: Iterable[str], convert: Callable[[str], object | None]):
@@ -204,48 +307,71 @@ def _find(fields: Fields, tags: Iterable[str], convert: Callable[[str], object |
     return None
 
 
-def _to_record(block: _Block, lines: list[str], *, file: str, report: ParseReport) -> Record:
-    fields = {tag: [v for v in values if v] for tag, values in block.fields.items()}
-    ptype = _take(fields, ("TY",), clean)
+def _to_record(block: _Block, *, file: str, report: ParseReport) -> Record:
+    fields = block.fields
+    get = fields.get
+    # Single-tag fields popped inline: this function runs once per record.
+    v = get("TY")
+    ptype = v.pop(0) if v else None
+    book = ptype in _BOOK_TYPES
+    v = get("VL")
+    volume = v.pop(0) if v else None
+    v = get("IS")
+    issue = v.pop(0) if v else None
+    v = get("LA")
+    language = v.pop(0) if v else None
     rec = Record(
-        raw="\n".join(lines[block.start : block.end]),
-        source_file=file,
-        source_line=block.start + 1,
+        title=_first(fields, _BOOK_TITLE_TAGS if book else _TITLE_TAGS),
+        abstract=_first(fields, _ABSTRACT_TAGS),
+        authors=fields.pop("AU", []) + fields.pop("A1", []),
+        year=_take(fields, _YEAR_TAGS, _year),
+        source_title=_first(fields, _BOOK_SOURCE_TAGS if book else _SOURCE_TAGS),
+        volume=volume,
+        issue=issue,
+        pages=_pages(fields) if "SP" in fields else None,
+        doi=_take(fields, ("DO",), _doi) or _find(fields, ("UR", "L2", "L1", "M3"), _doi_field),
+        accession_number=_first(fields, ("AN",)) or _take(fields, ("ID",), _cochrane_id),
+        keywords=fields.pop("KW", []),
+        language=language,
         publication_type=ptype,
+        url=_take(fields, _URL_TAGS, _url) if fields.keys() & _URL_TAGS else None,
+        raw=block.raw,
+        source_file=file,
+        source_line=block.line,
     )
-    title_tags = (*_TITLE_TAGS, "BT") if ptype in _BOOK_TYPES else _TITLE_TAGS
-    source_tags = tuple(t for t in _SOURCE_TAGS if not (t == "BT" and ptype in _BOOK_TYPES))
-    rec.title = _take(fields, title_tags, clean)
-    rec.abstract = _take(fields, _ABSTRACT_TAGS, clean)
-    rec.authors = _take_all(fields, _AUTHOR_TAGS)
-    rec.year = _take(fields, _YEAR_TAGS, parse_year)
-    rec.source_title = _take(fields, source_tags, clean)
-    rec.volume = _take(fields, ("VL",), clean)
-    rec.issue = _take(fields, ("IS",), clean)
-    rec.pages = _pages(fields)
-    rec.doi = _take(fields, ("DO",), normalize_doi) or _find(
-        fields, ("UR", "L2", "L1", "M3"), _doi_field
-    )
-    rec.accession_number = _take(fields, ("AN",), clean) or _take(fields, ("ID",), _cochrane_id)
-    rec.issn = _take(fields, ("SN",), _issn) or _find(fields, ("SN",), _issn_anywhere)
-    rec.isbn = _take(fields, ("SN",), _isbn)
-    rec.keywords = _take_all(fields, ("KW",))
-    rec.language = _take(fields, ("LA",), clean)
-    rec.url = _take(fields, _URL_TAGS, _url)
-    rec.pmid = _take(fields, ("PM",), _digits) or _derived_pmid(rec, fields)
+    if "SN" in fields:
+        rec.issn = _take(fields, ("SN",), _issn) or _find(fields, ("SN",), _issn_anywhere)
+        rec.isbn = _take(fields, ("SN",), _isbn)
+    if "PM" in fields:
+        rec.pmid = _take(fields, ("PM",), _digits)
+    if rec.pmid is None and ("DB" in fields or "N1" in fields or "U2" in fields):
+        rec.pmid = _derived_pmid(rec, fields)
     rec.extra = {tag: values for tag, values in fields.items() if values}
-    _check(rec, block, report)
+    if rec.title is None:
+        _warn_untitled(rec, block, report)
     return rec
 
 
 def _pages(fields: Fields) -> str | None:
-    start = _take(fields, ("SP",), clean)
+    start = _first(fields, ("SP",))
     if start is None:
         return None
     if "-" in start:
         return start
-    end = _take(fields, ("EP",), clean)
+    end = _first(fields, ("EP",))
     return f"{start}-{end}" if end else start
+
+
+def _year(value: str) -> int | None:
+    if len(value) == 4 and value.isdigit() and 1500 <= int(value) < 2200:
+        return int(value)  # the usual case, without a regex
+    return parse_year(value)
+
+
+def _doi(value: str) -> str | None:
+    if _DOI_BARE.fullmatch(value):  # the usual case; same result as normalize_doi
+        return value.rstrip(".,;").lower()
+    return normalize_doi(value)
 
 
 def _doi_field(value: str) -> str | None:
@@ -301,16 +427,14 @@ def _pmid_note(value: str) -> str | None:
     return m.group(1) if m else None
 
 
-def _check(rec: Record, block: _Block, report: ParseReport) -> None:
-    if rec.title is not None:
-        return
+def _warn_untitled(rec: Record, block: _Block, report: ParseReport) -> None:
     if (
         not rec.extra
         and rec.canonical() == Record(publication_type=rec.publication_type).canonical()
     ):
-        report.warn(block.start + 1, "record has no fields besides TY")
+        report.warn(block.line, "record has no fields besides TY")
     else:
-        report.warn(block.start + 1, "record has no title (TI/T1)")
+        report.warn(block.line, "record has no title (TI/T1)")
 
 
 # --- writing ---------------------------------------------------------------------------
