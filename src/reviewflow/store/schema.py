@@ -231,3 +231,159 @@ retrieval_events = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_retrieval_events_report", retrieval_events.c.report_id, retrieval_events.c.id)
+
+# -- synthesis -------------------------------------------------------------------------
+
+#: A findings document of a study (text, Markdown, DOCX or PDF), restricted to the sections
+#: the reviewer marked as results/findings; its segments point to it.
+synthesis_sources = Table(
+    "synthesis_sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("study_id", Integer, ForeignKey("studies.id"), nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    Column("format", String(10), nullable=False),  # text | markdown | docx | pdf
+    Column("sections", JSON, nullable=False),  # headings of the sections kept
+    Column("text", Text, nullable=False),  # the kept text; segment offsets index into it
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: A line/sentence of findings text. ``key`` is stable across re-imports of the same text;
+#: ``kind`` and ``in_scope`` are as detected (corrections are segment_flag_events).
+segments = Table(
+    "segments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_id", Integer, ForeignKey("synthesis_sources.id"), nullable=False),
+    Column("study_id", Integer, ForeignKey("studies.id"), nullable=False),
+    Column("key", String(40), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("page", Integer),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("kind", String(10), nullable=False),  # author | quote
+    Column("in_scope", Boolean, nullable=False),
+    Column("section", Text),
+)
+Index("ix_segments_study", segments.c.study_id, segments.c.position)
+
+#: Append-only corrections of a segment's kind or scope by a reviewer; the latest wins.
+segment_flag_events = Table(
+    "segment_flag_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("segment_id", Integer, ForeignKey("segments.id"), nullable=False),
+    Column("field", String(10), nullable=False),  # kind | in_scope
+    Column("value", String(10), nullable=False),
+    Column("reviewer", String(20)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: The code bank (free codes, or a tree through ``parent_id``). The row is the current
+#: state; every change is also a code_events row, so the history can be read back.
+codes = Table(
+    "codes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("memo", Text),  # definition memo
+    Column("parent_id", Integer, ForeignKey("codes.id")),
+    Column("active", Boolean, nullable=False),  # False once merged away or split
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: Append-only history of the code bank: create, rename, memo, move, merge, split.
+code_events = Table(
+    "code_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code_id", Integer, ForeignKey("codes.id"), nullable=False),
+    Column("action", String(10), nullable=False),
+    Column("detail", JSON, nullable=False),
+    Column("reviewer", String(20)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_code_events_code", code_events.c.code_id, code_events.c.id)
+
+#: A coder applies a code to a segment (or a character span of it). Rows are never
+#: deleted: removal, merge and split set ``removed_at`` and say why.
+code_applications = Table(
+    "code_applications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("segment_id", Integer, ForeignKey("segments.id"), nullable=False),
+    Column("code_id", Integer, ForeignKey("codes.id"), nullable=False),
+    Column("coder", String(20), nullable=False),
+    Column("span_start", Integer),  # offsets within the segment text; None = whole segment
+    Column("span_end", Integer),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("removed_at", DateTime(timezone=True)),
+    Column("removed_reason", Text),
+)
+Index("ix_code_applications_segment", code_applications.c.segment_id)
+Index("ix_code_applications_code", code_applications.c.code_id)
+
+#: Descriptive themes group codes; analytical themes group descriptive themes (parent_id).
+#: ``reported_studies`` keeps a published statement (e.g. the seed's reference list) apart
+#: from the matrix, which is always derived from code applications.
+themes = Table(
+    "themes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(12), nullable=False),  # descriptive | analytical
+    Column("label", String(20)),  # "1", "1.3", ...
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("parent_id", Integer, ForeignKey("themes.id")),
+    Column("reported_studies", JSON),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: Which codes a descriptive theme groups.
+theme_codes = Table(
+    "theme_codes",
+    metadata,
+    Column("theme_id", Integer, ForeignKey("themes.id"), primary_key=True),
+    Column("code_id", Integer, ForeignKey("codes.id"), primary_key=True),
+)
+
+#: Supporting quotes of a theme, with their study and page.
+theme_quotes = Table(
+    "theme_quotes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("theme_id", Integer, ForeignKey("themes.id"), nullable=False),
+    Column("study_id", Integer, ForeignKey("studies.id"), nullable=False),
+    Column("segment_id", Integer, ForeignKey("segments.id")),
+    Column("text", Text, nullable=False),
+    Column("page", Integer),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: GRADE-CERQual review findings, each summarising one or more themes.
+cerqual_findings = Table(
+    "cerqual_findings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("label", String(20)),
+    Column("statement", Text, nullable=False),
+    Column("theme_ids", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: Append-only CERQual judgements: one component (or "overall") of one finding, with its
+#: explanation; the latest per (finding, component) is current.
+cerqual_judgements = Table(
+    "cerqual_judgements",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("finding_id", Integer, ForeignKey("cerqual_findings.id"), nullable=False),
+    Column("component", String(30), nullable=False),
+    Column("level", String(20), nullable=False),
+    Column("explanation", Text, nullable=False),
+    Column("reviewer", String(20)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_cerqual_judgements_finding", cerqual_judgements.c.finding_id, cerqual_judgements.c.id)
