@@ -10,7 +10,6 @@ from pathlib import Path
 import click
 from rich.console import Console, Group
 from rich.panel import Panel
-from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
@@ -75,13 +74,17 @@ def _draw(console: Console, view: screening.View) -> None:
         lines = [f"  {n}  {reason}" for n, reason in enumerate(view.reasons, start=1)]
         console.print(Panel("\n".join(lines), title="Reason (digit), Esc to cancel"))
         return
-    bar = ProgressBar(total=max(view.total, 1), completed=view.done, width=40)
-    header = Text(f"{view.done}/{view.total} screened   {view.stage} item {view.item_id}")
+    filled = round(40 * view.done / max(view.total, 1))
+    bar = Text.assemble(("━" * filled, "green"), ("━" * (40 - filled), "grey37"))
+    pct = 100 * view.done / max(view.total, 1)
+    bar.append(
+        f" {view.done}/{view.total} screened ({pct:.0f} %)   {view.stage} item {view.item_id}"
+    )
     body = Text.assemble(
         (view.title + "\n", "bold"), (f"{view.authors} ({view.year})\n\n", "dim"), view.abstract
     )
     status = Text(f"your vote: {view.vote or '—'}   {view.message}")
-    console.print(Group(header, bar, Panel(body), status, Text(HELP, style="dim")))
+    console.print(Group(bar, Panel(body), status, Text(HELP, style="dim")))
 
 
 @screen_group.command("export")

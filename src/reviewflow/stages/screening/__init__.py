@@ -5,6 +5,27 @@ assignment, results, conflicts, agreement and PRISMA counts are derived from the
 (``reviewflow screen``, ``conflicts``, ``resolve``, ``agreement``, ``fulltext``) and the
 web app call these same functions.
 
+The seed review's plans (titles/abstracts by MC, a random 20 % independently by CJ;
+full texts by MC, DF and JS independently; LA decides disagreements) in review.toml::
+
+    [screening]
+    reasons = ["not UK-based", "not social prescribing", "no qualitative data",
+               "not adults", "not mental health"]
+    [screening.ta]
+    reviewers = ["MC"]            # screen every item
+    second_reviewers = ["CJ"]     # independently screen the double-screened share
+    double_share = 0.20
+    seed = 2022
+    arbiter = "LA"
+    rule = "any_include"          # any include/maybe passes
+    reason_required = false
+    [screening.ft]
+    reviewers = ["MC", "DF", "JS"]
+    double_share = 1.0
+    arbiter = "LA"
+    rule = "unanimous_else_arbiter"
+    reason_required = true
+
 Example::
 
     from reviewflow.stages import screening

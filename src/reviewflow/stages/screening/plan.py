@@ -56,8 +56,11 @@ def screening_settings(project: Project) -> ScreeningSettings:
     if project.settings.screening is None:
         raise ProjectError(
             f"{project.config_path} has no [screening] section",
-            hint="Add [screening] with reasons and [screening.ta]/[screening.ft] plans "
-            "(see docs/screening.md for the seed review's plans).",
+            hint="Add the plans to review.toml, e.g.\n"
+            '[screening]\nreasons = ["not UK-based", "not adults"]\n'
+            '[screening.ta]\nreviewers = ["MC"]\nsecond_reviewers = ["CJ"]\n'
+            'double_share = 0.2\nseed = 2022\narbiter = "LA"\nrule = "any_include"\n'
+            "(the reviewers must be listed under [[reviewers]]).",
         )
     return project.settings.screening
 
