@@ -117,6 +117,13 @@ class Settings(BaseModel):
                     f"screening.{stage} names reviewers {', '.join(unknown)} that are not in "
                     "[[reviewers]]; add them there first"
                 )
+            if plan.arbiter and plan.arbiter in plan.reviewers + plan.second_reviewers:
+                raise ValueError(
+                    f"screening.{stage}: the arbiter {plan.arbiter} also screens; an arbiter "
+                    "must be independent of the votes they decide"
+                )
+        if len(set(self.screening.reasons)) != len(self.screening.reasons):
+            raise ValueError("screening.reasons lists a reason twice")
         return self
 
     def reviewer(self, initials: str) -> Reviewer | None:

@@ -254,6 +254,17 @@ def test_plan_naming_an_unknown_reviewer_is_refused_at_load() -> None:
         )
 
 
+def test_an_arbiter_who_also_screens_is_refused() -> None:
+    with pytest.raises(ValueError, match="arbiter MC also screens"):
+        Settings.model_validate(
+            {
+                "title": "t",
+                "reviewers": [{"initials": "MC"}],
+                "screening": {"ft": {"reviewers": ["MC"], "arbiter": "MC"}},
+            }
+        )
+
+
 def test_project_without_a_plan_says_how_to_add_one(project: Project) -> None:
     add_records(project, 1)
     with pytest.raises(ProjectError, match=r"no \[screening\]"):
