@@ -45,7 +45,7 @@ def related_category(p: Prepared, i: int, j: int, s: Scores) -> str:
         if (pa and pb and pa != pb) or (s.year_gap > 0):
             return "cochrane_version"
         return ""
-    if p.is_conference[i] != p.is_conference[j] and (s.year_gap != 0 or s.journal < 0):
+    if p.is_conference[i] != p.is_conference[j] and s.doi <= 0 and (s.year_gap or s.journal < 0):
         return "conference_vs_journal"
     if s.year_gap >= 1 and p.title[i] == p.title[j] and (s.doi < 0 or p.title_generic[i]):
         return "annual_item"
@@ -94,7 +94,7 @@ def decide(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> Verdi
             return Verdict("related", f"related:{category}", category)
         if action == "review":
             return Verdict("uncertain", f"related:{category}", category)
-        close = s.year_gap <= 2 or category != "cochrane_version"
+        close = s.year_gap <= 2 or s.title >= 95 or category != "cochrane_version"
         if close and (s.authors >= 60 or s.authors < 0):
             return Verdict("duplicate", f"related:{category}", category)
         return Verdict("uncertain", f"related:{category}", category)
@@ -156,6 +156,9 @@ def _merge_rule(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> 
             return "title_authors_year_abstract"
         if venue_ok and p.is_conference[i] and p.is_conference[j] and t >= 97 and a >= 90:
             return "title_authors_year_conference"
+    both_conference = p.is_conference[i] and p.is_conference[j]
+    if both_conference and t >= 97 and a >= 90 and s.year_gap == 0 and s.page > 0:
+        return "title_authors_pages_proceedings"  # proceedings titles are spelled many ways
     if t >= 90 and a >= policy.merge_authors and s.year_gap in (0, 1) and locators == 2:
         return "title_authors_citation"
     if t >= 97 and a >= 85 and s.year_gap == 1 and s.journal > 0 and s.volume >= 0:

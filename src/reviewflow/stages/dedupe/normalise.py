@@ -81,8 +81,7 @@ _NOTICE = re.compile(
 _PREPRINT_VENUES = ("medrxiv", "biorxiv", "arxiv", "ssrn", "research square", "preprints", "osf")
 _PREPRINT_DOI = ("10.1101/", "10.21203/", "10.2139/ssrn", "10.48550/", "10.31219/", "10.20944/")
 _CONFERENCE_WORDS = re.compile(
-    r"\b(conference|congress|meeting|symposium|proceedings|abstracts|annual|workshop|"
-    r"supplement|suppl)\b"
+    r"\b(conference|congress|meeting|symposium|proceedings|abstracts|annual|workshop)\b"
 )
 _COCHRANE_ID = re.compile(r"\bcd(\d{6})\b")
 _COCHRANE_PUB = re.compile(r"14651858\.cd(\d{6})(?:\.pub(\d+))?")
@@ -171,7 +170,11 @@ def _first_author(authors: Sequence[str]) -> str:
     return long_words[0]
 
 
-_TRAILING_NOTE = re.compile(r"\s*\[[^\[\]]*\]\s*\.?\s*$")
+_TRAILING_NOTE = re.compile(
+    r"\s*\[[^\[\]]*\]\s*\.?\s*$|\s*\[[^\[\]]*$|\.\s*(german|french|spanish|italian|russian|polish|"
+    r"portuguese|dutch|chinese|japanese|czech|hungarian|turkish|danish|swedish|norwegian)\s*$",
+    re.IGNORECASE,
+)
 
 
 def strip_notes(title: str | None) -> str | None:
@@ -233,6 +236,35 @@ def _locators(record: Record) -> tuple[str, str, str | None]:
     return volume, issue, pages
 
 
+_GENERIC_HEADS = frozenset(
+    {
+        "editorial",
+        "editor",
+        "editors",
+        "introduction",
+        "preface",
+        "foreword",
+        "erratum",
+        "correction",
+        "reply",
+        "response",
+        "comment",
+        "commentary",
+        "letter",
+        "book",
+        "news",
+    }
+)
+
+
+def _generic(title: str) -> bool:
+    """A title shared by many distinct items ("Editorial", "Editorial introduction")."""
+    words = title.split()
+    if title in GENERIC_TITLES or len(words) <= 1:
+        return True
+    return len(words) <= 3 and words[0] in _GENERIC_HEADS
+
+
 def _garbled(title: str, raw_title: str | None, journal: str) -> bool:
     """A title that cannot identify a paper: empty, a spreadsheet error, or the venue."""
     if not title or len(title) < 8:
@@ -266,7 +298,7 @@ def prepare(records: Sequence[Record]) -> Prepared:
         out.ids.append(record.id)
         out.title.append(title)
         out.title_garbled.append(_garbled(title, record.title, journal))
-        out.title_generic.append(title in GENERIC_TITLES or len(title.split()) <= 2)
+        out.title_generic.append(_generic(title))
         out.authors.append(author_tokens(record.authors))
         letters = fold(" ".join(record.authors)).replace(" ", "")
         anonymous = letters.startswith(("anonymous", "unknown"))
@@ -299,7 +331,7 @@ def prepare(records: Sequence[Record]) -> Prepared:
             out.cochrane.append(cochrane.group(1))
             out.cochrane_pub.append(int(cochrane.group(2) or 1))
         elif "cochrane" in journal:
-            found = _COCHRANE_ID.search(fold(record.pages))
+            found = _COCHRANE_ID.search(fold(f"{record.pages} {record.issue} {record.volume}"))
             out.cochrane.append(found.group(1) if found else "")
             out.cochrane_pub.append(0)
         else:
