@@ -172,8 +172,8 @@ def _first_author(authors: Sequence[str]) -> str:
 
 _TRAILING_NOTE = re.compile(
     r"\s*\[[^\[\]]*\]\s*\.?\s*$|\s*\[[^\[\]]*$|\.\s*(german|french|spanish|italian|russian|polish|"
-    r"portuguese|dutch|chinese|japanese|czech|hungarian|turkish|danish|swedish|norwegian)\s*$",
-    re.IGNORECASE,
+    r"portuguese|dutch|chinese|japanese|czech|hungarian|turkish|danish|swedish|norwegian)\b.*$",
+    re.IGNORECASE | re.DOTALL,
 )
 
 
