@@ -74,3 +74,18 @@ def test_import_export_import_is_lossless(project: Project, tmp_path: Path, fmt:
     second_import = importing.run(project, out)
     again = exporting.records(project, import_id=second_import.import_id)
     assert [r.canonical() for r in again] == [r.canonical() for r in first]
+
+
+def test_record_without_ty_is_kept_with_a_warning_naming_its_line(
+    project: Project, tmp_path: Path
+) -> None:
+    path = tmp_path / "late-ty.ris"
+    path.write_text(
+        "TY  - JOUR\nTI  - First\nER  - \nTI  - Second, no type\nER  - \n", encoding="utf-8"
+    )
+    result = importing.run(project, path)
+    assert result.records == 2
+    assert any(w.line == 4 and "TY" in w.message for w in result.warnings)
+    with project.db.connect() as conn:
+        warnings = queries.list_imports(conn)[0]["warnings"]
+    assert {"line": 4}.items() <= warnings[0].items()

@@ -84,11 +84,11 @@ CASES = [
         format="ris",
     ),
     Case(
-        "ris-tags-before-ty",
-        "late-ty.ris",
-        b(RIS_OK + "AU  - Orphan, A\nTY  - JOUR\nTI  - B\nER  - \n"),
-        "TY|before",
-        line=5,
+        "ris-garbage-after-ty",
+        "garbled.ris",
+        b(RIS_OK + "TY  - JOUR\n<div>session expired</div>\nER  - \n"),
+        "expected a tag line",
+        line=6,
         format="ris",
     ),
     Case(
