@@ -113,6 +113,20 @@ def decide(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> Verdi
     return DISTINCT
 
 
+def _numbers_conflict(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Each title has a number the other lacks ("delta 8" vs "delta 9")."""
+    if a == b or not a or not b:
+        return False
+    only_a, only_b = list(a), list(b)
+    for n in b:
+        if n in only_a:
+            only_a.remove(n)
+    for n in a:
+        if n in only_b:
+            only_b.remove(n)
+    return bool(only_a and only_b)
+
+
 def _merge_rule(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> str:
     t, a = s.title, s.authors
     locators = (s.volume > 0) + (s.page > 0)
@@ -122,11 +136,13 @@ def _merge_rule(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> 
         if t >= 99 and a >= 90 and s.year_gap == 0 and same_item:
             return "generic_title_full_match"
         return ""
-    if p.numbers[i] != p.numbers[j] and p.numbers[i] and p.numbers[j]:
+    if _numbers_conflict(p.numbers[i], p.numbers[j]):
         if not (s.volume > 0 and s.page > 0 and t >= 95 and a >= 80 and s.year_gap == 0):
             return ""  # "delta 8" vs "delta 9", "phase 2" vs "phase 3": a person decides
     if s.doi > 0 and (t >= 97 or (t >= 90 and s.journal >= 0)) and a >= 70 and s.year_gap <= 1:
         return "doi_title_authors"
+    if s.doi > 0 and t >= 97 and a < 0 and s.journal >= 0 and s.year_gap == 0:
+        return "doi_title_no_authors"
     if s.doi > 0 and t >= 97 and s.year_gap == 0 and locators == 2 and (a >= 50 or a < 0):
         return "doi_title_citation"  # author names transliterated or truncated
     same_citation = s.volume > 0 and s.page > 0 and s.issue >= 0 and s.year_gap == 0

@@ -25,6 +25,7 @@ _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _DIGITS = re.compile(r"\d+")
 _NON_LETTER = re.compile(r"[^a-z]+")
+_SUPPL = re.compile(r"\b(suppl|supplement|supplementum)\b")
 _ROMAN_OR_NUM_PART = re.compile(r"\bpart\s+([ivx]+|\d+|one|two|three)\b")
 
 #: Titles that name a kind of item rather than a paper; many distinct items share them.
@@ -138,6 +139,14 @@ def fold(text: str | None) -> str:
     return _NON_ALNUM.sub(" ", text.lower()).strip()
 
 
+_UMLAUT = re.compile(r"(?<=[a-z])([aou])e")
+
+
+def _umlaut(word: str) -> str:
+    """German transliteration to plain vowels ("muehlberger" -> "muhlberger")."""
+    return _UMLAUT.sub(r"\1", word) if "e" in word else word
+
+
 def author_tokens(authors: Sequence[str]) -> str:
     """Author names as sorted-free words of two letters or more (surnames, given names).
 
@@ -148,7 +157,7 @@ def author_tokens(authors: Sequence[str]) -> str:
     if not text:
         return ""
     text = _CAMEL.sub(" ", text)
-    words = [w for w in fold(text).split() if len(w) > 1 and w not in _AUTHOR_STOP]
+    words = [_umlaut(w) for w in fold(text).split() if len(w) > 1 and w not in _AUTHOR_STOP]
     return " ".join(words)
 
 
@@ -292,7 +301,7 @@ def prepare(records: Sequence[Record]) -> Prepared:
         if record.id is None:
             raise ValueError("every record needs an id before deduplication")
         title = fold(strip_notes(record.title))
-        journal = fold(record.source_title)
+        journal = _SUPPL.sub("", fold(record.source_title)).strip()
         doi = unquote(record.doi or "").lower()
         ptype = fold(record.publication_type)
         out.ids.append(record.id)
@@ -300,7 +309,7 @@ def prepare(records: Sequence[Record]) -> Prepared:
         out.title_garbled.append(_garbled(title, record.title, journal))
         out.title_generic.append(_generic(title))
         out.authors.append(author_tokens(record.authors))
-        letters = fold(" ".join(record.authors)).replace(" ", "")
+        letters = _umlaut(fold(" ".join(record.authors)).replace(" ", ""))
         anonymous = letters.startswith(("anonymous", "unknown"))
         out.author_letters.append("" if anonymous else letters[:80])
         out.first_author.append(_first_author(record.authors))
