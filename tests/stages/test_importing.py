@@ -89,3 +89,20 @@ def test_record_without_ty_is_kept_with_a_warning_naming_its_line(
     with project.db.connect() as conn:
         warnings = queries.list_imports(conn)[0]["warnings"]
     assert {"line": 4}.items() <= warnings[0].items()
+
+
+def test_status_shows_screening_progress_when_a_plan_exists(project: Project) -> None:
+    from reviewflow.settings import ScreeningSettings
+    from reviewflow.stages import screening
+
+    project.settings.screening = ScreeningSettings.model_validate(
+        {"ta": {"reviewers": ["MC"], "second_reviewers": ["CJ"], "double_share": 0.2, "seed": 1}}
+    )
+    importing.run(project, DATA / "embase_ovid.ris")
+    with project.db.connect() as conn:
+        first = queries.canonical_record_ids(conn)[0]
+    screening.decide(project, stage="ta", item_id=first, reviewer="MC", decision="exclude")
+    stages = status.run(project).stages
+    assert stages["records screened"] == 3
+    assert stages["records excluded"] == 1
+    assert stages["records pending"] == 2

@@ -41,13 +41,18 @@ def run(project: Project) -> Status:
     from . import dedup_project
 
     pending_pairs = len(dedup_project.review_queue(project))
+    total = sum(per_import.values())
+    stages = _stages(total, linked, not_deduplicated, pending_pairs)
+    if project.settings.screening is not None:
+        from . import screening
+
+        stages.update({k.replace("_", " "): v for k, v in screening.counts(project).items()})
     per_search: dict[int, int] = {}
     for imp in imports:
         if imp["search_id"] is not None:
             per_search[imp["search_id"]] = per_search.get(imp["search_id"], 0) + per_import.get(
                 imp["id"], 0
             )
-    total = sum(per_import.values())
     return Status(
         title=project.settings.title,
         database=safe_url(project.db.url),
@@ -74,7 +79,7 @@ def run(project: Project) -> Status:
             }
             for s in searches
         ],
-        stages=_stages(total, linked, not_deduplicated, pending_pairs),
+        stages=stages,
     )
 
 
