@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 Entry = tuple[str, int | None]
 
@@ -137,6 +137,15 @@ class PrismaCounts:
 
     def is_declared(self, name: str) -> bool:
         return name in self.declared
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain data for JSON: every field plus the derived totals."""
+        out = asdict(self)
+        out["declared"] = sorted(self.declared)
+        for name in ("databases_n", "registers_n", "other_methods_n", "records_identified"):
+            out[name] = getattr(self, name)
+        out["total_studies"], out["total_reports"] = self.total_studies, self.total_reports
+        return out
 
 
 def _total(stated: int | None, entries: list[Entry], *, empty: int | None = 0) -> int | None:

@@ -1,0 +1,142 @@
+"""``reviewflow prisma``: the PRISMA 2020 flow diagram of the project, checked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import InputError
+from ..reports import prisma, prisma_svg
+from ..reports.prisma_project import counts_from_project
+from . import cli
+from ._output import OutputContext, echo_json, pass_output
+
+
+def parse_declare(items: tuple[str, ...]) -> dict[str, Any]:
+    """``KEY=N`` or, for lists, ``KEY=Name:N;Name:N`` into a declared-counts dict."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise InputError(
+                f"--declare {item!r} is not KEY=N",
+                hint="Write e.g. --declare duplicates_removed=10000",
+            )
+        if key in prisma.LIST_FIELDS:
+            out[key] = [_pair(key, part) for part in value.split(";") if part.strip()]
+        else:
+            out[key] = _int(key, value)
+    return out
+
+
+def _pair(key: str, part: str) -> tuple[str, int | None]:
+    name, _, n = part.rpartition(":")
+    if not name.strip():
+        raise InputError(
+            f"--declare {key}: {part!r} is not Name:N",
+            hint=f'Write e.g. --declare "{key}=Embase:1234;MEDLINE:987"',
+        )
+    return name.strip(), None if n.strip() in ("", "?") else _int(f"{key} ({name})", n)
+
+
+def _int(key: str, value: str) -> int:
+    try:
+        return int(value.strip().replace(",", "").replace("_", ""))
+    except ValueError as exc:
+        raise InputError(
+            f"--declare {key}={value!r}: the count is not a whole number",
+            hint=f"Write e.g. --declare {key}=1234",
+        ) from exc
+
+
+@cli.command("prisma")
+@click.option(
+    "--format",
+    "formats",
+    default="svg,png,pdf,csv",
+    show_default=True,
+    help="Comma-separated outputs: svg, png, pdf, csv (the PRISMA2020 R package/Shiny CSV).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the files (default: reports/ in the project).",
+)
+@click.option(
+    "--template",
+    type=click.Choice(prisma_svg.TEMPLATES),
+    default="new",
+    show_default=True,
+    help="new review, or updated review (adds previous studies and totals).",
+)
+@click.option(
+    "--other-methods/--no-other-methods",
+    default=None,
+    help="Draw the 'other methods' column (default: when other methods were logged).",
+)
+@click.option(
+    "--declare",
+    multiple=True,
+    metavar="KEY=N",
+    help="A count from a stage run outside reviewflow; repeatable. Lists: KEY=Name:N;Name:N.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print counts and checks as JSON.")
+@pass_output
+def prisma_cmd(
+    out: OutputContext,
+    formats: str,
+    out_dir: Path | None,
+    template: str,
+    other_methods: bool | None,
+    declare: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Draw the PRISMA 2020 flow diagram from the project and check its arithmetic.
+
+    Counts are derived from the search log, imports, duplicate links and screening
+    decisions; --declare gives counts of stages run elsewhere (marked † in the diagram).
+
+    Example:
+
+    \b
+        reviewflow prisma
+        reviewflow prisma --format svg,csv --out figures --template updated \\
+            --declare previous_studies=4 --declare previous_reports=5
+        reviewflow prisma --declare duplicates_removed=10234 \\
+            --declare "exclusion_reasons=Not UK based:120;Not qualitative:98"
+    """
+    project = out.project()
+    counts = counts_from_project(project, declared=parse_declare(declare))
+    wanted = [f.strip().lower() for f in formats.split(",") if f.strip()]
+    paths = prisma_svg.write(
+        counts,
+        out_dir if out_dir is not None else project.root / "reports",
+        formats=wanted,
+        template=template,
+        other_methods=other_methods,
+    )
+    problems = prisma.check(counts)
+    if as_json:
+        echo_json(
+            {
+                "counts": counts.to_dict(),
+                "files": {f: str(p) for f, p in paths.items()},
+                "problems": problems,
+                "notes": counts.notes,
+                "declared": sorted(counts.declared),
+            }
+        )
+        return
+    for path in paths.values():
+        click.echo(f"Wrote {path}")
+    for note in counts.notes:
+        click.echo(f"Note: {note}", err=True)
+    for problem in problems:
+        click.echo(f"Does not add up: {problem}", err=True)
+    if not problems:
+        click.echo("The boxes add up.")

@@ -1,0 +1,165 @@
+"""PRISMA 2020 counts derived from a project's store, with declared counts for outside stages.
+
+Identification comes from the search log and the imports (a search counts the records
+imported for it, or its logged ``records_returned`` when nothing was imported), duplicates
+removed from the current duplicate links, and screening from
+:func:`reviewflow.stages.screening.counts`. A stage the team ran elsewhere (dedup in
+EndNote, screening in another tool) is passed in ``declared``; a declared count replaces
+the derived one and is marked as declared in the diagram and the CSV. Reads, never writes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from ..errors import InputError
+from ..project import Project
+from ..store import dedup_queries, queries
+from .prisma import COUNT_FIELDS, LIST_FIELDS, Entry, PrismaCounts
+
+#: Search-log methods that feed the left (databases and registers) column.
+LEFT_METHODS = ("database", "register")
+UNLINKED = "Imported without a logged search"
+
+
+def counts_from_project(
+    project: Project, *, declared: dict[str, Any] | None = None
+) -> PrismaCounts:
+    """Every PRISMA box the store can derive today, overridden by ``declared`` counts.
+
+    ``declared`` maps a :class:`PrismaCounts` field to an int (e.g. ``{"duplicates_removed":
+    10000}``) or, for list fields (databases, exclusion_reasons, ...), to (name, n) pairs.
+    """
+    counts = PrismaCounts()
+    with project.db.connect() as conn:
+        _identification(counts, conn)
+        counts.duplicates_removed = len(dedup_queries.latest_links(conn))
+    # reviewflow has no automation exclusions or other removals before screening (yet)
+    counts.excluded_automation = 0
+    counts.removed_other = 0
+    _screening(counts, project)
+    if declared:
+        apply_declared(counts, declared)
+    return counts
+
+
+def _identification(counts: PrismaCounts, conn: Any) -> None:
+    per_import = queries.records_per_import(conn)
+    imported: dict[int, int] = defaultdict(int)
+    has_import: set[int] = set()
+    unlinked = 0
+    for imp in queries.list_imports(conn):
+        n = per_import.get(imp["id"], 0)
+        if imp["search_id"] is None:
+            unlinked += n
+        else:
+            imported[imp["search_id"]] += n
+            has_import.add(imp["search_id"])
+    by_column: dict[str, dict[str, int | None]] = {"left": {}, "register": {}, "other": {}}
+    for s in queries.list_searches(conn):
+        n = imported[s["id"]] if s["id"] in has_import else s["records_returned"]
+        if s["method"] == "database":
+            column, name = "left", s["source"]
+        elif s["method"] == "register":
+            column, name = "register", s["source"]
+        else:
+            column, name = "other", s["method"][:1].upper() + s["method"][1:]
+            if s["id"] in has_import and n:
+                counts.other_methods_screened = True
+        seen = by_column[column]
+        seen[name] = None if n is None or seen.get(name, 0) is None else seen.get(name, 0) + n
+    if unlinked:
+        by_column["left"][UNLINKED] = unlinked
+        counts.notes.append(
+            f"{unlinked:,} records were imported without a logged search; they are counted "
+            "under databases. Link each file to its search with: reviewflow import FILE "
+            "--search ID"
+        )
+    counts.databases = list(by_column["left"].items())
+    counts.registers = list(by_column["register"].items())
+    counts.other_methods = list(by_column["other"].items())
+
+
+def _screening(counts: PrismaCounts, project: Project) -> None:
+    try:
+        from ..stages import screening
+        from ..stages.screening.counts import REASON_PREFIX
+        from ..stages.screening.plan import screening_settings
+    except ImportError:  # pragma: no cover - screening not installed: boxes stay declared
+        return
+    if project.settings.screening is None:
+        return
+    plan = screening_settings(project)
+    if not plan.ta.reviewers:
+        return
+    s = screening.counts(project)
+    counts.records_screened = s["records_screened"]
+    counts.records_excluded = s["records_excluded"]
+    counts.reports_sought = s["reports_sought"]
+    counts.reports_not_retrieved = s["reports_not_retrieved"]
+    _pending(counts, s["records_pending"] + s["records_in_conflict"], "title/abstract")
+    if not plan.ft.reviewers:
+        return
+    counts.reports_assessed = s["reports_assessed"]
+    counts.reports_excluded = s["reports_excluded"]
+    counts.exclusion_reasons = [
+        (key[len(REASON_PREFIX) :], n)
+        for key, n in s.items()
+        if key.startswith(REASON_PREFIX) and n > 0
+    ]
+    counts.reports_included = s["reports_included"]
+    counts.studies_included = s["studies_included"]
+    _pending(counts, s["reports_pending"] + s["reports_in_conflict"], "full-text")
+
+
+def _pending(counts: PrismaCounts, n: int, stage: str) -> None:
+    if n:
+        counts.notes.append(
+            f"{n:,} items still wait for a {stage} decision (pending or in conflict), so "
+            "the boxes after this stage do not add up yet."
+        )
+
+
+def apply_declared(counts: PrismaCounts, declared: dict[str, Any]) -> PrismaCounts:
+    """Replace counts by the team's declared ones and mark them declared."""
+    for name, value in declared.items():
+        if name in LIST_FIELDS:
+            setattr(counts, name, _entries(name, value))
+        elif name in COUNT_FIELDS:
+            setattr(counts, name, _count(name, value))
+            if name in ("databases_total", "registers_total"):
+                # a declared total replaces a derived breakdown that no longer sums to it
+                listed = name.replace("_total", "s")
+                if listed not in declared:
+                    setattr(counts, listed, [(e, None) for e, _ in getattr(counts, listed)])
+        elif name == "other_methods_screened":
+            counts.other_methods_screened = bool(value)
+        else:
+            raise InputError(
+                f"cannot declare {name!r}: it is not a box of the PRISMA diagram",
+                hint="Declare one of: " + ", ".join((*COUNT_FIELDS, *LIST_FIELDS)) + ".",
+            )
+        counts.declared.add(name)
+    return counts
+
+
+def _count(name: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InputError(
+            f"declared {name} must be a whole number of 0 or more, not {value!r}",
+            hint=f"Write e.g. {name}=1234.",
+        )
+    return value
+
+
+def _entries(name: str, value: Any) -> list[Entry]:
+    try:
+        return [(str(label), _count(f"{name} ({label})", n)) for label, n in value]
+    except (TypeError, ValueError) as exc:
+        raise InputError(
+            f"declared {name} must be a list of (name, count) pairs",
+            hint=f'Write e.g. {name}=[["Embase", 1234], ["MEDLINE", 987]].',
+        ) from exc
