@@ -114,5 +114,9 @@ def status_cmd(out: OutputContext, as_json: bool) -> None:
                 str(i["warnings"]),
             )
         console.print(table)
+    table = Table(title="Progress by stage")
+    table.add_column("stage")
+    table.add_column("count", justify="right")
     for stage, n in st.stages.items():
-        console.print(f"{stage}: {n:,} records")
+        table.add_row(stage, f"{n:,}")
+    console.print(table)
