@@ -57,7 +57,9 @@ def hard_conflict(p: Prepared, i: int, j: int, s: Scores) -> str:
     if p.cochrane[i] and p.cochrane[i] == p.cochrane[j]:
         return ""  # versions of one review span years, DOIs and pages
     if s.year_gap > 1:
-        return "year"
+        online_first = s.doi > 0 and s.volume > 0 and s.issue >= 0 and s.page >= 0
+        if not (online_first and s.year_gap <= 3):
+            return "year"
     if s.volume < 0 and s.page < 0:
         return "volume_page"
     if s.doi < 0 and s.page < 0:
@@ -141,6 +143,8 @@ def _merge_rule(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> 
             return ""  # "delta 8" vs "delta 9", "phase 2" vs "phase 3": a person decides
     if s.doi > 0 and (t >= 97 or (t >= 90 and s.journal >= 0)) and a >= 70 and s.year_gap <= 1:
         return "doi_title_authors"
+    if s.doi > 0 and t >= 97 and a >= 90 and s.volume > 0 and s.journal > 0:
+        return "doi_title_authors_volume"  # years apart: online first vs issue
     if s.doi > 0 and t >= 97 and a < 0 and s.journal >= 0 and s.year_gap == 0:
         return "doi_title_no_authors"
     if s.doi > 0 and t >= 97 and s.year_gap == 0 and locators == 2 and (a >= 50 or a < 0):

@@ -274,6 +274,14 @@ def _generic(title: str) -> bool:
     return len(words) <= 3 and words[0] in _GENERIC_HEADS
 
 
+def _year(record: Record) -> int:
+    """The year, or 0 when it is implausible or merely the issue number read as a year."""
+    year = record.year or 0
+    if year < 1800 or (record.issue and _volume(record.issue) == str(year)):
+        return 0
+    return year
+
+
 def _garbled(title: str, raw_title: str | None, journal: str) -> bool:
     """A title that cannot identify a paper: empty, a spreadsheet error, or the venue."""
     if not title or len(title) < 8:
@@ -313,7 +321,7 @@ def prepare(records: Sequence[Record]) -> Prepared:
         anonymous = letters.startswith(("anonymous", "unknown"))
         out.author_letters.append("" if anonymous else letters[:80])
         out.first_author.append(_first_author(record.authors))
-        out.year.append(record.year or 0)
+        out.year.append(_year(record))
         out.journal.append(journal)
         volume, issue, pages = _locators(record)
         out.volume.append(volume)
