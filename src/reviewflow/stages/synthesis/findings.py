@@ -1,0 +1,189 @@
+"""Findings on the store: import a study's findings, list segments, correct their flags.
+
+Re-importing a changed document keeps every segment whose key (text hash) is unchanged,
+with its codes, and adds only the new ones; the same file twice is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ...errors import DuplicateImportError, InputError, NotFoundError
+from ...project import Project
+from ...store import synthesis_queries as sq
+from . import segments as seg
+from . import sources
+
+
+@dataclass
+class FindingsImport:
+    source_id: int
+    study_id: int
+    file: str
+    format: str
+    sections: list[str]
+    segments: int
+    added: int
+    kept: int
+    quotes: int
+    in_scope: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def study_id(project: Project, ref: str | int) -> int:
+    """A study by id or label, or a NotFoundError naming the next step."""
+    with project.db.connect() as conn:
+        row = sq.find_study(conn, ref)
+    if row is None:
+        raise NotFoundError(
+            f"no study {ref!r}",
+            hint="List studies with: reviewflow code studies (or add one: --add-study LABEL).",
+        )
+    return int(row["id"])
+
+
+def add_study(project: Project, label: str) -> int:
+    with project.db.transaction() as conn:
+        return sq.insert_study(conn, label=label)
+
+
+def import_findings(
+    project: Project,
+    study: str | int,
+    path: str | Path,
+    *,
+    sections: Sequence[str] | None = sources.DEFAULT_SECTIONS,
+    fmt: str | None = None,
+    unit: seg.Unit = "sentence",
+    code_quotes: bool = False,
+) -> FindingsImport:
+    """Read a findings document of ``study``, segment it and store the segments."""
+    doc = sources.load(path, sections=sections, fmt=fmt)
+    return store_blocks(
+        project,
+        study,
+        doc.blocks,
+        file_name=doc.file_name,
+        fmt=doc.format,
+        sha256=doc.sha256,
+        sections=doc.sections,
+        unit=unit,
+        code_quotes=code_quotes,
+    )
+
+
+def store_blocks(
+    project: Project,
+    study: str | int,
+    blocks: Sequence[seg.Block],
+    *,
+    file_name: str,
+    fmt: str = "text",
+    sha256: str | None = None,
+    sections: Sequence[str] = (),
+    unit: seg.Unit = "sentence",
+    code_quotes: bool = False,
+) -> FindingsImport:
+    """Segment ``blocks`` and store them for ``study`` (the import core; also the seed's)."""
+    import hashlib
+
+    sid = study_id(project, study)
+    text = seg.joined_text(blocks)
+    sha256 = sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
+    parts = seg.segment(blocks, unit=unit, code_quotes=code_quotes)
+    if not parts:
+        raise InputError(f"{file_name}: the findings sections hold no text to segment")
+    with project.db.transaction() as conn:
+        if sq.find_source(conn, study_id=sid, sha256=sha256):
+            raise DuplicateImportError(
+                f"{file_name} was already imported for study {sid}",
+                hint="List its segments with: reviewflow code segments --study " + str(sid),
+            )
+        known = sq.segment_keys(conn, study_id=sid)
+        source_id = sq.insert_source(
+            conn,
+            values={
+                "study_id": sid,
+                "file_name": file_name,
+                "file_sha256": sha256,
+                "format": fmt,
+                "sections": list(sections),
+                "text": text,
+            },
+        )
+        position = sq.max_position(conn, study_id=sid) + 1
+        rows = []
+        for part in parts:
+            if part.key in known:
+                continue
+            rows.append(
+                {
+                    **part.to_dict(),
+                    "position": position,
+                    "source_id": source_id,
+                    "study_id": sid,
+                }
+            )
+            position += 1
+        sq.insert_segments(conn, rows=rows)
+    return FindingsImport(
+        source_id=source_id,
+        study_id=sid,
+        file=file_name,
+        format=fmt,
+        sections=list(sections),
+        segments=len(parts),
+        added=len(rows),
+        kept=len(parts) - len(rows),
+        quotes=sum(p.kind == "quote" for p in parts),
+        in_scope=sum(p.in_scope for p in parts),
+    )
+
+
+def list_segments(
+    project: Project, *, study: str | int | None = None, in_scope_only: bool = False
+) -> list[dict[str, Any]]:
+    sid = study_id(project, study) if study is not None else None
+    with project.db.connect() as conn:
+        rows = sq.list_segments(conn, study_id=sid)
+    return [r for r in rows if r["in_scope"] or not in_scope_only]
+
+
+def get_segment(project: Project, segment_id: int) -> dict[str, Any]:
+    with project.db.connect() as conn:
+        rows = sq.list_segments(conn, segment_ids=[segment_id])
+    if not rows:
+        raise NotFoundError(
+            f"no segment {segment_id}", hint="List segments with: reviewflow code segments"
+        )
+    return rows[0]
+
+
+def correct_segment(
+    project: Project,
+    segment_id: int,
+    *,
+    kind: str | None = None,
+    in_scope: bool | None = None,
+    reviewer: str | None = None,
+) -> dict[str, Any]:
+    """Record a reviewer's correction of the detected kind or scope (an event, not an edit)."""
+    if kind is not None and kind not in ("author", "quote"):
+        raise InputError(f"a segment is 'author' or 'quote', not {kind!r}")
+    get_segment(project, segment_id)
+    with project.db.transaction() as conn:
+        if kind is not None:
+            sq.insert_flag_event(
+                conn, segment_id=segment_id, field="kind", value=kind, reviewer=reviewer
+            )
+        if in_scope is not None:
+            value = "true" if in_scope else "false"
+            sq.insert_flag_event(
+                conn, segment_id=segment_id, field="in_scope", value=value, reviewer=reviewer
+            )
+    return get_segment(project, segment_id)
