@@ -115,6 +115,12 @@ def decide(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> Verdi
     return DISTINCT
 
 
+def _same_first_author(p: Prepared, i: int, j: int) -> bool:
+    """First authors agree (or one is unknown): supplement DOIs are shared by many abstracts."""
+    fa, fb = p.first_author[i], p.first_author[j]
+    return not fa or not fb or fa == fb or fa.startswith(fb) or fb.startswith(fa)
+
+
 def _numbers_conflict(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     """Each title has a number the other lacks ("delta 8" vs "delta 9")."""
     if a == b or not a or not b:
@@ -141,8 +147,10 @@ def _merge_rule(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> 
     if _numbers_conflict(p.numbers[i], p.numbers[j]):
         if not (s.volume > 0 and s.page > 0 and t >= 95 and a >= 80 and s.year_gap == 0):
             return ""  # "delta 8" vs "delta 9", "phase 2" vs "phase 3": a person decides
-    if s.doi > 0 and (t >= 97 or (t >= 90 and s.journal >= 0)) and a >= 70 and s.year_gap <= 1:
-        return "doi_title_authors"
+    first_ok = _same_first_author(p, i, j)
+    if s.doi > 0 and (t >= 97 or (t >= 90 and s.journal >= 0 and first_ok)) and a >= 70:
+        if s.year_gap <= 1:
+            return "doi_title_authors"
     if s.doi > 0 and t >= 97 and a >= 90 and s.volume > 0 and s.journal > 0:
         return "doi_title_authors_volume"  # years apart: online first vs issue
     if s.doi > 0 and t >= 97 and a < 0 and s.journal >= 0 and s.year_gap == 0:
