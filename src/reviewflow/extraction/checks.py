@@ -49,16 +49,16 @@ def check_definitions(form: Form) -> list[str]:
             names = list(check.get("fields", ()))
             if len(names) < 2 or "equals" not in check:
                 problems.append(f"check #{n} (sum) needs 'fields' (two or more) and 'equals'")
-            wanted = {name: _NUMERIC for name in names}
+            wanted = [(name, _NUMERIC) for name in names]
         elif kind == "rows_total":
             if "field" not in check or "equals_field" not in check:
                 problems.append(f"check #{n} (rows_total) needs 'field' and 'equals_field'")
                 continue
-            wanted = {check["field"]: ("repeated",), check["equals_field"]: _NUMERIC}
+            wanted = [(check["field"], ("repeated",)), (check["equals_field"], _NUMERIC)]
         else:
             problems.append(f"check #{n}: unknown kind {kind!r}; use 'sum' or 'rows_total'")
             continue
-        for name, types in wanted.items():
+        for name, types in wanted:
             if not form.has_field(name):
                 problems.append(f"check #{n} ({kind}) names unknown field {name!r}")
             elif form.field(name).type not in types:
