@@ -105,3 +105,24 @@ def test_scopus_without_eid_column_is_still_scopus():
     data = b"Authors,Title,Year,Source title,Link\nSmith J.,T,2001,J,https://www.scopus.com/x\n"
     assert detect_format(data, file="scopus.csv") == "scopus-csv"
     assert detect_format(b"title,source title\nT,J\n", file="mine.csv") == "csv"
+
+
+@pytest.mark.parametrize("first", ["ty  - JOUR", "TY -JOUR", "TY  -JOUR"])
+def test_ris_written_by_home_made_exporters(first):
+    assert detect_format(f"{first}\nTI  - x\nER  - \n".encode(), file="x.txt") == "ris"
+
+
+OTHER_FIXTURES = [
+    (path, kind)
+    for folder, suffix, kind in (
+        ("ris", "*.ris", "ris"),
+        ("nbib", "*.nbib", "nbib"),
+        ("wos", "*.txt", "wos"),
+    )
+    for path in sorted((DATA / folder).glob(suffix))
+]
+
+
+@pytest.mark.parametrize(("path", "expected"), OTHER_FIXTURES, ids=lambda p: getattr(p, "name", p))
+def test_detects_every_tagged_fixture_of_the_parsers(path, expected):
+    assert detect_format(path.read_bytes(), file="renamed.dat") == expected

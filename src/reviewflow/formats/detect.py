@@ -19,7 +19,7 @@ from ._base import decode_bytes
 _ZIP_MAGIC = b"PK\x03\x04"
 _HEAD_CHARS = 64_000
 
-_RIS_TY = re.compile(r"^TY  -", re.MULTILINE)
+_RIS_TY = re.compile(r"^TY {1,2}-", re.MULTILINE | re.IGNORECASE)  # home-made: "ty  -", "TY -"
 _NBIB_PMID = re.compile(r"^PMID- ?\d", re.MULTILINE)
 _WOS_PT = re.compile(r"^PT [A-Z]\s*$", re.MULTILINE)
 _WOS_FN_VR = re.compile(r"^FN .*\n(?:.*\n)*?VR ", re.MULTILINE)
@@ -113,7 +113,7 @@ def _xml_kind(lower: str, *, file: str, line: int) -> str:
 
 def _tagged_kind(first_line: str, head: str) -> str | None:
     """Tag-per-line formats announce themselves on their first line."""
-    if first_line.startswith("TY  -"):
+    if _RIS_TY.match(first_line):
         return "ris"
     if first_line.startswith("PMID-"):
         return "nbib"
