@@ -253,3 +253,14 @@ def test_stray_er_is_a_warning() -> None:
     result = ris.loads("TY  - JOUR\nTI  - A\nER  - \nER  - \n")
     assert len(result.records) == 1
     assert [(w.line, "ER line" in w.message) for w in result.report.warnings] == [(4, True)]
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
+def test_fast_path_and_line_reader_agree(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = ris.load(path)
+    monkeypatch.setattr(ris, "_fast_fields", lambda pairs: None)
+    slow = ris.load(path)
+    assert [(r.canonical(), r.extra, r.raw, r.source_line) for r in slow.records] == [
+        (r.canonical(), r.extra, r.raw, r.source_line) for r in fast.records
+    ]
+    assert [str(w) for w in slow.report.warnings] == [str(w) for w in fast.report.warnings]

@@ -151,19 +151,19 @@ def _fast_fields(pairs: list[tuple[str, str]]) -> Fields | None:
     """Tag values of a regular record, or None to let the line reader decide."""
     if len(pairs) < 2 or pairs[0][0] != "TY" or pairs[-1][0] != "ER":
         return None
-    fields: Fields = {"TY": [pairs[0][1]]}
+    pairs.pop()  # ER
+    fields: Fields = {}
+    get = fields.get
     values: list[str] = []
-    last = "TY"
-    has_empty = not pairs[0][1]
-    for tag, value in pairs[1:-1]:
+    last = ""
+    has_empty = False
+    for tag, value in pairs:
         if tag:
-            if tag == "ER":
-                return None  # text after ER: the line reader warns about it
-            if tag in fields:
-                values = fields[tag]
+            values = get(tag)  # type: ignore[assignment]
+            if values is None:
+                values = fields[tag] = [value]
             else:
-                values = fields[tag] = []
-            values.append(value)
+                values.append(value)
             if not value:
                 has_empty = True
             last = tag
@@ -174,6 +174,8 @@ def _fast_fields(pairs: list[tuple[str, str]]) -> Fields | None:
                 values.append(value)
             else:
                 values[-1] = f"{values[-1]} {value}" if values[-1] else value
+    if "ER" in fields or len(fields["TY"]) > 1:
+        return None  # text after an ER inside the chunk: the line reader warns about it
     if has_empty:
         return {tag: [v for v in vals if v] for tag, vals in fields.items()}
     return fields
