@@ -1,0 +1,89 @@
+"""The seed review's thematic synthesis, built through the public synthesis functions.
+
+Reads ``data/seed/synthesis.toml``: six studies, two analytical and seven descriptive
+themes, exemplar codes, and every fragment the seed cites. Each cited fragment becomes a
+findings segment of its study (one line each), coded with its exemplar code by the seed's
+coder (MC) and linked to its theme as a supporting quote. The matrix is then derived, so
+``compare_with_published`` shows where the cited data support fewer studies than the
+text reports (the text reports themes for studies it quotes no words from).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from typing import Any
+
+from ...project import Project
+from ...store import synthesis_queries as sq
+from . import codes, findings, themes
+from .segments import Block
+
+
+def load_seed() -> dict[str, Any]:
+    text = resources.files("reviewflow").joinpath("data/seed/synthesis.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def build_seed(project: Project, *, coder: str = "MC") -> dict[str, Any]:
+    """Create the seed's studies, findings, codes, themes and quotes; returns the ids."""
+    seed = load_seed()
+    study_ids: dict[int, int] = {}
+    with project.db.connect() as conn:
+        existing = {s["label"]: s["id"] for s in sq.list_studies(conn)}
+    for study in seed["studies"]:
+        label = study["label"]
+        study_ids[study["ref"]] = existing.get(label) or findings.add_study(project, label)
+    for ref, sid in study_ids.items():
+        fragments = [q["text"] for q in seed["quotes"] if q["study"] == ref]
+        if fragments:
+            blocks = [Block(t, section="cited in the seed review") for t in fragments]
+            findings.store_blocks(
+                project, sid, blocks, file_name=f"seed-cited-{ref}.txt", unit="line"
+            )
+    code_ids: dict[str, int] = {}
+    for theme in seed["themes"]:
+        for code in theme.get("codes", []):
+            code_ids[code["name"]] = codes.create_code(
+                project, code["name"], memo=code.get("memo"), reviewer=coder
+            )
+    theme_ids: dict[str, int] = {}
+    for theme in seed["themes"]:
+        reported = theme.get("reported_studies")
+        theme_ids[theme["label"]] = themes.create_theme(
+            project,
+            theme["name"],
+            kind=theme["kind"],
+            description=" ".join(theme["description"].split()),
+            label=theme["label"],
+            parent=theme_ids[theme["parent"]] if "parent" in theme else None,
+            codes=[code_ids[c["name"]] for c in theme.get("codes", [])],
+            reported_studies=[study_ids[r] for r in reported] if reported else None,
+        )
+    segments = findings.list_segments(project)
+    by_text = {(s["study_id"], s["text"]): s["id"] for s in segments}
+    for quote in seed["quotes"]:
+        segment_id = by_text[(study_ids[quote["study"]], quote["text"].strip())]
+        codes.apply_code(project, segment_id, code_ids[quote["code"]], coder=coder)
+        themes.add_quote(project, theme_ids[quote["theme"]], segment_id=segment_id)
+    return {"studies": study_ids, "codes": code_ids, "themes": theme_ids}
+
+
+def compare_with_published(project: Project) -> list[dict[str, Any]]:
+    """Per theme: studies the seed text reports it for vs studies the coded data give."""
+    rows = []
+    for row in themes.matrix(project):
+        reported = row.reported_studies
+        rows.append(
+            {
+                "label": row.label,
+                "name": row.name,
+                "reported": reported,
+                "derived": row.studies,
+                "reported_not_derived": sorted(set(reported or []) - set(row.studies)),
+                "derived_not_reported": sorted(set(row.studies) - set(reported or []))
+                if reported
+                else [],
+            }
+        )
+    return rows
