@@ -130,7 +130,7 @@ def apply_declared(counts: PrismaCounts, declared: dict[str, Any]) -> PrismaCoun
             setattr(counts, name, _count(name, value))
             if name in ("databases_total", "registers_total"):
                 # a declared total replaces a derived breakdown that no longer sums to it
-                listed = name.replace("_total", "s")
+                listed = name.removesuffix("_total")
                 if listed not in declared:
                     setattr(counts, listed, [(e, None) for e, _ in getattr(counts, listed)])
         elif name == "other_methods_screened":
