@@ -150,3 +150,14 @@ def test_a_file_that_is_not_a_template_is_refused(form, tmp_path):
     Workbook().save(path)
     with pytest.raises(SheetError, match="reviewflow extraction template"):
         read_template(path, form, STUDIES)
+
+
+def test_a_study_missing_from_the_sheet_is_an_error_when_all_are_required(form, tmp_path):
+    path = write_template(form, {"s1": "Stickley"}, tmp_path / "t.xlsx")
+    fill(path, {"C3": "T1", "H3": "Community"})
+    assert read_template(path, form, STUDIES) == {"s1": {"title": "T1", "setting": "Community"}}
+    with pytest.raises(SheetError) as info:
+        read_template(path, form, STUDIES, require_all_studies=True)
+    assert [(e.cell, e.study, e.expected) for e in info.value.errors] == [
+        ("Extraction!A", "s2", "a row for this study")
+    ]

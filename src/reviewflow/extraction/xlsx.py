@@ -209,11 +209,13 @@ def read_template(
     studies: Mapping[str, str] | Sequence[str],
     *,
     require_complete: bool = True,
+    require_all_studies: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """Read a filled template: study → canonical answers, or SheetError listing every bad cell.
 
     A row with data but no study id, an unknown or repeated study id, a value that does not
-    fit its field, and (with ``require_complete``) an empty required field are all errors.
+    fit its field, and (with ``require_complete``) an empty required field are all errors;
+    with ``require_all_studies`` so is a known study that has no row.
     """
     path = Path(path)
     try:
@@ -273,6 +275,10 @@ def read_template(
                 continue
             answers[fid] = value
         out[study] = answers
+    if require_all_studies:
+        for study in known:
+            if study not in out and not any(e.study == study for e in errors):
+                errors.append(CellError(f"{SHEET}!A", study, None, "a row for this study"))
     if errors:
         raise SheetError(str(path), errors)
     return out
