@@ -264,3 +264,9 @@ def test_fast_path_and_line_reader_agree(path: Path, monkeypatch: pytest.MonkeyP
         (r.canonical(), r.extra, r.raw, r.source_line) for r in fast.records
     ]
     assert [str(w) for w in slow.report.warnings] == [str(w) for w in fast.report.warnings]
+
+
+def test_odd_case_ty_inside_a_record_still_starts_a_new_record() -> None:
+    result = ris.loads("TY  - JOUR\nTI  - One\ntY  - JOUR\nTI  - Two\nER  - \n")
+    assert [(r.title, r.source_line) for r in result.records] == [("One", 1), ("Two", 3)]
+    assert [w.line for w in result.report.warnings] == [1]

@@ -46,6 +46,7 @@ _ISSN_ANY = re.compile(r"(?<![\d-])(\d{4})-(\d{3}[\dXx])(?![\d-])")
 _ISBN = re.compile(r"^[\dXx][\d\s-]{8,16}[\dXx]$")
 _DOI_FIELD = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)?10\.\d{4,9}/\S+$", re.I)
 _PMID_NOTE = re.compile(r"^PMID:\s*(\d{1,8})\.?$")
+_DOI_ELSEWHERE_TAGS = ("UR", "L2", "L1", "M3")
 _DOI_BARE = re.compile(r"10\.\d{4,9}/\S+")
 _PAGE_RANGE = re.compile(r"^([^\s-]+)-([^\s-]+)$")
 _RIS_TAG = re.compile(r"^[A-Z][A-Z0-9]$")
@@ -238,6 +239,12 @@ def _scan_lines(
                 start, fields = None, {}
             last_tag = None
             continue
+        if tag == "TY" and start is not None:
+            report.warn(
+                first + start, f"record has no ER line before the next TY at line {first + i}"
+            )
+            close()
+            start = None
         if start is None:
             if tag != "TY":
                 report.warn(
@@ -312,27 +319,48 @@ def _find(fields: Fields, tags: Iterable[str], convert: Callable[[str], object |
 def _to_record(block: _Block, *, file: str, report: ParseReport) -> Record:
     fields = block.fields
     get = fields.get
-    # Single-tag fields popped inline: this function runs once per record.
+    # The usual tags are popped inline and rarer ones guarded by a membership test: this
+    # runs once per record and function calls are most of its cost.
     v = get("TY")
     ptype = v.pop(0) if v else None
     book = ptype in _BOOK_TYPES
+    v = get("TI")
+    title = v.pop(0) if v else _first(fields, _BOOK_TITLE_TAGS if book else _TITLE_TAGS)
+    v = get("AB")
+    abstract = v.pop(0) if v else _first(fields, _ABSTRACT_TAGS)
+    v = get("PY")
+    if v and (year := _year(v[0])) is not None:
+        del v[0]
+    else:
+        year = _take(fields, _YEAR_TAGS, _year)
+    v = get("DO")
+    if v and (doi := _doi(v[0])) is not None:
+        del v[0]
+    else:
+        doi = _take(fields, ("DO",), _doi) or _find(fields, _DOI_ELSEWHERE_TAGS, _doi_field)
     v = get("VL")
     volume = v.pop(0) if v else None
     v = get("IS")
     issue = v.pop(0) if v else None
     v = get("LA")
     language = v.pop(0) if v else None
+    v = get("AN")
+    accession = v.pop(0) if v else None
+    if accession is None and "ID" in fields:
+        accession = _take(fields, ("ID",), _cochrane_id)
     rec = Record(
-        title=_first(fields, _BOOK_TITLE_TAGS if book else _TITLE_TAGS),
-        abstract=_first(fields, _ABSTRACT_TAGS),
-        authors=fields.pop("AU", []) + fields.pop("A1", []),
-        year=_take(fields, _YEAR_TAGS, _year),
+        title=title,
+        abstract=abstract,
+        authors=fields.pop("AU", []) + fields.pop("A1", [])
+        if "A1" in fields
+        else fields.pop("AU", []),
+        year=year,
         source_title=_first(fields, _BOOK_SOURCE_TAGS if book else _SOURCE_TAGS),
         volume=volume,
         issue=issue,
         pages=_pages(fields) if "SP" in fields else None,
-        doi=_take(fields, ("DO",), _doi) or _find(fields, ("UR", "L2", "L1", "M3"), _doi_field),
-        accession_number=_first(fields, ("AN",)) or _take(fields, ("ID",), _cochrane_id),
+        doi=doi,
+        accession_number=accession,
         keywords=fields.pop("KW", []),
         language=language,
         publication_type=ptype,
