@@ -38,6 +38,10 @@ DECLARED_NOTE = (
     f"{DAGGER} Declared, not derived: this count comes from a stage the review team ran "
     "outside reviewflow and typed in."
 )
+MERGED_NOTE = (
+    "Records found by other methods were deduplicated and screened together with the "
+    "records from databases and registers."
+)
 SOURCE_NOTE = (
     "From: Page MJ, McKenzie JE, Bossuyt PM, Boutron I, Hoffmann TC, Mulrow CD, et al. "
     "The PRISMA 2020 statement: an updated guideline for reporting systematic reviews. "
@@ -427,6 +431,8 @@ def _build(c: PrismaCounts, *, template: str, other: bool) -> _Layout:
     boxes = {b.key: b for row in rows for b in row}
     width = cols["end"][0]
     notes = [DECLARED_NOTE] if m.used else []
+    if c.other_methods_screened and c.other_methods:
+        notes.append(MERGED_NOTE)
     notes.append(SOURCE_NOTE)
     arrows = _arrows(boxes, own_reports=own_reports, merge_into_screening=other and not own_reports)
     n_incl = 2 if previous else 1
