@@ -151,11 +151,18 @@ def test_dump_and_load_files(tmp_path: Path) -> None:
     assert [r.doi for r in ris.load(tmp_path / "out.ris").records] == [r.doi for r in records]
 
 
-# rispy cannot read these: lower-case tags, values glued to the dash, a final record without ER.
+# rispy cannot read these: lower-case tags, values glued to the dash, a final record without
+# ER, one space before the dash.
 RISPY_READABLE = [
     p
     for p in FIXTURES
-    if p.name not in {"lowercase_tags.ris", "no_space_after_dash.ris", "no_final_er.ris"}
+    if p.name
+    not in {
+        "lowercase_tags.ris",
+        "no_space_after_dash.ris",
+        "no_final_er.ris",
+        "one_space_tags.ris",
+    }
 ]
 
 
@@ -270,3 +277,13 @@ def test_odd_case_ty_inside_a_record_still_starts_a_new_record() -> None:
     result = ris.loads("TY  - JOUR\nTI  - One\ntY  - JOUR\nTI  - Two\nER  - \n")
     assert [(r.title, r.source_line) for r in result.records] == [("One", 1), ("Two", 3)]
     assert [w.line for w in result.report.warnings] == [1]
+
+
+def test_one_space_before_the_dash_is_read_leniently_with_a_warning() -> None:
+    result = ris.load(DATA / "one_space_tags.ris")
+    assert [(r.title, r.source_line) for r in result.records] == [
+        ("A home-made export with one space before the dash", 1),
+        ("Second", 8),
+    ]
+    assert result.records[0].authors == ["Eta, E."] and result.records[0].year == 2022
+    assert "one space" in result.report.warnings[0].message

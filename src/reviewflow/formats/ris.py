@@ -50,7 +50,7 @@ _DOI_ELSEWHERE_TAGS = ("UR", "L2", "L1", "M3")
 _DOI_BARE = re.compile(r"10\.\d{4,9}/\S+")
 _PAGE_RANGE = re.compile(r"^([^\s-]+)-([^\s-]+)$")
 _RIS_TAG = re.compile(r"^[A-Z][A-Z0-9]$")
-_RAW_STARTS_RIS = re.compile(r"^\s*[A-Za-z][A-Za-z0-9]  -")
+_RAW_STARTS_RIS = re.compile(r"^\s*[Tt][Yy] {1,2}-")  # the record was read from RIS
 
 Fields = dict[str, list[str]]
 
@@ -96,6 +96,8 @@ class _Block:
 
 
 _TY_LINE = re.compile(r"^[Tt][Yy]  -", re.M)
+#: Home-made exporters write one space before the dash ("TY - JOUR").
+_TY_ONE_SPACE = re.compile(r"^[Tt][Yy] -", re.M)
 #: Every line as (tag, value): tag "" for continuation and blank lines.
 _LINE = re.compile(r"^(?:([A-Z][A-Z0-9])  -)?[ \t]*((?:[^\n]*[^\s])?)[ \t]*$", re.M)
 
@@ -123,7 +125,12 @@ def _scan(text: str, *, file: str, report: ParseReport) -> list[_Block]:
     """
     starts = _record_starts(text)
     if not starts:
-        _raise_not_ris(text.split("\n"), file=file)
+        if not _TY_ONE_SPACE.search(text):
+            _raise_not_ris(text.split("\n"), file=file)
+        report.warn(None, "tags are written 'TY - ' with one space before the dash; read leniently")
+        blocks_: list[_Block] = []
+        _scan_lines(text.split("\n"), 1, blocks_, file=file, report=report, last=True, gap=1)
+        return blocks_
     blocks: list[_Block] = []
     if text[: starts[0]].strip():
         _scan_lines(text[: starts[0]].split("\n"), 1, blocks, file=file, report=report)
@@ -196,8 +203,13 @@ def _scan_lines(
     file: str,
     report: ParseReport,
     last: bool = False,
+    gap: int = 2,
 ) -> None:
-    """Read one irregular stretch of lines (a record and what follows it) line by line."""
+    """Read one irregular stretch of lines (a record and what follows it) line by line.
+
+    ``gap`` is the number of spaces between tag and dash: 2 in RIS, 1 in lenient mode.
+    """
+    dash = " " * gap + "-"
     start: int | None = None  # index in ``lines`` of the open record's first line
     end = 0
     fields: Fields = {}
@@ -208,7 +220,7 @@ def _scan_lines(
         blocks.append(_Block(first + start, "\n".join(lines[start:end]), clean_fields))
 
     for i, line in enumerate(lines):
-        tag = _tag_of(line[:2]) if line[2:5] == "  -" else ""
+        tag = _tag_of(line[:2]) if line[2 : 3 + gap] == dash else ""
         if not tag:
             if not line.strip():
                 continue
@@ -229,7 +241,7 @@ def _scan_lines(
                 values[-1] = f"{values[-1]} {line.strip()}".strip()
             end = i + 1
             continue
-        value = line[5:].strip(" \t")
+        value = line[3 + gap :].strip(" \t")
         if tag == "ER":
             if start is None:
                 report.warn(first + i, "ER line with no open record; ignored")
