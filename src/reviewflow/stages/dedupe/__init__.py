@@ -148,13 +148,14 @@ def _decide_all(
 ) -> list[tuple[int, int, Scores, Verdict]]:
     out = []
     total = len(pairs)
-    garbled, doi = p.title_garbled, p.doi
+    garbled, doi, page, volume = p.title_garbled, p.doi, p.page, p.volume
     for n, (i, j) in enumerate(pairs.tolist()):
         if n % 50_000 == 0:
             report("compare", n, total)
         if (i, j) in decided:
             continue
-        if not (garbled[i] or garbled[j] or (doi[i] and doi[i] == doi[j])):
+        same_place = page[i] and page[i] == page[j] and volume[i] == volume[j]
+        if not (garbled[i] or garbled[j] or (doi[i] and doi[i] == doi[j]) or same_place):
             if title_similarity(p, i, j) < policy.review_title:
                 continue  # the rules need at least this much title agreement
         scores = compare(p, i, j)
@@ -201,7 +202,7 @@ def _cluster(
             return False
         if p.notice[x] != p.notice[y] or p.part[x] != p.part[y]:
             return False
-        return s.title >= 80 or s.doi > 0
+        return s.title >= 80 or s.doi > 0 or (s.volume > 0 and s.page > 0 and s.authors >= 90)
 
     uncertain: list[PairEvidence] = []
     related: dict[str, list[PairEvidence]] = {c: [] for c in CATEGORIES}

@@ -86,6 +86,8 @@ def decide(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> Verdi
             return Verdict("uncertain", "unusable_title")
         return DISTINCT
     if not similar:
+        if _same_citation_other_title(p, i, j, s):
+            return Verdict("duplicate", "full_citation_translated_title")
         return DISTINCT
     category = related_category(p, i, j, s)
     if category == "reply":
@@ -113,6 +115,24 @@ def decide(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> Verdi
     if s.doi > 0:
         return Verdict("uncertain", "same_doi")
     return DISTINCT
+
+
+def _same_citation_other_title(p: Prepared, i: int, j: int, s: Scores) -> bool:
+    """Same authors and the same multi-page range in one journal issue, title translated.
+
+    MEDLINE gives non-English papers an English title; the publisher's record keeps the
+    original. Nothing else shares journal, volume, issue and first *and* last page.
+    """
+    if s.title < 40 or s.authors < 90 or s.year_gap != 0 or s.journal <= 0:
+        return False
+    if not (s.volume > 0 and s.issue > 0 and s.page > 0) or s.doi < 0:
+        return False
+    if p.notice[i] or p.notice[j] or p.title_generic[i] or p.title_generic[j]:
+        return False
+    ea, eb = p.page_end[i], p.page_end[j]
+    if ea == p.page[i] or eb == p.page[j] or not (ea.endswith(eb) or eb.endswith(ea)):
+        return False
+    return _same_first_author(p, i, j)
 
 
 def _same_first_author(p: Prepared, i: int, j: int) -> bool:
