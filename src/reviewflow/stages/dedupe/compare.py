@@ -50,6 +50,8 @@ def _page_agree(p: Prepared, i: int, j: int) -> int:
     if len(a) < 7 and len(b) < 7 and abs(int(a) - int(b)) == 1:
         return 0  # a data-entry slip far more often than another paper
     ea, eb = p.page_end[i], p.page_end[j]
+    if ea == eb and len(ea) >= 3 and ea not in (a, b):
+        return 0  # same last page, mistyped first page ("2297-2108" for "2097-2108")
     if ea and eb and (ea.endswith(eb) or eb.endswith(ea)) and (a == ea or b == eb):
         return 0  # one range lost its start ("Suppl-29" for "S417-S429")
     return -1

@@ -178,7 +178,7 @@ def _merge_rule(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> 
     if s.doi > 0 and t >= 97 and s.year_gap == 0 and locators == 2 and (a >= 50 or a < 0):
         return "doi_title_citation"  # author names transliterated or truncated
     same_citation = s.volume > 0 and s.page > 0 and s.issue >= 0 and s.year_gap == 0
-    if s.doi < 0 and same_citation and t >= 97 and a >= 90 and s.journal >= 0:
+    if s.doi < 0 and same_citation and t >= 97 and a >= 90 and (s.journal >= 0 or s.issue > 0):
         return "title_authors_citation_other_doi"  # one DOI mistyped or a second DOI
     if s.doi < 0 and not journals_same(p.journal[i], p.journal[j]):
         return ""  # different DOIs in different journals: a reprint, not a copy

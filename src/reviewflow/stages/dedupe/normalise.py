@@ -397,8 +397,8 @@ def journals_same(a: str, b: str) -> bool:
     """
     if a == b:
         return True
-    wa = [w for w in a.split() if w not in _JOURNAL_STOP]
-    wb = [w for w in b.split() if w not in _JOURNAL_STOP]
+    wa = [w for w in a.split() if w not in _JOURNAL_STOP and w != "journal"]
+    wb = [w for w in b.split() if w not in _JOURNAL_STOP and w != "journal"]
     if len(wa) != len(wb) or not wa:
         return False
     return all(_abbreviates(x, y) or _abbreviates(y, x) for x, y in zip(wa, wb, strict=True))
