@@ -1,0 +1,738 @@
+"""``reviewflow code``, ``themes`` and ``cerqual``: thematic synthesis and GRADE-CERQual.
+
+Thin shells over :mod:`reviewflow.stages.synthesis`; the web coding screen calls the same
+functions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from ..errors import InputError
+from ..stages.synthesis import (
+    cerqual,
+    codes,
+    codings,
+    compare,
+    findings,
+    refi,
+    seed,
+    suggest,
+    themes,
+)
+from ..store import synthesis_queries as sq
+from . import cli
+from ._output import OutputContext, echo_json, pass_output, stdout_console
+
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON to stdout.")
+_WHO = click.option("--reviewer", help="Your initials, as in review.toml (kept in the history).")
+
+
+def _ref(value: str) -> int | str:
+    return int(value) if value.isdigit() else value
+
+
+# -- code ------------------------------------------------------------------------------
+
+
+@cli.group("code")
+def code_group() -> None:
+    """Findings, segments and the code bank (thematic synthesis stage 1)."""
+
+
+@code_group.command("studies")
+@click.option("--add", "add_label", help="Add a study with this label.")
+@_JSON
+@pass_output
+def studies_cmd(out: OutputContext, add_label: str | None, as_json: bool) -> None:
+    """List the studies (or add one).
+
+    Example:
+
+    \b
+        reviewflow code studies --add "Moffatt et al. 2017"
+        reviewflow code studies --json
+    """
+    project = out.project()
+    if add_label:
+        findings.add_study(project, add_label)
+    with project.db.connect() as conn:
+        rows = sq.list_studies(conn)
+    if as_json:
+        echo_json([{"id": r["id"], "label": r["label"]} for r in rows])
+        return
+    for r in rows:
+        click.echo(f"{r['id']}\t{r['label']}")
+
+
+@code_group.command("import-findings")
+@click.argument("study")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--section", "sections", multiple=True, help="Heading of a section to keep.")
+@click.option("--whole", is_flag=True, help="Keep the whole document, not only findings.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "docx", "pdf"]))
+@click.option("--unit", type=click.Choice(["sentence", "line"]), default="sentence")
+@click.option("--code-quotes", is_flag=True, help="Keep participant quotes in scope.")
+@_JSON
+@pass_output
+def import_findings_cmd(
+    out: OutputContext,
+    study: str,
+    file: Path,
+    sections: tuple[str, ...],
+    whole: bool,
+    fmt: str | None,
+    unit: str,
+    code_quotes: bool,
+    as_json: bool,
+) -> None:
+    """Import the results/findings sections of a study's report and segment them.
+
+    Example:
+
+    \b
+        reviewflow code import-findings "Moffatt et al. 2017" moffatt.pdf
+        reviewflow code import-findings 3 wildman.docx --section "Findings"
+    """
+    result = findings.import_findings(
+        out.project(),
+        _ref(study),
+        file,
+        sections=None if whole else (sections or findings.sources.DEFAULT_SECTIONS),
+        fmt=fmt,
+        unit=unit,  # type: ignore[arg-type]
+        code_quotes=code_quotes,
+    )
+    if as_json:
+        echo_json(result.to_dict())
+    else:
+        click.echo(
+            f"{result.file}: {result.segments} segments ({result.added} new, {result.kept} kept), "
+            f"{result.quotes} participant quotes, {result.in_scope} in scope"
+        )
+
+
+@code_group.command("segments")
+@click.option("--study", help="Study id or label.")
+@click.option("--code", "code", help="Only segments under this code (and its sub-codes).")
+@click.option("--coder", help="With --code: only this coder's applications.")
+@click.option("--in-scope", is_flag=True, help="Only segments in scope for coding.")
+@_JSON
+@pass_output
+def segments_cmd(
+    out: OutputContext,
+    study: str | None,
+    code: str | None,
+    coder: str | None,
+    in_scope: bool,
+    as_json: bool,
+) -> None:
+    """List segments, or retrieve every segment under a code.
+
+    Example:
+
+    \b
+        reviewflow code segments --study 2 --in-scope
+        reviewflow code segments --code "trust in the link worker" --json
+    """
+    project = out.project()
+    if code:
+        rows = codes.segments_under(project, _ref(code), coder=coder)
+    else:
+        rows = findings.list_segments(
+            project, study=_ref(study) if study else None, in_scope_only=in_scope
+        )
+    if as_json:
+        echo_json(rows)
+        return
+    table = Table("id", "study", "page", "kind", "scope", "text")
+    for r in rows:
+        scope = "in" if r["in_scope"] else "out"
+        table.add_row(str(r["id"]), r["study"], str(r["page"] or ""), r["kind"], scope, r["text"])
+    stdout_console().print(table)
+
+
+@code_group.command("flag")
+@click.argument("segment", type=int)
+@click.option("--kind", type=click.Choice(["author", "quote"]))
+@click.option("--in-scope/--out-of-scope", "in_scope", default=None)
+@_WHO
+@pass_output
+def flag_cmd(
+    out: OutputContext, segment: int, kind: str | None, in_scope: bool | None, reviewer: str | None
+) -> None:
+    """Correct a segment: author text or participant quote, in scope or not.
+
+    Example:
+
+    \b
+        reviewflow code flag 42 --kind quote --out-of-scope --reviewer MC
+    """
+    row = findings.correct_segment(
+        out.project(), segment, kind=kind, in_scope=in_scope, reviewer=reviewer
+    )
+    click.echo(f"segment {segment}: {row['kind']}, {'in' if row['in_scope'] else 'out of'} scope")
+
+
+@code_group.command("new")
+@click.argument("name")
+@click.option("--memo", help="Definition memo: when the code applies.")
+@click.option("--parent", help="Parent code (for a code tree).")
+@_WHO
+@pass_output
+def new_cmd(
+    out: OutputContext, name: str, memo: str | None, parent: str | None, reviewer: str | None
+) -> None:
+    """Add a code to the bank.
+
+    Example:
+
+    \b
+        reviewflow code new "trust in the link worker" --memo "Trust named" --reviewer MC
+    """
+    code_id = codes.create_code(
+        out.project(),
+        name,
+        memo=memo,
+        parent=_ref(parent) if parent else None,
+        reviewer=reviewer,
+    )
+    click.echo(f"code {code_id}: {name}")
+
+
+@code_group.command("rename")
+@click.argument("code")
+@click.argument("name")
+@_WHO
+@pass_output
+def rename_cmd(out: OutputContext, code: str, name: str, reviewer: str | None) -> None:
+    """Rename a code (the old name stays in its history).
+
+    Example:
+
+    \b
+        reviewflow code rename 4 "trust and openness" --reviewer MC
+    """
+    codes.rename_code(out.project(), _ref(code), name, reviewer=reviewer)
+
+
+@code_group.command("memo")
+@click.argument("code")
+@click.argument("memo")
+@_WHO
+@pass_output
+def memo_cmd(out: OutputContext, code: str, memo: str, reviewer: str | None) -> None:
+    """Set the definition memo of a code.
+
+    Example:
+
+    \b
+        reviewflow code memo 4 "Applies when trust or openness is named" --reviewer MC
+    """
+    codes.set_memo(out.project(), _ref(code), memo, reviewer=reviewer)
+
+
+@code_group.command("merge")
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--into", required=True, help="The code that absorbs the others.")
+@_WHO
+@pass_output
+def merge_cmd(
+    out: OutputContext, sources: tuple[str, ...], into: str, reviewer: str | None
+) -> None:
+    """Merge codes into one; applications and theme links move, history is kept.
+
+    Example:
+
+    \b
+        reviewflow code merge 5 6 --into 4 --reviewer MC
+    """
+    moved = codes.merge_codes(
+        out.project(), [_ref(s) for s in sources], _ref(into), reviewer=reviewer
+    )
+    click.echo(f"merged {len(sources)} code(s); {moved} application(s) moved")
+
+
+@code_group.command("split")
+@click.argument("code")
+@click.option(
+    "--part", "parts", multiple=True, required=True, help="NEW NAME=SEGMENT,SEGMENT,... (repeat)."
+)
+@_WHO
+@pass_output
+def split_cmd(out: OutputContext, code: str, parts: tuple[str, ...], reviewer: str | None) -> None:
+    """Split a code: each new code takes its applications on the listed segments.
+
+    Example:
+
+    \b
+        reviewflow code split 4 --part "trust=12,15" --part "openness=18" --reviewer MC
+    """
+    mapping: dict[str, list[int]] = {}
+    for part in parts:
+        name, sep, ids = part.rpartition("=")
+        if not sep or not name.strip():
+            raise InputError(f"--part {part!r}: write NEW NAME=SEGMENT,SEGMENT")
+        try:
+            mapping[name.strip()] = [int(i) for i in ids.split(",") if i.strip()]
+        except ValueError:
+            raise InputError(f"--part {part!r}: segment ids are numbers") from None
+    created = codes.split_code(out.project(), _ref(code), mapping, reviewer=reviewer)
+    for name, code_id in created.items():
+        click.echo(f"code {code_id}: {name}")
+
+
+@code_group.command("apply")
+@click.argument("segment", type=int)
+@click.argument("code_refs", nargs=-1, required=True)
+@click.option("--coder", required=True, help="Your initials.")
+@click.option("--span", help="START:END within the segment text (default: the whole segment).")
+@pass_output
+def apply_cmd(
+    out: OutputContext, segment: int, code_refs: tuple[str, ...], coder: str, span: str | None
+) -> None:
+    """Apply one or more codes to a segment.
+
+    Example:
+
+    \b
+        reviewflow code apply 12 "trust in the link worker" 7 --coder MC
+    """
+    bounds = None
+    if span:
+        start, _, end = span.partition(":")
+        if not (start.isdigit() and end.isdigit()):
+            raise InputError(f"--span {span!r}: write START:END, e.g. 0:25")
+        bounds = (int(start), int(end))
+    for ref in code_refs:
+        codes.apply_code(out.project(), segment, _ref(ref), coder=coder, span=bounds)
+
+
+@code_group.command("list")
+@click.option("--all", "include_inactive", is_flag=True, help="Also merged and split codes.")
+@_JSON
+@pass_output
+def list_cmd(out: OutputContext, include_inactive: bool, as_json: bool) -> None:
+    """The code bank with segments and studies per code.
+
+    Example:
+
+    \b
+        reviewflow code list --json
+    """
+    rows = codes.list_codes(out.project(), include_inactive=include_inactive)
+    if as_json:
+        echo_json(rows)
+        return
+    table = Table("id", "code", "parent", "segments", "studies", "memo")
+    for r in rows:
+        name = r["name"] if r["active"] else f"{r['name']} (closed)"
+        table.add_row(
+            str(r["id"]),
+            name,
+            str(r["parent_id"] or ""),
+            str(r["segments"]),
+            str(len(r["studies"])),
+            r["memo"] or "",
+        )
+    stdout_console().print(table)
+
+
+@code_group.command("history")
+@click.argument("code", required=False)
+@_JSON
+@pass_output
+def history_cmd(out: OutputContext, code: str | None, as_json: bool) -> None:
+    """What happened to a code (or the whole bank): create, rename, merge, split, ...
+
+    Example:
+
+    \b
+        reviewflow code history 5
+    """
+    rows = codes.history(out.project(), _ref(code) if code else None)
+    if as_json:
+        echo_json(rows)
+        return
+    for r in rows:
+        click.echo(
+            f"{r['created_at']:%Y-%m-%d %H:%M}\t{r['code_id']}\t{r['action']}\t"
+            f"{r['reviewer'] or ''}\t{r['detail']}"
+        )
+
+
+@code_group.command("compare")
+@click.argument("first")
+@click.argument("second")
+@_JSON
+@pass_output
+def compare_cmd(out: OutputContext, first: str, second: str, as_json: bool) -> None:
+    """Agreement of two coders per code and per study (Cohen's κ, % agreement).
+
+    Example:
+
+    \b
+        reviewflow code compare MC JS
+    """
+    result = compare.compare_coders(out.project(), first, second)
+    if as_json:
+        echo_json(result)
+        return
+    if not result["studies"]:
+        raise InputError(
+            f"no study was coded by both {first} and {second}",
+            hint="Both coders code the same studies first (reviewflow code import-codings).",
+        )
+    table = Table("by", "name", "items", "both", f"only {first}", f"only {second}", "%", "κ")
+    rows = [("code", r["code"], r) for r in result["per_code"]]
+    rows += [("study", r["study"], r) for r in result["per_study"]]
+    rows.append(("all", "", result["overall"]))
+    for by, name, r in rows:
+        pct = r["percent_agreement"]
+        kappa = r["kappa"]
+        table.add_row(
+            by,
+            name,
+            str(r["items"]),
+            str(r["both"]),
+            str(r["only_first"]),
+            str(r["only_second"]),
+            f"{100 * pct:.0f}" if pct is not None else "-",
+            f"{kappa:.2f}" if kappa is not None else "-",
+        )
+    stdout_console().print(table)
+
+
+@code_group.command("suggest")
+@click.argument("segment", type=int)
+@click.option("--coder", help="Learn from this coder's codings only.")
+@_JSON
+@pass_output
+def suggest_cmd(out: OutputContext, segment: int, coder: str | None, as_json: bool) -> None:
+    """Suggest codes for a segment from the most similar coded segments (offline).
+
+    Example:
+
+    \b
+        reviewflow code suggest 31
+    """
+    rows = suggest.suggest_codes(out.project(), segment, coder=coder)
+    if as_json:
+        echo_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['score']:.2f}\t{r['code_id']}\t{r['code']}\t(like segments {r['because']})")
+
+
+@code_group.command("export")
+@click.option("--format", "fmt", type=click.Choice(["qdc", "csv", "sheet"]), default="qdc")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@pass_output
+def export_cmd(out: OutputContext, fmt: str, output: Path | None) -> None:
+    """Export the codebook (REFI-QDA .qdc or CSV), or the segments as a coding sheet.
+
+    Example:
+
+    \b
+        reviewflow code export --format qdc -o codebook.qdc
+        reviewflow code export --format sheet -o to-code.csv
+    """
+    project = out.project()
+    text = {
+        "qdc": refi.export_qdc,
+        "csv": refi.export_csv,
+        "sheet": codings.segments_sheet,
+    }[fmt](project)
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@code_group.command("import-codings")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--coder", required=True, help="Coder of rows without a coder column.")
+@_JSON
+@pass_output
+def import_codings_cmd(out: OutputContext, file: Path, coder: str, as_json: bool) -> None:
+    """Import codings from a CSV sheet or an annotated text ("text {code; code}").
+
+    Example:
+
+    \b
+        reviewflow code import-codings to-code.csv --coder JS
+        reviewflow code import-codings moffatt-coded.txt --coder MC
+    """
+    result = codings.import_codings(out.project(), file, coder=coder)
+    if as_json:
+        echo_json(result)
+    else:
+        click.echo(f"{result['applications']} code(s) applied to {result['segments']} segment(s)")
+
+
+# -- themes ----------------------------------------------------------------------------
+
+
+@cli.group("themes")
+def themes_group() -> None:
+    """Descriptive and analytical themes, the theme × study matrix, quotes."""
+
+
+@themes_group.command("add")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(list(themes.KINDS)), required=True)
+@click.option("--description", required=True, help="What the theme says.")
+@click.option("--label", help='Short label, e.g. "1.3".')
+@click.option("--parent", help="Analytical theme of a descriptive theme.")
+@click.option("--code", "code_refs", multiple=True, help="Code grouped by the theme (repeat).")
+@pass_output
+def themes_add_cmd(
+    out: OutputContext,
+    name: str,
+    kind: str,
+    description: str,
+    label: str | None,
+    parent: str | None,
+    code_refs: tuple[str, ...],
+) -> None:
+    """Add a descriptive or analytical theme.
+
+    Example:
+
+    \b
+        reviewflow themes add "Person-centred care" --kind analytical --label 1 \\
+            --description "A person-centred approach was key to delivery"
+        reviewflow themes add "Goal setting" --kind descriptive --label 1.3 --parent 1 \\
+            --description "Personalised goals supported progress" --code 7 --code 8
+    """
+    theme_id = themes.create_theme(
+        out.project(),
+        name,
+        kind=kind,
+        description=description,
+        label=label,
+        parent=parent,
+        codes=[_ref(c) for c in code_refs],
+    )
+    click.echo(f"theme {theme_id}: {name}")
+
+
+@themes_group.command("group")
+@click.argument("theme")
+@click.argument("code_refs", nargs=-1, required=True)
+@pass_output
+def themes_group_cmd(out: OutputContext, theme: str, code_refs: tuple[str, ...]) -> None:
+    """Group codes into a descriptive theme.
+
+    Example:
+
+    \b
+        reviewflow themes group 1.3 "personalised goal setting" 12
+    """
+    themes.group_codes(out.project(), theme, [_ref(c) for c in code_refs])
+
+
+@themes_group.command("suggest")
+@click.option("--groups", type=int, help="How many groups (default: by similarity threshold).")
+@_JSON
+@pass_output
+def themes_suggest_cmd(out: OutputContext, groups: int | None, as_json: bool) -> None:
+    """Suggest candidate groupings of codes into themes (offline; you decide).
+
+    Example:
+
+    \b
+        reviewflow themes suggest --groups 7
+    """
+    rows = suggest.suggest_groupings(out.project(), groups=groups)
+    if as_json:
+        echo_json(rows)
+        return
+    for number, group in enumerate(rows, start=1):
+        click.echo(f"{number}: " + "; ".join(f"{c['code']} ({c['code_id']})" for c in group))
+
+
+@themes_group.command("quote")
+@click.argument("theme")
+@click.option("--segment", type=int, help="A stored segment (study and page come with it).")
+@click.option("--study", type=int, help="Study id of a quote given as text.")
+@click.option("--text", help="The quote, if not a stored segment.")
+@click.option("--page", type=int)
+@pass_output
+def themes_quote_cmd(
+    out: OutputContext,
+    theme: str,
+    segment: int | None,
+    study: int | None,
+    text: str | None,
+    page: int | None,
+) -> None:
+    """Link a supporting quote to a theme.
+
+    Example:
+
+    \b
+        reviewflow themes quote 1.1 --segment 42
+        reviewflow themes quote 1.1 --study 5 --text "well-matched" --page 158
+    """
+    themes.add_quote(out.project(), theme, segment_id=segment, study=study, text=text, page=page)
+
+
+@themes_group.command("list")
+@_JSON
+@pass_output
+def themes_list_cmd(out: OutputContext, as_json: bool) -> None:
+    """The thematic tree: analytical → descriptive themes, codes, studies, quotes.
+
+    Example:
+
+    \b
+        reviewflow themes list --json
+    """
+    tree = themes.theme_tree(out.project())
+    if as_json:
+        echo_json(tree)
+        return
+    for top in tree:
+        click.echo(f"{top['label'] or top['id']} {top['name']}  studies {top['studies']}")
+        for sub in top["themes"]:
+            click.echo(f"  {sub['label'] or sub['id']} {sub['name']}  studies {sub['studies']}")
+            for name in sub["codes"]:
+                click.echo(f"      - {name}")
+            for q in sub["quotes"]:
+                page = f", p.{q['page']}" if q["page"] else ""
+                click.echo(f"      “{q['text']}” [{q['study']}{page}]")
+
+
+@themes_group.command("matrix")
+@click.option("--coder", help="Only this coder's applications.")
+@_JSON
+@pass_output
+def themes_matrix_cmd(out: OutputContext, coder: str | None, as_json: bool) -> None:
+    """The theme × study matrix, derived from the code applications (segments per cell).
+
+    Example:
+
+    \b
+        reviewflow themes matrix
+    """
+    project = out.project()
+    rows = themes.matrix(project, coder=coder)
+    if as_json:
+        echo_json([r.to_dict() for r in rows])
+        return
+    with project.db.connect() as conn:
+        studies = sq.list_studies(conn)
+    table = Table("theme", *[s["label"] or str(s["id"]) for s in studies])
+    for r in rows:
+        cells = [str(r.segments_by_study.get(s["id"], "")) for s in studies]
+        reported = set(r.reported_studies or [])
+        cells = [
+            c + (" *" if s["id"] in reported else "") for c, s in zip(cells, studies, strict=True)
+        ]
+        indent = "  " if r.parent_id else ""
+        table.add_row(f"{indent}{r.label or r.name}", *cells)
+    stdout_console().print(table)
+    click.echo("numbers: coded segments; *: the study is reported for the theme in its publication")
+
+
+@themes_group.command("seed")
+@click.option("--coder", default="MC", show_default=True)
+@pass_output
+def themes_seed_cmd(out: OutputContext, coder: str) -> None:
+    """Build the seed review's synthesis (studies, cited findings, codes, themes, quotes).
+
+    Example:
+
+    \b
+        reviewflow init demo --title "Social prescribing" && cd demo
+        reviewflow themes seed && reviewflow themes matrix
+    """
+    ids = seed.build_seed(out.project(), coder=coder)
+    click.echo(
+        f"{len(ids['studies'])} studies, {len(ids['codes'])} codes, {len(ids['themes'])} themes"
+    )
+
+
+# -- cerqual ---------------------------------------------------------------------------
+
+
+@cli.group("cerqual")
+def cerqual_group() -> None:
+    """GRADE-CERQual confidence in review findings; Summary of Qualitative Findings."""
+
+
+@cerqual_group.command("add")
+@click.argument("statement")
+@click.option("--theme", "theme_refs", multiple=True, required=True, help="Theme (repeat).")
+@click.option("--label", help='Short label, e.g. "F1".')
+@pass_output
+def cerqual_add_cmd(
+    out: OutputContext, statement: str, theme_refs: tuple[str, ...], label: str | None
+) -> None:
+    """Add a review finding summarising one or more themes.
+
+    Example:
+
+    \b
+        reviewflow cerqual add "Goals set with the link worker supported progress" \\
+            --theme 1.3 --label F3
+    """
+    finding = cerqual.add_finding(out.project(), statement, themes=list(theme_refs), label=label)
+    click.echo(f"finding {finding}")
+
+
+@cerqual_group.command("judge")
+@click.argument("finding")
+@click.argument("component", type=click.Choice([*cerqual.COMPONENTS, "overall"]))
+@click.argument("level")
+@click.option("--explanation", required=True, help="Why: CERQual asks for one every time.")
+@_WHO
+@pass_output
+def cerqual_judge_cmd(
+    out: OutputContext,
+    finding: str,
+    component: str,
+    level: str,
+    explanation: str,
+    reviewer: str | None,
+) -> None:
+    """Judge one component (concerns) or the overall confidence of a finding.
+
+    Example:
+
+    \b
+        reviewflow cerqual judge F3 adequacy "minor" --explanation "4 studies, thin data"
+        reviewflow cerqual judge F3 overall "moderate" --explanation "minor adequacy concerns"
+    """
+    cerqual.judge(out.project(), finding, component, level, explanation, reviewer=reviewer)
+
+
+@cerqual_group.command("table")
+@_JSON
+@pass_output
+def cerqual_table_cmd(out: OutputContext, as_json: bool) -> None:
+    """The Summary of Qualitative Findings table.
+
+    Example:
+
+    \b
+        reviewflow cerqual table --json
+    """
+    rows = cerqual.soqf_table(out.project())
+    if as_json:
+        echo_json([r.to_dict() for r in rows])
+        return
+    table = Table("finding", "studies", "confidence", "explanation")
+    for r in rows:
+        overall = r.overall or f"not judged (start: {r.starting_point or '-'})"
+        table.add_row(
+            f"{r.label or r.finding_id} {r.statement}",
+            "; ".join(r.study_labels),
+            overall,
+            r.explanation or "",
+        )
+    stdout_console().print(table)
