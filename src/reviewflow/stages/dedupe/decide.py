@@ -211,6 +211,10 @@ def _merge_rule(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> 
     both_conference = p.is_conference[i] and p.is_conference[j]
     if both_conference and t >= 97 and a >= 90 and s.year_gap == 0 and s.page > 0:
         return "title_authors_pages_proceedings"  # proceedings titles are spelled many ways
+    same_range = s.page > 0 and p.page_end[i] == p.page_end[j] and p.page_end[i] != p.page[i]
+    if same_range and t >= 85 and a >= 90 and s.year_gap == 0 and s.doi >= 0:
+        if s.journal >= 0 or both_conference:
+            return "title_authors_page_range"  # a subtitle dropped, same pages
     if t >= 90 and a >= policy.merge_authors and s.year_gap in (0, 1) and locators == 2:
         return "title_authors_citation"
     if t >= 97 and a >= 85 and s.year_gap == 1 and s.journal > 0 and s.volume >= 0:
