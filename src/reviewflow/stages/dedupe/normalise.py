@@ -15,10 +15,12 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from urllib.parse import unquote
 
 from reviewflow.records import Record
+from reviewflow.stages.dedupe.journal import journals_compatible, journals_same
+
+__all__ = ["Prepared", "fold", "journals_compatible", "journals_same", "prepare"]
 
 _TAGS = re.compile(r"<[^>]{1,40}>")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -86,9 +88,6 @@ _CONFERENCE_WORDS = re.compile(
 )
 _COCHRANE_ID = re.compile(r"\bcd(\d{6})\b")
 _COCHRANE_PUB = re.compile(r"14651858\.cd(\d{6})(?:\.pub(\d+))?")
-_JOURNAL_STOP = frozenset(
-    {"the", "of", "and", "for", "in", "on", "a", "an", "de", "la", "und", "j"}
-)
 _AUTHOR_STOP = frozenset(
     {"and", "et", "al", "unknown", "anonymous", "anon", "jr", "sr", "md", "phd"}
 )
@@ -162,21 +161,16 @@ def author_tokens(authors: Sequence[str]) -> str:
 
 
 def _first_author(authors: Sequence[str]) -> str:
+    """The first author's surname, or its first long word when the order is unclear.
+
+    "Smith, John", "Smith J." and "J. Smith" all give "smith" (initials are dropped).
+    """
     if not authors:
         return ""
-    first = authors[0]
-    # "Smith, John" and "Smith J." both start with the surname; "J. Smith" does not.
-    head = re.split(r"[,;]| and ", first, maxsplit=1)[0]
+    head = re.split(r"[,;]| and ", authors[0], maxsplit=1)[0]
     words = [w for w in fold(_CAMEL.sub(" ", head)).split() if w not in _AUTHOR_STOP]
     long_words = [w for w in words if len(w) > 1]
-    if not long_words:
-        return ""
-    if "," in first or len(words) == len(long_words):
-        return long_words[0]
-    # "J. Smith" / "B. Abrahao": initials first, surname last among the leading words.
-    if len(words[0]) == 1:
-        return long_words[0]
-    return long_words[0]
+    return long_words[0] if long_words else ""
 
 
 _TRAILING_NOTE = re.compile(
@@ -356,49 +350,3 @@ def prepare(records: Sequence[Record]) -> Prepared:
             out.cochrane_pub.append(0)
         out.completeness.append(_fill(record))
     return out
-
-
-@lru_cache(maxsize=200_000)
-def journals_compatible(a: str, b: str) -> bool:
-    """Same journal allowing abbreviations ("plast reconstr surg" ~ "plastic and ...")."""
-    if not a or not b or a == b:
-        return True
-    wa = [w for w in a.split() if w not in _JOURNAL_STOP]
-    wb = [w for w in b.split() if w not in _JOURNAL_STOP]
-    if not wa or not wb:
-        return True
-    short, long = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
-    # Abbreviated forms drop words and letters ("proc natl acad sci" ~ "proceedings of the
-    # national academy of sciences"): every short word must abbreviate a later long word.
-    pos = 0
-    for word in short:
-        while pos < len(long) and not _abbreviates(word, long[pos]):
-            pos += 1
-        if pos == len(long):
-            return False
-        pos += 1
-    return True
-
-
-def _abbreviates(short: str, word: str) -> bool:
-    """``short`` starts like ``word`` and its letters appear in ``word`` in order."""
-    if short == word:
-        return True
-    if not word.startswith(short[0]) or len(short) > len(word):
-        return False
-    it = iter(word)
-    return all(ch in it for ch in short)
-
-
-def journals_same(a: str, b: str) -> bool:
-    """Stricter than :func:`journals_compatible`: word for word, no dropped words.
-
-    "J Periodontol" and "J Clin Periodontol" are compatible but not the same.
-    """
-    if a == b:
-        return True
-    wa = [w for w in a.split() if w not in _JOURNAL_STOP and w != "journal"]
-    wb = [w for w in b.split() if w not in _JOURNAL_STOP and w != "journal"]
-    if len(wa) != len(wb) or not wa:
-        return False
-    return all(_abbreviates(x, y) or _abbreviates(y, x) for x, y in zip(wa, wb, strict=True))
