@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -74,6 +74,39 @@ class ScreeningSettings(BaseModel):
     )
 
 
+class FormRef(BaseModel):
+    """One extraction form in use: a built-in form name or a TOML file in the project."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = Field(min_length=1)  # e.g. "social_prescribing" or "forms/characteristics.toml"
+    version: int | None = Field(default=None, ge=1)  # checked against the file when given
+
+
+class ExtractionSettings(BaseModel):
+    """``[extraction]``: the form(s) in use and their versions (the first is the default)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    forms: list[FormRef] = Field(
+        default_factory=lambda: [FormRef(source="social_prescribing")], min_length=1
+    )
+
+
+class AppraisalSettings(BaseModel):
+    """``[appraisal]``: the checklist and its scoring scheme (by name, or inline ``scoring``).
+
+    ``appraisers`` names the two independent appraisers when more than two appraised.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    checklist: str = "casp_qualitative"  # built-in id or a checklist file in the project
+    scheme: str = "none"  # a scheme declared in the checklist file, or the inline one's id
+    scoring: dict[str, Any] | None = None  # inline scheme: name, points, max, bands
+    appraisers: list[str] = Field(default_factory=list)
+
+
 class DatabaseSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -90,6 +123,8 @@ class Settings(BaseModel):
     reviewers: list[Reviewer] = Field(default_factory=list)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     screening: ScreeningSettings | None = None
+    extraction: ExtractionSettings | None = None
+    appraisal: AppraisalSettings | None = None
 
     @field_validator("reviewers")
     @classmethod

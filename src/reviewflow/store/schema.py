@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     false,
 )
 
@@ -387,3 +388,76 @@ cerqual_judgements = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_cerqual_judgements_finding", cerqual_judgements.c.finding_id, cerqual_judgements.c.id)
+
+# -- extraction and appraisal ------------------------------------------------------------
+
+#: Every version of an extraction form ever used, with its full TOML text, so answers given
+#: on an old version stay readable after the form file is revised. Never updated.
+extraction_forms = Table(
+    "extraction_forms",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("form_id", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("definition", Text, nullable=False),  # the form file's TOML text
+    Column("changes", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("form_id", "version", name="uq_extraction_forms_form_id_version"),
+)
+
+#: Append-only extraction events on one study and form version: "extract" (a reviewer's
+#: answers; ``pilot`` marks pilot extractions), "verify" (a second reviewer checks the
+#: extraction of ``of_reviewer`` field by field) and "resolve" (agreed values of
+#: discrepancies). The latest event of a kind per (study, version, reviewer) is current.
+extraction_events = Table(
+    "extraction_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("study_id", Integer, ForeignKey("studies.id"), nullable=False),
+    Column("form_id", String(100), nullable=False),
+    Column("form_version", Integer, nullable=False),
+    Column("action", String(10), nullable=False),  # extract | verify | resolve
+    Column("reviewer", String(20), nullable=False),
+    Column("of_reviewer", String(20)),  # verify/resolve: whose extraction
+    Column("pilot", Boolean, nullable=False, server_default=false()),
+    Column("source", Text),  # e.g. the imported spreadsheet's file name
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_extraction_events_study", extraction_events.c.study_id, extraction_events.c.id)
+
+#: The field values of an extraction event. ``verdict``: answer (extract), agree or
+#: propose (verify), resolve (resolve). ``value`` is JSON text; NULL means empty.
+extraction_values = Table(
+    "extraction_values",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "event_id", Integer, ForeignKey("extraction_events.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("field", String(100), nullable=False),
+    Column("verdict", String(10), nullable=False),
+    Column("value", Text),
+    Column("note", Text),
+)
+Index("ix_extraction_values_event", extraction_values.c.event_id)
+
+#: Append-only appraisals: ``kind`` "independent" (one appraiser's answers) or "consensus"
+#: (agreed answers, with the ``resolutions`` of disagreements). The latest per (study,
+#: checklist, kind, appraiser) is current; scores and bands are derived, never stored.
+appraisals = Table(
+    "appraisals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("study_id", Integer, ForeignKey("studies.id"), nullable=False),
+    Column("checklist_id", String(100), nullable=False),
+    Column("checklist_version", String(40)),
+    Column("kind", String(12), nullable=False),  # independent | consensus
+    Column("appraiser", String(20), nullable=False),
+    Column("answers", JSON, nullable=False),  # item id -> option id
+    Column("notes", JSON, nullable=False),  # item id -> note
+    Column("resolutions", JSON),  # consensus: item id -> agreed option id
+    Column("source", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_appraisals_study", appraisals.c.study_id, appraisals.c.id)
