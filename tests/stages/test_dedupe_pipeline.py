@@ -65,6 +65,11 @@ def test_records_need_unique_ids() -> None:
         find_duplicates([paper(None)])  # type: ignore[arg-type]
 
 
+def test_decisions_must_name_given_records() -> None:
+    with pytest.raises(ValueError):
+        find_duplicates([paper(1), paper(2)], decisions=[PairDecision(1, 99, True)])
+
+
 def test_chaining_through_a_sparse_record_is_refused() -> None:
     # Two different years of an annual report; a sparse record (no year) looks like both.
     a = paper(1, year=2018, doi=None, pages="1-10", volume="68")

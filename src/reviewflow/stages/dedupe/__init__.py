@@ -133,6 +133,11 @@ def find_duplicates(
     pairs = candidate_pairs(p, restrict_to=new_mask)
     report("block", len(pairs), len(pairs))
 
+    named = {d.a for d in decisions} | {d.b for d in decisions}
+    named.update(m for members in existing_groups for m in members)
+    unknown = sorted(named - row.keys())
+    if unknown:
+        raise ValueError(f"decisions or groups name records not given: {unknown[:5]}")
     decided = {_key(row[d.a], row[d.b]): d.duplicate for d in decisions}
     rejected = {k for k, dup in decided.items() if not dup}
     verdicts = _decide_all(p, pairs, decided, policy, report)
