@@ -74,6 +74,7 @@ _DOI_PREFIX = re.compile(
     r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/|https?://doi\.org/|doi\.org/)", re.IGNORECASE
 )
 _DOI_SHAPE = re.compile(r"10\.\d{4,9}/\S+")
+_DOI_SUFFIX = re.compile(r"\s*\[doi\]\s*$", re.IGNORECASE)
 
 
 def normalize_doi(value: str | None) -> str | None:
@@ -85,7 +86,7 @@ def normalize_doi(value: str | None) -> str | None:
     if not value:
         return None
     text = value.strip()
-    text = re.sub(r"\s*\[doi\]\s*$", "", text, flags=re.IGNORECASE)
+    text = _DOI_SUFFIX.sub("", text)
     text = _DOI_PREFIX.sub("", text)
     match = _DOI_SHAPE.search(text)
     if not match:

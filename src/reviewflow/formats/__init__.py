@@ -63,11 +63,12 @@ def read_bytes_as(
             f"{file}: the file is empty",
             hint="Export the records again; the file holds no records.",
         )
-    fmt = format or detect.detect_format(data, file=file)
-    if fmt == "xlsx":
+    if format == "xlsx" or (format is None and data.startswith(b"PK\x03\x04")):
+        fmt = format or detect.detect_format(data, file=file)  # refuses non-Excel ZIPs
         result = tabular.load_xlsx(data, file=file, column_map=column_map)
     else:
-        text, encoding = decode_bytes(data, file=file)
+        text, encoding = decode_bytes(data, file=file)  # once: detection reads the text too
+        fmt = format or detect.detect_text(text, file=file)
         result = _loads(fmt, text, file=file, column_map=column_map)
         result.report.encoding = encoding
     check_field_sizes(result, file=file)
