@@ -60,7 +60,16 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # The command modules register themselves on ``cli`` when imported.
-from . import dedup, export_cmd, importing, prisma, project_cmds, screen, search, synthesis  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    dedup,
+    export_cmd,
+    importing,
+    prisma,
+    project_cmds,
+    screen,
+    search,
+    synthesis,
+)
 
 __all__ = ["cli", "main"]
 
