@@ -1,0 +1,78 @@
+"""The report as a Word document: real Word tables, figures embedded as PNG (python-docx)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .sections import Block, outline
+from .tables import Table
+
+if TYPE_CHECKING:
+    from .report import ReportData
+
+
+def write_docx(data: ReportData, path: str | Path, *, figure_dir: str | Path) -> Path:
+    """Write ``path``; figures are read from ``figure_dir/<stem>.png`` (written before)."""
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Cm, Pt
+
+    doc = Document()
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = section.page_height, section.page_width
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Cm(1.8))
+    doc.styles["Normal"].font.name = "Arial"
+    doc.styles["Normal"].font.size = Pt(10)
+    doc.add_heading(data.title, level=0)
+    width = section.page_width - section.left_margin - section.right_margin
+    for sec in outline(data):
+        doc.add_heading(sec.heading, level=1)
+        for block in sec.blocks:
+            _block(doc, block, Path(figure_dir), width)
+    out = Path(path)
+    doc.save(str(out))
+    return out
+
+
+def _block(doc: object, block: Block, figure_dir: Path, width: int) -> None:
+    from docx.shared import Pt, RGBColor
+
+    if block.kind == "p":
+        doc.add_paragraph(block.value)  # type: ignore[attr-defined]
+    elif block.kind in ("list", "warnings"):
+        for item in block.value:
+            para = doc.add_paragraph(style="List Bullet")  # type: ignore[attr-defined]
+            run = para.add_run(("⚠ " if block.kind == "warnings" else "") + item)
+            if block.kind == "warnings":
+                run.font.color.rgb = RGBColor(0x8B, 0x1A, 0x1A)
+    elif block.kind == "table":
+        _table(doc, block.value)
+    else:
+        fig = block.value
+        png = figure_dir / f"{fig.stem}.png"
+        doc.add_picture(str(png), width=width)  # type: ignore[attr-defined]
+        cap = doc.add_paragraph()  # type: ignore[attr-defined]
+        cap.add_run(f"{fig.title}. ").bold = True
+        cap.add_run(fig.caption).font.size = Pt(9)
+
+
+def _table(doc: object, table: Table) -> None:
+    from docx.shared import Pt
+
+    doc.add_paragraph().add_run(table.title).bold = True  # type: ignore[attr-defined]
+    t = doc.add_table(rows=1, cols=len(table.columns))  # type: ignore[attr-defined]
+    t.style = "Table Grid"
+    for cell, name in zip(t.rows[0].cells, table.columns, strict=True):
+        cell.text = name
+        for run in cell.paragraphs[0].runs:
+            run.bold = True
+            run.font.size = Pt(8)
+    for row in table.rows:
+        cells = t.add_row().cells
+        for cell, value in zip(cells, row, strict=True):
+            cell.text = value
+            for run in cell.paragraphs[0].runs:
+                run.font.size = Pt(8)

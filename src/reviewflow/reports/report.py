@@ -1,0 +1,330 @@
+"""The full review report: PRISMA, tables and figures gathered once, written as HTML/DOCX/MD.
+
+:func:`collect` reads the store (and, where a stage's store side is not there yet, the
+extraction and appraisal data the caller passes) into a :class:`ReportData`; the three
+writers render that same value, so the formats never disagree. Reads, never writes the
+store.
+
+Declared counts (stages run outside reviewflow) come from ``[report.declared]`` in
+review.toml, or from the caller; the PRISMA diagram and the report mark them declared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..project import Project
+from . import prisma, prisma_svg, tables, tree
+from .prisma import PrismaCounts
+from .prisma_project import counts_from_project
+from .tables import Table
+
+Progress = Callable[[str, int, int], None]
+FORMATS = ("html", "docx", "md")
+
+
+@dataclass
+class Figure:
+    """A figure as SVG text; ``stem`` names its files (``stem.svg``, ``stem.png``)."""
+
+    stem: str
+    title: str
+    svg: str
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A figure the review text states, next to what the data compute."""
+
+    claim: str
+    stated: str
+    computed: str
+    agrees: bool
+    note: str = ""
+
+
+@dataclass
+class ExtractionData:
+    """Verified extraction answers for Table 1 (until the store holds extraction)."""
+
+    form: Any
+    answers: Mapping[str, Mapping[str, Any]]
+    labels: Mapping[str, str]
+    columns: Sequence[str] | None = None
+    stated: Mapping[str, float] = field(default_factory=dict)
+    pilot: Any = None
+
+
+@dataclass
+class AppraisalData:
+    """Consensus appraisals per study, the scheme, and (optionally) the published scores."""
+
+    checklist: Any
+    scheme: Any
+    appraisals: Mapping[str, Any]
+    labels: Mapping[str, str]
+    published: Mapping[str, tuple[float, str]] | None = None
+    agreement: Any = None
+
+
+@dataclass
+class ReportData:
+    """Everything a report shows, computed once."""
+
+    title: str
+    question: str
+    prisma: PrismaCounts
+    prisma_problems: list[str]
+    tables: list[Table] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    statements: list[Statement] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def table(self, title_start: str) -> Table:
+        return next(t for t in self.tables if t.title.startswith(title_start))
+
+
+def declared_from_settings(project: Project) -> dict[str, Any]:
+    """``[report] declared = {...}`` of review.toml (counts of stages run elsewhere)."""
+    extra = project.settings.model_extra or {}
+    report = extra.get("report") or {}
+    return dict(report.get("declared") or {})
+
+
+def collect(
+    project: Project,
+    *,
+    declared: Mapping[str, Any] | None = None,
+    extraction: ExtractionData | None = None,
+    appraisal: AppraisalData | None = None,
+    statements: Sequence[Statement] = (),
+    progress: Progress | None = None,
+) -> ReportData:
+    """Compute every count, table and figure of the report."""
+    step = _stepper(progress, 6)
+    step("PRISMA counts")
+    wanted = {**declared_from_settings(project), **(declared or {})}
+    counts = counts_from_project(project, declared=wanted)
+    _studies_from_store(project, counts)
+    data = ReportData(
+        project.settings.title,
+        project.settings.question,
+        counts,
+        prisma.check(counts),
+        statements=list(statements),
+    )
+    data.figures.append(
+        Figure(
+            "prisma",
+            "Figure 1. PRISMA 2020 flow diagram",
+            prisma_svg.to_svg(counts),
+            _declared_caption(counts),
+        )
+    )
+    step("search log")
+    from ..stages import searches
+
+    data.tables.append(tables.search_log_table(searches.list_all(project)))
+    step("study characteristics and appraisal")
+    _extraction_and_appraisal(data, extraction, appraisal)
+    step("agreement")
+    _agreement(project, data, extraction, appraisal)
+    step("synthesis")
+    _synthesis(project, data)
+    step("done")
+    return data
+
+
+def _stepper(progress: Progress | None, total: int) -> Callable[[str], None]:
+    done = [0]
+
+    def step(name: str) -> None:
+        if progress is not None:
+            progress(name, done[0], total)
+        done[0] += 1
+
+    return step
+
+
+def _declared_caption(counts: PrismaCounts) -> str:
+    if not counts.declared:
+        return "Every count is derived from the project's store."
+    names = sorted(prisma.LABELS.get(n, n.replace("_", " ")) for n in counts.declared)
+    return (
+        "Counts marked † were declared by the team (stages run outside reviewflow or "
+        "given only as totals): " + "; ".join(names) + ". Every other count is derived."
+    )
+
+
+def _studies_from_store(project: Project, counts: PrismaCounts) -> None:
+    """Without a full-text screening plan, the included studies are the study table."""
+    if counts.studies_included is not None or "studies_included" in counts.declared:
+        return
+    from ..store import synthesis_queries as sq
+
+    with project.db.connect() as conn:
+        n = len(sq.list_studies(conn))
+    if n:
+        counts.studies_included = n
+        counts.notes.append(
+            f"Studies included ({n}) are the studies recorded in the project "
+            "(no full-text screening plan)."
+        )
+
+
+def _extraction_and_appraisal(
+    data: ReportData, extraction: ExtractionData | None, appraisal: AppraisalData | None
+) -> None:
+    scores: dict[str, str] = {}
+    if appraisal is not None:
+        table = tables.appraisal_table(
+            appraisal.checklist,
+            appraisal.scheme,
+            appraisal.appraisals,
+            appraisal.labels,
+            published=appraisal.published,
+        )
+        for row in table.rows:
+            scores[row[0]] = f"{row[-2]} [{row[-1]}]" if row[-1] else row[-2]
+        data.figures.append(
+            Figure(
+                "appraisal_traffic_light",
+                "Figure 3. Quality appraisal per question",
+                tables.traffic_light_svg(
+                    appraisal.checklist, appraisal.appraisals, appraisal.labels
+                ),
+                "Consensus answers per study and question.",
+            )
+        )
+    if extraction is not None:
+        by_study = {
+            s: scores[extraction.labels.get(s, s)]
+            for s in extraction.answers
+            if extraction.labels.get(s, s) in scores
+        }
+        extra = {"Quality score": by_study} if by_study else None
+        data.tables.append(
+            tables.study_characteristics(
+                extraction.form,
+                extraction.answers,
+                extraction.labels,
+                columns=extraction.columns,
+                extra=extra,
+                stated=extraction.stated,
+            )
+        )
+    else:
+        data.notes.append("Table 1 is missing: no verified extraction is available to the report.")
+    if appraisal is not None:
+        data.tables.append(table)
+
+
+def _agreement(
+    project: Project,
+    data: ReportData,
+    extraction: ExtractionData | None,
+    appraisal: AppraisalData | None,
+) -> None:
+    rows: list[tables.AgreementRow] = []
+    if project.settings.screening is not None:
+        from ..stages import screening
+
+        reports = screening.agreement(project)
+        rows += tables.screening_agreement_rows(
+            {k: r for k, r in reports.items() if r.n_multiply_rated}
+        )
+    if extraction is not None and extraction.pilot is not None:
+        rows.append(tables.pilot_agreement_row(extraction.pilot))
+    if appraisal is not None and appraisal.agreement is not None:
+        rows.append(tables.appraisal_agreement_row(appraisal.agreement))
+    if rows:
+        data.tables.append(tables.agreement_table(rows))
+
+
+def _synthesis(project: Project, data: ReportData) -> None:
+    from ..stages.synthesis import cerqual, themes
+    from ..store import synthesis_queries as sq
+
+    theme_tree = themes.theme_tree(project)
+    if not theme_tree:
+        return
+    with project.db.connect() as conn:
+        labels = {s["id"]: s["label"] for s in sq.list_studies(conn)}
+        names = {c["id"]: c["name"] for c in sq.list_codes(conn, include_inactive=True)}
+        code_studies: dict[str, set[int]] = {}
+        for app in sq.active_applications(conn):
+            code_studies.setdefault(names[app["code_id"]], set()).add(app["study_id"])
+    data.figures.append(
+        Figure(
+            "thematic_tree",
+            "Figure 2. Thematic tree",
+            tree.to_svg(
+                theme_tree, labels, code_studies={k: sorted(v) for k, v in code_studies.items()}
+            ),
+            "Analytical themes, descriptive themes and codes; each node lists the studies "
+            "whose coded findings support it.",
+        )
+    )
+    data.tables.append(tables.theme_summary(theme_tree, labels))
+    data.tables.append(tables.soqf_table(cerqual.soqf_table(project)))
+
+
+def build_report(
+    project: Project,
+    *,
+    formats: Sequence[str] = FORMATS,
+    out_dir: str | Path | None = None,
+    progress: Progress | None = None,
+    data: ReportData | None = None,
+    **collect_options: Any,
+) -> dict[str, Path]:
+    """Write the report (and its figures and the PRISMA2020 CSV) to ``out_dir``.
+
+    Returns name → path for every file written (``html``, ``docx``, ``md``, ``prisma.csv``
+    and each figure's ``.svg``/``.png``). ``collect_options`` go to :func:`collect`.
+    """
+    wanted = [f.strip().lower() for f in formats if f.strip()]
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown:
+        raise InputError(
+            f"unknown report format {', '.join(unknown)}", hint="Use html, docx and/or md."
+        )
+    out = Path(out_dir) if out_dir is not None else project.root / "reports"
+    out.mkdir(parents=True, exist_ok=True)
+    if data is None:
+        data = collect(project, progress=progress, **collect_options)
+    paths: dict[str, Path] = {}
+    csv_path = out / "prisma.csv"
+    csv_path.write_text(prisma.to_csv(data.prisma), encoding="utf-8")
+    paths["prisma.csv"] = csv_path
+    needs_png = "docx" in wanted or "md" in wanted
+    for fig in data.figures:
+        svg_path = out / f"{fig.stem}.svg"
+        svg_path.write_text(fig.svg, encoding="utf-8")
+        paths[f"{fig.stem}.svg"] = svg_path
+        if needs_png:
+            paths[f"{fig.stem}.png"] = prisma_svg.svg_to_png(fig.svg, out / f"{fig.stem}.png")
+    for i, fmt in enumerate(wanted):
+        if progress is not None:
+            progress(f"writing {fmt}", i, len(wanted))
+        if fmt == "html":
+            from .html import render_html
+
+            path = out / "report.html"
+            path.write_text(render_html(data), encoding="utf-8")
+        elif fmt == "md":
+            from .markdown import render_markdown
+
+            path = out / "report.md"
+            path.write_text(render_markdown(data), encoding="utf-8")
+        else:
+            from .docx import write_docx
+
+            path = write_docx(data, out / "report.docx", figure_dir=out)
+        paths[fmt] = path
+    return paths
