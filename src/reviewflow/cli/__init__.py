@@ -66,6 +66,7 @@ from . import (  # noqa: E402, F401
     importing,
     prisma,
     project_cmds,
+    report,
     screen,
     search,
     synthesis,

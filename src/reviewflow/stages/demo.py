@@ -144,7 +144,9 @@ def appraisal_data(labels: dict[str, str]) -> AppraisalData:
 
 def declared_counts(project: Project) -> dict[str, Any]:
     """The seed's totals, declared; full-text exclusions are assessed − included."""
-    declared = dict(_searches_data()["declared"])
+    declared: dict[str, Any] = dict(_searches_data()["declared"])
+    # deduplication ran in EndNote X9 and no counts are given: unknown, not zero
+    declared.update(duplicates_removed=None, excluded_automation=None, removed_other=None)
     declared["exclusion_reasons"] = [
         (
             "Reasons not reported in the publication",
