@@ -6,8 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reviewflow.errors import StateError
+from reviewflow.errors import InputError, StateError
 from reviewflow.ranking import Ranker, record_text, sample_priors, simulate
+from reviewflow.ranking.simulate import simulate_file
 
 FIXTURE = Path(__file__).parents[1] / "data" / "ranking" / "screening_small.csv"
 
@@ -59,3 +60,25 @@ def test_ranker_puts_records_like_the_includes_first(fixture_set):
     ranker.fit([inc[0], exc[0], exc[1]], [1, 0, 0])
     top = ranker.rank()[:20]
     assert labels[top].sum() >= 10  # 20 includes among 400 records
+
+
+def test_simulate_file_reports_each_seed_and_the_mean():
+    report = simulate_file(FIXTURE, seeds=2)
+    assert [r["seed"] for r in report["runs"]] == [42, 1]
+    assert report["included"] == 20
+    wss = [r["wss@95"] for r in report["runs"]]
+    assert report["mean"]["wss@95"] == pytest.approx(sum(wss) / 2)
+
+
+def test_a_file_without_the_label_column_names_the_option(tmp_path):
+    bad = tmp_path / "x.csv"
+    bad.write_text("title,abstract,included\nA,B,1\n", encoding="utf-8")
+    with pytest.raises(InputError, match="--label-column"):
+        simulate_file(bad)
+
+
+def test_a_label_that_is_not_0_or_1_names_the_line(tmp_path):
+    bad = tmp_path / "x.csv"
+    bad.write_text("title,abstract,label_included\nA,B,1\nC,D,yes\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"x.csv:3"):
+        simulate_file(bad)

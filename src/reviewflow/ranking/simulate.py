@@ -12,9 +12,12 @@ stopping-rule replay.
 
 from __future__ import annotations
 
+import csv
+import gzip
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -22,6 +25,7 @@ import scipy.sparse as sp
 from reviewflow.errors import InputError
 
 from . import metrics
+from .features import build_features, record_text
 from .model import Ranker
 
 EVERY_DECISION_UNTIL = 100
@@ -120,3 +124,71 @@ def simulate(
         retrains=retrains,
         seconds=time.perf_counter() - start,
     )
+
+
+SEEDS = (42, 1, 2, 3, 4)
+
+
+def load_labelled_csv(
+    path: str | Path, *, label_column: str = "label_included"
+) -> tuple[list[str], np.ndarray]:
+    """Texts (title + abstract + keywords) and 0/1 labels of a CSV (``.csv`` or ``.csv.gz``)."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            fields = reader.fieldnames or []
+            if label_column not in fields:
+                raise InputError(
+                    f"{path}: no column {label_column!r} (columns: {', '.join(fields)})",
+                    hint="name the 0/1 inclusion column with --label-column",
+                )
+            texts, labels = [], []
+            for line, row in enumerate(reader, start=2):
+                raw = (row.get(label_column) or "").strip()
+                if raw not in {"0", "1", "0.0", "1.0"}:
+                    raise InputError(
+                        f"{path}:{line}: label {raw!r} in {label_column!r} is not 0 or 1",
+                        hint="every record of a simulation file needs a 0/1 label",
+                    )
+                labels.append(int(float(raw)))
+                texts.append(
+                    record_text(row.get("title"), row.get("abstract"), row.get("keywords"))
+                )
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc}") from exc
+    return texts, np.asarray(labels, dtype=np.int64)
+
+
+def simulate_file(
+    path: str | Path, *, label_column: str = "label_included", seeds: int = 5
+) -> dict:
+    """What ``reviewflow simulate FILE`` reports: metrics and order per seed, and the means.
+
+    Features are built once; each seed draws its own priors (1 include + 1 exclude).
+    """
+    texts, labels = load_labelled_csv(path, label_column=label_column)
+    features = build_features(texts)
+    runs = []
+    for seed in [*SEEDS, *range(5, seeds)][:seeds]:
+        result = simulate(None, labels, seed=seed, features=features)
+        runs.append(
+            {
+                "seed": seed,
+                "priors": result.priors,
+                "order": result.order,
+                "retrains": result.retrains,
+                "seconds": result.seconds,
+                **result.metrics(),
+            }
+        )
+    keys = ["wss@95", "recall@10", "n@95", "n@100", "erf@10"]
+    mean = {k: float(np.mean([r[k] for r in runs])) for k in keys}
+    return {
+        "file": str(path),
+        "records": len(labels),
+        "included": int(labels.sum()),
+        "runs": runs,
+        "mean": mean,
+    }
