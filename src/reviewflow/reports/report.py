@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, ReviewflowError
 from ..project import Project
 from . import prisma, prisma_svg, tables, tree
 from .prisma import PrismaCounts
@@ -89,11 +89,43 @@ class ReportData:
         return next(t for t in self.tables if t.title.startswith(title_start))
 
 
+#: How review.toml spells an unknown count (TOML has no null).
+UNKNOWN = "not reported"
+
+
 def declared_from_settings(project: Project) -> dict[str, Any]:
-    """``[report] declared = {...}`` of review.toml (counts of stages run elsewhere)."""
+    """``[report.declared]`` of review.toml (counts of stages run elsewhere);
+    ``"not reported"`` declares a box unknown rather than zero."""
     extra = project.settings.model_extra or {}
     report = extra.get("report") or {}
-    return dict(report.get("declared") or {})
+    return {k: None if v == UNKNOWN else v for k, v in dict(report.get("declared") or {}).items()}
+
+
+def save_declared(project: Project, declared: Mapping[str, Any]) -> None:
+    """Keep declared counts in review.toml, so ``reviewflow report`` redraws the same boxes."""
+    extra = project.settings.model_extra or {}
+    report = dict(extra.get("report") or {})
+    report["declared"] = {
+        k: UNKNOWN if v is None else [list(e) for e in v] if isinstance(v, list) else v
+        for k, v in declared.items()
+    }
+    setattr(project.settings, "report", report)  # noqa: B010 - an extra (unmodelled) key
+    project.save_settings()
+
+
+def _extraction_from_store(project: Project) -> ExtractionData | None:
+    """Table 1 from the extraction store (:func:`stages.extract.table1_rows`), if any."""
+    try:
+        from ..stages import extract
+
+        form = extract.form_in_use(project)
+        rows = extract.table1_rows(project, form_id=form.id)
+    except (ImportError, AttributeError, ReviewflowError):
+        return None
+    if not rows:
+        return None
+    answers = {str(r["study"]): {f.id: r.get(f.id) for f in form.fields} for r in rows}
+    return ExtractionData(form, answers, {k: k for k in answers})
 
 
 def collect(
@@ -131,6 +163,8 @@ def collect(
 
     data.tables.append(tables.search_log_table(searches.list_all(project)))
     step("study characteristics and appraisal")
+    if extraction is None:
+        extraction = _extraction_from_store(project)
     _extraction_and_appraisal(data, extraction, appraisal)
     step("agreement")
     _agreement(project, data, extraction, appraisal)

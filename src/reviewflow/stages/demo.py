@@ -33,6 +33,7 @@ from ..reports.report import (
     Statement,
     build_report,
     collect,
+    save_declared,
 )
 from ..settings import Reviewer
 from . import searches
@@ -164,11 +165,13 @@ def run(
 ) -> tuple[Project, ReportData, dict[str, Path]]:
     """Build the demo project in ``root`` and write its report to ``root/reports``."""
     project = create_project(root)
+    declared = declared_counts(project)
+    save_declared(project, declared)
     extraction = extraction_data()
     appraisal = appraisal_data(dict(extraction.labels))
     data = collect(
         project,
-        declared=declared_counts(project),
+        declared=declared,
         extraction=extraction,
         appraisal=appraisal,
         progress=progress,
