@@ -95,6 +95,21 @@ def normalize_doi(value: str | None) -> str | None:
     return doi.lower()
 
 
+_ISSN = re.compile(r"^\s*(\d{4})-?(\d{3}[\dXx])\s*$")
+
+
+def normalize_issn(value: str | None) -> str | None:
+    """``NNNN-NNNX`` for a bare ISSN in any common spelling; anything else unchanged.
+
+    Scopus writes ``09660410``, RIS and PubMed ``0966-0410``; one spelling lets exports
+    of the same journal compare equal.
+    """
+    if not value:
+        return value
+    match = _ISSN.match(value)
+    return f"{match.group(1)}-{match.group(2).upper()}" if match else value
+
+
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|21\d\d)(?!\d)")
 
 

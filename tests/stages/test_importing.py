@@ -106,3 +106,24 @@ def test_status_shows_screening_progress_when_a_plan_exists(project: Project) ->
     assert stages["records screened"] == 3
     assert stages["records excluded"] == 1
     assert stages["records pending"] == 2
+
+
+def test_csv_export_of_mixed_sources_reimports_losslessly(project: Project, tmp_path: Path) -> None:
+    """A CSV export carries every source's extra columns (Scopus ones too): reviewflow
+    must read its own export back as its own, with multi-valued extras intact."""
+    formats_dir = DATA.parent / "formats"
+    for path in (
+        formats_dir / "nbib" / "pubmed.nbib",
+        formats_dir / "wos" / "savedrecs.txt",
+        formats_dir / "tabular" / "scopus.csv",
+        DATA / "embase_ovid.ris",
+    ):
+        importing.run(project, path)
+    before = exporting.records(project)
+    out = tmp_path / "everything.csv"
+    exporting.run(project, out)
+    again = importing.run(project, out)
+    assert again.format == "csv"
+    after = exporting.records(project, import_id=again.import_id)
+    assert [r.canonical() for r in after] == [r.canonical() for r in before]
+    assert [r.extra for r in after] == [r.extra for r in before]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import InputError, ParseError
+from ..records import normalize_issn
 from ._base import ParseIssue, ParseReport, ParseResult, decode_bytes, read_bytes
 
 #: Format names accepted by ``--format``, with a one-line description for help texts.
@@ -72,6 +73,8 @@ def read_bytes_as(
         result = _loads(fmt, text, file=file, column_map=column_map)
         result.report.encoding = encoding
     check_field_sizes(result, file=file)
+    for rec in result.records:
+        rec.issn = normalize_issn(rec.issn)
     if not result.records:
         raise ParseError(
             f"no records found in this {FORMATS[fmt].split(' (')[0]} file",

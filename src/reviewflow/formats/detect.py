@@ -14,6 +14,7 @@ import re
 from pathlib import PurePath
 
 from ..errors import ParseError
+from ..records import SCALAR_FIELDS
 from ._base import decode_bytes
 
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -168,6 +169,8 @@ def _delimited_kind(head: str, first_line: str, *, file: str, need_known: bool) 
         return None
     if delimiter == "\t":
         return "wos-tab" if header[:2] == ["pt", "au"] else "tsv"
+    if header[: len(_OWN_EXPORT)] == _OWN_EXPORT:
+        return "csv"  # reviewflow's own export, whatever extra columns it carries
     if "source title" in header and _SCOPUS_MARKERS & set(header):
         return "scopus-csv"
     return "csv"
@@ -190,3 +193,7 @@ def _first_rows(head: str, delimiter: str) -> list[list[str]]:
 
 def _norm(header: str) -> str:
     return re.sub(r"[\s_]+", " ", header.strip().strip('"').lstrip("\ufeff")).lower()
+
+
+#: The first columns of ``reviewflow export FILE.csv`` (canonical fields in order).
+_OWN_EXPORT = [_norm(name) for name in SCALAR_FIELDS]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -198,6 +199,25 @@ def load_xlsx(
     return ParseResult(records, report)
 
 
+def _extra_cell(values: list[str]) -> str:
+    """One value as itself; several as a JSON list, so a re-import gets the same list back
+    (a "; " join would merge values that contain "; " themselves, as WoS addresses do)."""
+    if len(values) == 1:
+        return values[0]
+    return json.dumps(values, ensure_ascii=False) if values else ""
+
+
+def _extra_values(text: str) -> list[str]:
+    if text.startswith('["') and text.endswith('"]'):
+        try:
+            values = json.loads(text)
+        except ValueError:
+            return [text]
+        if isinstance(values, list) and all(isinstance(v, str) for v in values):
+            return values
+    return [text]
+
+
 def dumps(records: Iterable[Record]) -> str:
     """CSV with the canonical columns then every ``extra`` key, readable back by :func:`loads`."""
     records = list(records)
@@ -215,7 +235,7 @@ def dumps(records: Iterable[Record]) -> str:
         ]
         row.append(_join_list(record.authors))
         row.append(_join_list(record.keywords))
-        row.extend("; ".join(record.extra.get(key, [])) for key in extra_keys)
+        row.extend(_extra_cell(record.extra.get(key, [])) for key in extra_keys)
         writer.writerow(row)
     return out.getvalue()
 
@@ -395,7 +415,7 @@ def _record(
             )
             continue
         if not _set_field(record, column, text, pages, report=report, line=line):
-            record.extra.setdefault(column.header, []).append(text)
+            record.extra.setdefault(column.header, []).extend(_extra_values(text))
     if PAGE_START in pages and not record.pages:
         end = pages.get(PAGE_END)
         record.pages = f"{pages[PAGE_START]}-{end}" if end else pages[PAGE_START]
