@@ -61,8 +61,10 @@ def main(argv: list[str] | None = None) -> None:
 
 # The command modules register themselves on ``cli`` when imported.
 from . import (  # noqa: E402, F401
+    appraise,
     dedup,
     export_cmd,
+    extract,
     importing,
     prisma,
     project_cmds,
