@@ -26,6 +26,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from openpyxl import load_workbook
+
 from ..errors import InputError, NotFoundError, ProjectError, StateError
 from ..extraction import xlsx
 from ..extraction.agreement import PilotReport, pilot_agreement
@@ -586,6 +588,31 @@ class SheetImport:
     empty: tuple[int, ...]
 
 
+def _read_sheet(
+    path: str | Path, form: Form, labels: dict[str, str], *, require_all_studies: bool
+) -> dict[str, dict[str, Any]]:
+    """The template's answers; a study whose row is left entirely empty is not an error
+    (nobody extracted it in this sheet), a half-filled row missing a required cell is."""
+    try:
+        return xlsx.read_template(path, form, labels, require_all_studies=require_all_studies)
+    except xlsx.SheetError as exc:
+        errors = exc.errors
+    ws = load_workbook(path, read_only=True, data_only=True)[xlsx.SHEET]
+    empty = {
+        str(row[0]).strip()
+        for row in ws.iter_rows(min_row=xlsx.FIRST_ROW, values_only=True)
+        if row
+        and row[0] is not None
+        and not any(v is not None and str(v).strip() for v in row[xlsx.FIRST_FIELD_COLUMN - 1 :])
+    }
+    left = [e for e in errors if not (e.study in empty and "required field" in e.expected)]
+    if left:
+        raise xlsx.SheetError(str(path), left)
+    return xlsx.read_template(
+        path, form, labels, require_complete=False, require_all_studies=require_all_studies
+    )
+
+
 def import_template(
     project: Project,
     path: str | Path,
@@ -603,7 +630,7 @@ def import_template(
     with project.db.transaction() as conn:
         studies = {str(s["id"]): s for s in xq.list_studies(conn)}
         labels = {k: s["label"] or "" for k, s in studies.items()}
-        sheet = xlsx.read_template(path, form, labels, require_all_studies=require_all_studies)
+        sheet = _read_sheet(path, form, labels, require_all_studies=require_all_studies)
         _register(conn, form, text)
         for sid, answers in sheet.items():
             if not answers:
