@@ -122,9 +122,12 @@ def starting_point(levels: Mapping[str, str | None]) -> str | None:
 def soqf_table(project: Project, *, appraisals: Mapping[int, str] | None = None) -> list[SoQFRow]:
     """The Summary of Qualitative Findings table as data.
 
-    ``appraisals`` maps study id → appraisal summary (e.g. "18 very valuable") from the
-    appraisal stage; it is shown beside methodological limitations.
+    ``appraisals`` maps study id → appraisal summary (e.g. "18 very valuable"); by
+    default it comes from the consensus appraisals of the appraisal stage, shown beside
+    methodological limitations, which CERQual asks to be judged from them.
     """
+    if appraisals is None:
+        appraisals = appraisal_summaries(project)
     matrix = {r.theme_id: r for r in theme_mod.matrix(project)}
     with project.db.connect() as conn:
         findings = sq.list_findings(conn)
@@ -159,3 +162,18 @@ def soqf_table(project: Project, *, appraisals: Mapping[int, str] | None = None)
             )
         )
     return rows
+
+
+def appraisal_summaries(project: Project) -> dict[int, str]:
+    """Study id → "score/max band" (or the checklist answers when unscored) from consensus."""
+    from .. import appraise
+
+    out: dict[int, str] = {}
+    for row in appraise.appraisal_table(project):
+        if row.get("score") is not None:
+            band = f" {row['band']}" if row.get("band") else ""
+            out[int(row["study_id"])] = f"{row['score']}/{row['max']}{band}"
+        else:
+            answers = [str(v) for k, v in row.items() if k.startswith("q") and k[1:].isdigit()]
+            out[int(row["study_id"])] = ", ".join(answers)
+    return out
