@@ -41,6 +41,7 @@ from reviewflow.ranking.stopping import SWITCH_AFTER_IRRELEVANT, replay_stopping
 
 SEEDS = [42, 1, 2, 3, 4]
 COLUMNS = ["wss@95", "recall@10", "n@95", "erf@10"]
+TA_COLUMN = "label_abstract_screening"
 
 
 def log(msg: str) -> None:
@@ -89,8 +90,8 @@ def find_asreview(given: str | None) -> str | None:
     return None
 
 
-def bench_set(name, directory, args, exe, tmp) -> dict:
-    texts, labels = load_set(directory, args.label_column)
+def bench_set(name, directory, args, exe, tmp, label_column=None) -> dict:
+    texts, labels = load_set(directory, label_column or args.label_column)
     t0 = time.perf_counter()
     features = build_features(texts)
     feature_s = time.perf_counter() - t0
@@ -250,6 +251,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--asreview-bin", help="asreview executable (default: asreview on PATH)")
     ap.add_argument("--label-column", default="label_included")
     ap.add_argument("--json", type=Path, help="write all numbers (and orders) here")
+    ap.add_argument(
+        "--ta-labels",
+        action="store_true",
+        help=f"also run reviewflow on {TA_COLUMN} where a set has it (reported apart)",
+    )
     ap.add_argument("--orders", action="store_true", help="keep reviewflow's orders in --json")
     ap.add_argument("--timing-records", type=int, default=50_000)
     ap.add_argument("--timing-repeats", type=int, default=5)
@@ -271,6 +277,13 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             log(f"{name} ...")
             results.append(bench_set(name, args.data / name, args, exe, Path(tmp)))
+        ta_results = []
+        for name in names if args.ta_labels else []:
+            cols = pd.read_csv(args.data / name / "records.csv.gz", nrows=1).columns
+            if TA_COLUMN in cols and args.label_column != TA_COLUMN:
+                log(f"{name} with title/abstract labels ...")
+                ta = bench_set(name, args.data / name, args, None, Path(tmp), TA_COLUMN)
+                ta_results.append(ta)
     sim_wall = time.perf_counter() - started
     log("timing one retrain + re-rank ...")
     tim = timing(args.data, names, args.timing_records, args.timing_repeats)
@@ -279,6 +292,9 @@ def main(argv: list[str] | None = None) -> int:
 
     lines = ["", "Per set, mean over seeds (peer = ASReview elas_u4, same priors):"]
     lines += set_table(results)
+    if ta_results:
+        lines += ["", f"reviewflow on title/abstract labels ({TA_COLUMN}), no peer run:"]
+        lines += set_table(ta_results)
     mlines, mout = means_table(results)
     lines += ["", *mlines, ""]
     slines, sout = stopping_table(results)
