@@ -60,6 +60,11 @@ class StagePlan(BaseModel):
     arbiter: str | None = None
     rule: ScreeningRule = "any_include"
     reason_required: bool = False
+    #: Title/abstract only: show each reviewer's records by predicted relevance.
+    ranking: bool = False
+    #: The stopping rule's recall target and confidence (title/abstract, with ranking).
+    recall_target: float = Field(default=0.95, gt=0.0, lt=1.0)
+    confidence: float = Field(default=0.95, gt=0.0, lt=1.0)
 
 
 class ScreeningSettings(BaseModel):

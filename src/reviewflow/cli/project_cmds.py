@@ -120,3 +120,5 @@ def status_cmd(out: OutputContext, as_json: bool) -> None:
     for stage, n in st.stages.items():
         table.add_row(stage, f"{n:,}")
     console.print(table)
+    for note in st.notes:
+        console.print(note)

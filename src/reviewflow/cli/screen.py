@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..stages import screening
+from ..stages.screening.prioritise import resume, stop, stopping_status
 from ..stages.screening.session import HELP
 from . import cli
 from ._output import OutputContext, echo_json, pass_output, stdout_console
@@ -187,6 +188,57 @@ def reopen_cmd(out: OutputContext, stage: str, reviewer: str) -> None:
     """
     screening.reopen_stage(out.project(), stage=stage, reviewer=reviewer)
     click.echo(f"{screening.STAGES[stage]} screening reopened.")
+
+
+@screen_group.command("stopping")
+@_JSON
+@pass_output
+def stopping_cmd(out: OutputContext, as_json: bool) -> None:
+    """Where the statistical stopping rule stands on title/abstract screening.
+
+    Example:
+
+    \b
+        reviewflow screen stopping --json
+    """
+    report = stopping_status(out.project())
+    if as_json:
+        echo_json(report.to_dict())
+    else:
+        click.echo(report.summary())
+
+
+@screen_group.command("stop")
+@_REVIEWER
+@click.option("--force", is_flag=True, help="Stop although the rule does not justify it yet.")
+@pass_output
+def stop_cmd(out: OutputContext, reviewer: str, force: bool) -> None:
+    """Stop title/abstract screening on the stopping rule's evidence.
+
+    Records nobody has screened are then counted as excluded by automation tools.
+
+    Example:
+
+    \b
+        reviewflow screen stop --reviewer LA
+    """
+    report = stop(out.project(), reviewer=reviewer, force=force)
+    click.echo(report.summary())
+
+
+@screen_group.command("resume")
+@_REVIEWER
+@pass_output
+def resume_cmd(out: OutputContext, reviewer: str) -> None:
+    """Resume title/abstract screening after a stop.
+
+    Example:
+
+    \b
+        reviewflow screen resume --reviewer LA
+    """
+    resume(out.project(), reviewer=reviewer)
+    click.echo("Title/abstract screening resumed.")
 
 
 @cli.command("conflicts")

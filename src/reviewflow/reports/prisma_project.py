@@ -35,7 +35,8 @@ def counts_from_project(
     with project.db.connect() as conn:
         _identification(counts, conn)
         counts.duplicates_removed = len(dedup_queries.latest_links(conn))
-    # reviewflow has no automation exclusions or other removals before screening (yet)
+    # automation exclusions come from the stopping rule (set in _screening); reviewflow
+    # removes nothing else before screening
     counts.excluded_automation = 0
     counts.removed_other = 0
     _screening(counts, project)
@@ -86,6 +87,7 @@ def _screening(counts: PrismaCounts, project: Project) -> None:
         from ..stages import screening
         from ..stages.screening.counts import REASON_PREFIX
         from ..stages.screening.plan import screening_settings
+        from ..stages.screening.prioritise import automation_excluded
     except ImportError:  # pragma: no cover - screening not installed: boxes stay declared
         return
     if project.settings.screening is None:
@@ -94,11 +96,14 @@ def _screening(counts: PrismaCounts, project: Project) -> None:
     if not plan.ta.reviewers:
         return
     s = screening.counts(project)
-    counts.records_screened = s["records_screened"]
+    # records nobody screened when the team stopped on the stopping rule
+    automation = automation_excluded(project)
+    counts.excluded_automation = automation
+    counts.records_screened = s["records_screened"] - automation
     counts.records_excluded = s["records_excluded"]
     counts.reports_sought = s["reports_sought"]
     counts.reports_not_retrieved = s["reports_not_retrieved"]
-    _pending(counts, s["records_pending"] + s["records_in_conflict"], "title/abstract")
+    _pending(counts, s["records_pending"] + s["records_in_conflict"] - automation, "title/abstract")
     if not plan.ft.reviewers:
         return
     counts.reports_assessed = s["reports_assessed"]

@@ -17,6 +17,7 @@ class Status:
     imports: list[dict[str, Any]] = field(default_factory=list)
     searches: list[dict[str, Any]] = field(default_factory=list)
     stages: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -26,6 +27,7 @@ class Status:
             "imports": self.imports,
             "searches": self.searches,
             "stages": self.stages,
+            "notes": self.notes,
         }
 
 
@@ -43,10 +45,17 @@ def run(project: Project) -> Status:
     pending_pairs = len(dedup_project.review_queue(project))
     total = sum(per_import.values())
     stages = _stages(total, linked, not_deduplicated, pending_pairs)
+    notes: list[str] = []
     if project.settings.screening is not None:
         from . import screening
 
         stages.update({k.replace("_", " "): v for k, v in screening.counts(project).items()})
+        if screening.ranking_on(project, "ta"):
+            stopping = screening.stopping_status(project)
+            stages["records excluded by automation (stopping rule)"] = (
+                screening.automation_excluded(project)
+            )
+            notes.append("Stopping rule: " + stopping.summary())
     per_search: dict[int, int] = {}
     for imp in imports:
         if imp["search_id"] is not None:
@@ -80,6 +89,7 @@ def run(project: Project) -> Status:
             for s in searches
         ],
         stages=stages,
+        notes=notes,
     )
 
 

@@ -66,12 +66,19 @@ def insert_stage_event(conn: Connection, *, stage: str, action: str, reviewer: s
 
 
 def stage_closed(conn: Connection, *, stage: str) -> bool:
-    """True when the latest stage event of ``stage`` is "close"."""
+    """True when the latest close/reopen event of ``stage`` is "close"."""
+    return latest_stage_action(conn, stage=stage, actions=("close", "reopen")) == "close"
+
+
+def latest_stage_action(conn: Connection, *, stage: str, actions: Sequence[str]) -> str | None:
+    """The latest of ``actions`` recorded for ``stage`` (close/reopen, stop/resume)."""
     cols = screening_stage_events.c
-    last = conn.execute(
-        select(cols.action).where(cols.stage == stage).order_by(cols.id.desc()).limit(1)
+    return conn.execute(
+        select(cols.action)
+        .where(cols.stage == stage, cols.action.in_(list(actions)))
+        .order_by(cols.id.desc())
+        .limit(1)
     ).scalar()
-    return last == "close"
 
 
 # -- studies and reports ---------------------------------------------------------------
@@ -189,7 +196,13 @@ def record_texts(conn: Connection, ids: Iterable[int]) -> dict[int, dict[str, An
     wanted = sorted(set(ids))
     for start in range(0, len(wanted), _CHUNK):
         stmt = select(
-            cols.id, cols.title, cols.abstract, cols.authors, cols.year, cols.source_title
+            cols.id,
+            cols.title,
+            cols.abstract,
+            cols.authors,
+            cols.year,
+            cols.source_title,
+            cols.keywords,
         ).where(cols.id.in_(wanted[start : start + _CHUNK]))
         for row in conn.execute(stmt).mappings():
             out[int(row["id"])] = dict(row)

@@ -43,6 +43,14 @@ from .conflicts import Conflict, conflicts, resolve
 from .counts import counts
 from .decisions import Decision, close_stage, decide, record, reopen_stage, votes, withdraw
 from .plan import STAGES, Plan, get_plan, in_double_share, share_key
+from .prioritise import (
+    StoppingReport,
+    automation_excluded,
+    ranking_on,
+    resume,
+    stop,
+    stopping_status,
+)
 from .reports import (
     Report,
     create_reports,
@@ -65,10 +73,12 @@ __all__ = [
     "SessionResult",
     "SheetImport",
     "StageState",
+    "StoppingReport",
     "View",
     "Vote",
     "agreement",
     "assign",
+    "automation_excluded",
     "close_stage",
     "conflicts",
     "counts",
@@ -83,15 +93,19 @@ __all__ = [
     "list_reports",
     "load_state",
     "not_retrieved",
+    "ranking_on",
     "record",
     "reopen_stage",
     "resolve",
+    "resume",
     "retrieve",
     "reviewers_for",
     "rule_result",
     "screen_loop",
     "set_report_kind",
     "share_key",
+    "stop",
+    "stopping_status",
     "votes",
     "withdraw",
 ]

@@ -17,6 +17,7 @@ from ...project import Project
 from ...store import screening_queries as sq
 from .decisions import decide, withdraw
 from .plan import check_reviewer, check_stage
+from .prioritise import SessionRanker, ranking_on, stopping_status
 from .state import StageState, load_state
 
 HELP = "i include · e exclude · m maybe · r reason+exclude · u undo · n next · q quit"
@@ -62,6 +63,10 @@ def screen_loop(
         state = load_state(conn, project, stage)
     mine = [i for i in state.items if reviewer in state.assigned[i]]
     voted = {i for i in mine if reviewer in state.votes.get(i, {})}
+    own = {i: state.votes[i][reviewer].decision for i in voted}
+    ranker = SessionRanker(project, mine) if ranking_on(project, stage) and mine else None
+    if ranker is not None:
+        mine = _ranked(ranker, mine, voted, own)
     history: list[int] = []
     pos = _next_open(mine, voted, 0)
     message = ""
@@ -82,6 +87,7 @@ def screen_loop(
             last = history.pop()
             withdraw(project, stage=stage, item_id=last, reviewer=reviewer)
             voted.discard(last)
+            own.pop(last, None)
             result.undone += 1
             result.log.append(f"undo {last}")
             pos, message = mine.index(last), f"vote on {last} withdrawn"
@@ -106,10 +112,17 @@ def screen_loop(
             message = exc.message
             continue
         voted.add(item)
+        own[item] = decision
         history.append(item)
         result.decided += 1
         result.log.append(f"{decision} {item}" + (f" ({reason})" if reason else ""))
-        pos = _next_open(mine, voted, pos)
+        if ranker is not None:
+            mine = _ranked(ranker, mine, voted, own)
+            if result.decided % 10 == 0:
+                message = stopping_status(project).summary()
+            pos = _next_open(mine, voted, 0)
+        else:
+            pos = _next_open(mine, voted, pos)
     result.remaining = len(mine) - len(voted)
     return result
 
@@ -142,6 +155,14 @@ def _choice(
             return ("exclude", plan.reasons[int(pick) - 1])
         return ("", None)
     return None
+
+
+def _ranked(
+    ranker: SessionRanker, mine: list[int], voted: set[int], own: dict[int, str]
+) -> list[int]:
+    """Voted items first (as they were), then the open ones best first."""
+    done = [i for i in mine if i in voted]
+    return done + ranker.order(own, [i for i in mine if i not in voted])
 
 
 def _next_open(mine: list[int], voted: set[int], start: int) -> int | None:

@@ -1,0 +1,223 @@
+"""Ranked title/abstract screening on a project, and the statistical stopping rule live.
+
+When ``[screening.ta] ranking = true``, each reviewer's unscreened records are shown in
+order of predicted relevance, learned from that reviewer's own votes so far (so the order
+reveals nothing of anyone else's votes, and blindness holds). Assignment is untouched:
+the double-screened share stays the random, seeded one.
+
+The stopping rule (:mod:`reviewflow.ranking.stopping`, Callaghan & Müller-Hansen 2020)
+reads the sequence of first votes on the stage's records. When the team stops with the
+rule's backing, a "stop" stage event is recorded; records nobody has screened by then are
+"excluded by automation tools" in PRISMA, derived from that event and the votes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ...errors import StateError
+from ...project import Project
+from ...ranking import Ranker, record_text
+from ...ranking.simulate import batch_size
+from ...ranking.stopping import SWITCH_AFTER_IRRELEVANT, stopping_test
+from ...store import screening_queries as sq
+from .plan import screening_settings
+from .state import StageState, load_state
+
+RELEVANT = ("include", "maybe")
+
+
+def ranking_on(project: Project, stage: str) -> bool:
+    return stage == "ta" and bool(
+        project.settings.screening and screening_settings(project).ta.ranking
+    )
+
+
+class SessionRanker:
+    """Keeps the features of the stage's records and refits on the retrain schedule."""
+
+    def __init__(self, project: Project, items: list[int]) -> None:
+        with project.db.connect() as conn:
+            texts = sq.record_texts(conn, items)
+        self.items = items
+        self.row = {item: n for n, item in enumerate(items)}
+        self.ranker = Ranker.from_texts(
+            [
+                record_text(t.get("title"), t.get("abstract"), " ".join(t.get("keywords") or []))
+                for t in (texts.get(i, {}) for i in items)
+            ]
+        )
+        self._since_fit = 0
+        self._labelled_at_fit = -1
+
+    def due(self, labelled: int) -> bool:
+        """Refit after every decision early on, then in batches (as in the simulation)."""
+        return self._labelled_at_fit < 0 or self._since_fit >= batch_size(labelled)
+
+    def order(self, votes: dict[int, str], pending: list[int]) -> list[int]:
+        """``pending`` best first; unchanged while the votes hold no include and exclude."""
+        labelled = [i for i in votes if i in self.row]
+        y = [1 if votes[i] in RELEVANT else 0 for i in labelled]
+        self._since_fit += 1
+        if not self.due(len(labelled)) or len(set(y)) < 2:
+            return pending
+        self.ranker.fit([self.row[i] for i in labelled], y)
+        self._since_fit, self._labelled_at_fit = 0, len(labelled)
+        ranked = self.ranker.rank([self.row[i] for i in pending])
+        return [self.items[int(r)] for r in ranked]
+
+
+@dataclass
+class StoppingReport:
+    """Where the stopping rule stands on a stage (title/abstract)."""
+
+    records: int
+    screened: int
+    relevant_found: int
+    switched: bool
+    irrelevant_in_a_row: int
+    sample_size: int
+    p_value: float | None
+    estimated_recall: float | None
+    to_sample: int | None
+    stop_justified: bool
+    stopped: bool
+    target: float
+    confidence: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    def summary(self) -> str:
+        if self.stopped:
+            left = self.records - self.screened
+            return f"screening stopped by the rule; {left:,} records excluded by automation"
+        if not self.switched:
+            return (
+                f"ranked screening: {self.irrelevant_in_a_row} irrelevant in a row; the "
+                f"stopping test starts after {SWITCH_AFTER_IRRELEVANT}"
+            )
+        recall = ""
+        if self.estimated_recall is not None:
+            recall = f", est. recall {self.estimated_recall:.1%}"
+        if self.stop_justified:
+            return (
+                f"stopping is justified: recall >= {self.target:.0%} with {self.confidence:.0%} "
+                f"confidence (p = {self.p_value:.3f}{recall}); run: reviewflow screen stop"
+            )
+        return (
+            f"stopping test: p = {self.p_value:.3f}{recall}; about {self.to_sample:,} more "
+            "records to screen without a new include before stopping is justified"
+        )
+
+
+def stopping_status(project: Project, *, state: StageState | None = None) -> StoppingReport:
+    """The stopping rule on the title/abstract sequence of first votes so far."""
+    plan_settings = screening_settings(project).ta
+    if state is None:
+        with project.db.connect() as conn:
+            state = load_state(conn, project, "ta")
+            stopped = _stopped(conn)
+    else:
+        with project.db.connect() as conn:
+            stopped = _stopped(conn)
+    sequence = _first_votes(state)
+    switch, run = _switch_point(sequence)
+    relevant = sum(sequence)
+    report = StoppingReport(
+        records=len(state.items),
+        screened=len(sequence),
+        relevant_found=relevant,
+        switched=switch is not None,
+        irrelevant_in_a_row=run,
+        sample_size=0,
+        p_value=None,
+        estimated_recall=None,
+        to_sample=None,
+        stop_justified=False,
+        stopped=stopped,
+        target=plan_settings.recall_target,
+        confidence=plan_settings.confidence,
+    )
+    if switch is None:
+        return report
+    before = sequence[:switch]
+    sample = sequence[switch:]
+    test = stopping_test(
+        urn_size=len(state.items) - len(before),
+        relevant_before=sum(before),
+        sample_size=len(sample),
+        sample_relevant=sum(sample),
+        target=plan_settings.recall_target,
+        confidence=plan_settings.confidence,
+    )
+    report.sample_size = len(sample)
+    report.p_value = test.p_value
+    report.estimated_recall = test.estimated_recall
+    report.to_sample = test.to_sample
+    report.stop_justified = test.stop
+    return report
+
+
+def _first_votes(state: StageState) -> list[int]:
+    """1/0 relevance of each screened item, in the order items were first voted on."""
+    first: list[tuple[Any, int]] = []
+    for item, votes in state.independent.items():
+        if not votes:
+            continue
+        vote = min(votes.values(), key=lambda v: v.created_at)
+        first.append((vote.created_at, item))
+    first.sort()
+    results = state.votes
+    return [
+        1 if any(v.decision in RELEVANT for v in results.get(item, {}).values()) else 0
+        for _, item in first
+    ]
+
+
+def _switch_point(sequence: list[int]) -> tuple[int | None, int]:
+    """Index after the first run of SWITCH_AFTER_IRRELEVANT irrelevant records, and the
+    current run of irrelevant records."""
+    run = 0
+    switch = None
+    for n, relevant in enumerate(sequence):
+        run = 0 if relevant else run + 1
+        if switch is None and run >= SWITCH_AFTER_IRRELEVANT:
+            switch = n + 1
+    return switch, run
+
+
+def _stopped(conn: Any) -> bool:
+    return sq.latest_stage_action(conn, stage="ta", actions=("stop", "resume")) == "stop"
+
+
+def stop(project: Project, *, reviewer: str, force: bool = False) -> StoppingReport:
+    """Record that title/abstract screening stopped on the rule's evidence."""
+    report = stopping_status(project)
+    if report.stopped:
+        raise StateError("title/abstract screening is already stopped")
+    if not report.stop_justified and not force:
+        raise StateError(
+            "the stopping rule does not justify stopping yet: " + report.summary(),
+            hint="Screen on, or add --force to stop anyway (the report will say so).",
+        )
+    with project.db.transaction() as conn:
+        sq.insert_stage_event(conn, stage="ta", action="stop", reviewer=reviewer)
+    report.stopped = True
+    return report
+
+
+def resume(project: Project, *, reviewer: str) -> None:
+    """Undo a stop: unscreened records are no longer counted as excluded by automation."""
+    with project.db.transaction() as conn:
+        sq.insert_stage_event(conn, stage="ta", action="resume", reviewer=reviewer)
+
+
+def automation_excluded(project: Project, *, state: StageState | None = None) -> int:
+    """Records left unscreened when screening stopped on the rule (PRISMA's box)."""
+    with project.db.connect() as conn:
+        if not _stopped(conn):
+            return 0
+        state = state or load_state(conn, project, "ta")
+    return sum(1 for item in state.items if not state.independent.get(item))

@@ -1,0 +1,103 @@
+"""Ranked title/abstract screening and the statistical stopping rule on a project."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from test_screening_setup import SEED_SCREENING, seed_team
+
+from reviewflow.errors import StateError
+from reviewflow.project import Project
+from reviewflow.records import Record
+from reviewflow.reports.prisma_project import counts_from_project
+from reviewflow.stages import screening, status
+from reviewflow.store import queries
+
+RANKED = {**SEED_SCREENING, "ta": {**SEED_SCREENING["ta"], "ranking": True}}
+
+ON_TOPIC = "link worker social prescribing mental health loneliness community referral"
+OFF_TOPIC = "knee arthroplasty implant survival orthopaedic surgery revision"
+
+
+def _add(project: Project, titles: list[str]) -> list[int]:
+    items = [Record(title=t, abstract=t, raw=t) for t in titles]
+    with project.db.transaction() as conn:
+        iid = queries.insert_import(
+            conn,
+            values={"file_name": "x.ris", "file_sha256": "1" * 64, "format": "ris",
+                    "records_read": len(items), "warnings": []},
+        )  # fmt: skip
+        queries.insert_records(conn, import_id=iid, items=items)
+    with project.db.connect() as conn:
+        return queries.canonical_record_ids(conn)
+
+
+def _keys(text: str) -> Callable[[], str]:
+    it = iter(text)
+    return lambda: next(it)
+
+
+def test_ranked_session_shows_the_most_relevant_record_next(project: Project) -> None:
+    seed_team(project, screening=RANKED)
+    titles = [f"{OFF_TOPIC} {i}" for i in range(30)]
+    titles[0] = f"{ON_TOPIC} study A"
+    titles[1] = f"{OFF_TOPIC} trial B"
+    titles[25] = f"{ON_TOPIC} study C"  # far down in id order
+    ids = _add(project, titles)
+    views: list[screening.View] = []
+    screening.screen_loop(
+        project, stage="ta", reviewer="MC", read_key=_keys("ieq"), show=views.append
+    )
+    # after one include and one exclude, the on-topic record jumps the queue
+    assert [v.item_id for v in views[:3]] == [ids[0], ids[1], ids[25]]
+
+
+def test_ranking_leaves_the_random_double_screen_sample_alone(project: Project) -> None:
+    seed_team(project)
+    ids = _add(project, [f"{OFF_TOPIC} {i}" for i in range(200)])
+    with project.db.connect() as conn:
+        plain = screening.load_state(conn, project, "ta").assigned
+    seed_team(project, screening=RANKED)
+    with project.db.connect() as conn:
+        ranked = screening.load_state(conn, project, "ta").assigned
+    assert plain == ranked and len(plain) == len(ids)
+
+
+def _screen_in_order(project: Project, ids: list[int], relevant: set[int]) -> None:
+    screening.record(
+        project,
+        [screening.Decision("ta", i, "MC", "include" if i in relevant else "exclude") for i in ids],
+    )
+
+
+def test_stopping_rule_waits_then_justifies_and_prisma_counts_automation(
+    project: Project,
+) -> None:
+    seed_team(project, screening=RANKED)
+    ids = _add(project, [f"record {i}" for i in range(400)])
+    relevant = set(ids[:5])
+    _screen_in_order(project, ids[:40], relevant)
+    early = screening.stopping_status(project)
+    assert not early.switched and early.irrelevant_in_a_row == 35
+
+    _screen_in_order(project, ids[40:100], relevant)
+    mid = screening.stopping_status(project)
+    assert mid.switched and mid.sample_size == 45 and not mid.stop_justified
+    assert mid.to_sample and mid.to_sample > 100  # one include left unseen is still possible
+    with pytest.raises(StateError, match="does not justify stopping yet"):
+        screening.stop(project, reviewer="LA")
+
+    _screen_in_order(project, ids[100:390], relevant)
+    late = screening.stopping_status(project)
+    assert late.stop_justified and late.p_value is not None and late.p_value < 0.05
+    screening.stop(project, reviewer="LA")
+    assert screening.automation_excluded(project) == 10
+
+    prisma = counts_from_project(project)
+    assert prisma.excluded_automation == 10
+    assert prisma.records_screened == 390
+    assert status.run(project).stages["records excluded by automation (stopping rule)"] == 10
+
+    screening.resume(project, reviewer="LA")
+    assert screening.automation_excluded(project) == 0
