@@ -31,7 +31,14 @@ COUNTS = ("TP", "FP", "FN", "TN")
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    """Peak resident memory of this worker or of its largest child process, in MB.
+
+    bib-dedupe runs parts of its pipeline in worker processes; their peak is not in
+    RUSAGE_SELF. (The largest child, not the sum of concurrent children.)
+    """
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024  # kB on Linux
 
 
 def run_reviewflow(set_dir: Path) -> tuple[list[str], float, dict[str, int]]:
