@@ -10,7 +10,9 @@ records at every retrain and used to order the unlabelled ones:
 
 Each model's decision values are standardised over the records being ranked and averaged.
 The two make different mistakes on the rare, oddly worded includes that decide WSS@95, and
-averaging them ranks those earlier than either alone (see benchmarks/ranking_bench.py).
+averaging them ranks those earlier than either alone: on 10 of the benchmark sets × 2 seeds,
+against ASReview's elas_u4 from the same priors, the SVM alone was level (−0.001 WSS@95), the
+ensemble +0.016; adding complement NB, or a larger LR C, did not help.
 Nothing is tuned per dataset; the constants below are the product's configuration.
 """
 

@@ -28,8 +28,9 @@ Two ways to draw the sample (``mode``):
 The switch: ``SWITCH_AFTER_IRRELEVANT`` irrelevant records in a row (a heuristic; the
 statistic, not the switch, guards recall).
 
-This module is written by hand because no maintained Python package implements the rule
-(buscar is an R/Python research script, not a library); it needs only scipy.
+Written by hand: the authors' own Python package, buscarpy, is a 0.0.x pre-release, and the
+test is a few lines over scipy's hypergeometric distribution, checked in the tests against
+a hand computation. We also need what a team sees live (records still to sample).
 """
 
 from __future__ import annotations
