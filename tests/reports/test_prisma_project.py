@@ -89,6 +89,32 @@ def test_screening_counts_and_a_diagram_that_adds_up(project: Project, tmp_path:
     assert counts.notes == []
 
 
+def test_the_report_derives_each_screening_stage_once(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reviewflow.reports.report import collect
+    from reviewflow.stages.screening import state
+
+    _screened(_imported(project), tmp_path)
+    expected = counts_from_project(project)
+    derived: list[str] = []
+    real = state._derive
+
+    def counting(conn, project, stage, **kw):  # type: ignore[no-untyped-def]
+        derived.append(stage)
+        return real(conn, project, stage, **kw)
+
+    monkeypatch.setattr(state, "_derive", counting)
+    data = collect(project)
+    # counts, stopping rule and agreement share one title/abstract and one full-text state
+    assert sorted(derived) == ["ft", "ta"]
+    assert data.prisma == expected
+    derived.clear()
+    counts_from_project(project)  # outside a report nothing is kept between calls
+    counts_from_project(project)
+    assert derived == ["ta", "ft", "ta", "ft"]
+
+
 def test_a_logged_search_that_was_never_imported_breaks_the_sum(project: Project) -> None:
     _imported(project)
     entry = SearchEntry(source="ClinicalTrials.gov", method="register", records_returned=3)

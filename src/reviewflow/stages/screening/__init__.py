@@ -62,7 +62,7 @@ from .reports import (
 )
 from .session import SessionResult, View, screen_loop
 from .sheets import SheetImport, export_sheet, import_sheet
-from .state import StageState, Vote, load_state, rule_result
+from .state import StageState, Vote, load_state, rule_result, state_cache
 
 __all__ = [
     "STAGES",
@@ -104,6 +104,7 @@ __all__ = [
     "screen_loop",
     "set_report_kind",
     "share_key",
+    "state_cache",
     "stop",
     "stopping_status",
     "votes",
