@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -112,6 +112,66 @@ class AppraisalSettings(BaseModel):
     appraisers: list[str] = Field(default_factory=list)
 
 
+#: How review.toml spells a count nobody knows (TOML has no null): declared, but unknown.
+NOT_REPORTED = "not reported"
+Count = Annotated[int, Field(ge=0)] | Literal["not reported"]
+Entries = list[tuple[str, Count]]
+
+
+class DeclaredCounts(BaseModel):
+    """``[report.declared]``: PRISMA boxes of stages run outside reviewflow (dedup in
+    EndNote, screening in another tool), or given only as totals. A key that is present
+    replaces the derived count and is marked "declared"; "not reported" declares a box
+    unknown rather than zero. Lists are [name, n] pairs. Field names are those of
+    :class:`reviewflow.reports.prisma.PrismaCounts`.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    databases_total: Count | None = None
+    registers_total: Count | None = None
+    duplicates_removed: Count | None = None
+    excluded_automation: Count | None = None
+    removed_other: Count | None = None
+    records_screened: Count | None = None
+    records_excluded: Count | None = None
+    reports_sought: Count | None = None
+    reports_not_retrieved: Count | None = None
+    reports_assessed: Count | None = None
+    reports_excluded: Count | None = None
+    other_reports_sought: Count | None = None
+    other_reports_not_retrieved: Count | None = None
+    other_reports_assessed: Count | None = None
+    other_reports_excluded: Count | None = None
+    studies_included: Count | None = None
+    reports_included: Count | None = None
+    previous_studies: Count | None = None
+    previous_reports: Count | None = None
+    databases: Entries | None = None
+    registers: Entries | None = None
+    other_methods: Entries | None = None
+    exclusion_reasons: Entries | None = None
+    other_exclusion_reasons: Entries | None = None
+    other_methods_screened: bool | None = None
+
+
+class ReportSettings(BaseModel):
+    """``[report]``: what the report needs that the store does not hold.
+
+    ``table1_columns``: extraction fields shown in Table 1 (default: every field);
+    ``stated_totals``: totals the manuscript states (field -> n, e.g. sample_size = 220),
+    checked against the sum of Table 1; ``published``: a built-in set of figures a
+    publication states about its own review, recomputed and compared ("seed": the demo).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    declared: DeclaredCounts = Field(default_factory=DeclaredCounts)
+    table1_columns: list[str] | None = None
+    stated_totals: dict[str, int | float] = Field(default_factory=dict)
+    published: Literal["seed"] | None = None
+
+
 class DatabaseSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -130,6 +190,7 @@ class Settings(BaseModel):
     screening: ScreeningSettings | None = None
     extraction: ExtractionSettings | None = None
     appraisal: AppraisalSettings | None = None
+    report: ReportSettings | None = None
 
     @field_validator("reviewers")
     @classmethod

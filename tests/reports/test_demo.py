@@ -82,9 +82,10 @@ def test_table1_and_prisma_of_the_demo(demo: tuple[Path, ReportData]) -> None:
     t1 = data.table("Table 1")
     assert t1.column("Sample size") == ["16", "30", "19", "24", "120", "12"]
     assert t1.column("Quality score")[0] == "19 [very valuable]"
+    assert t1.column("Study")[:2] == ["Stickley et al. 2012 [24]", "Moffatt et al. 2017 [21]"]
     assert (
-        "Kellezi et al. 2019: female_percent 63 + male_percent 32 = 95, not 100 (as reported)."
-        in t1.warnings
+        "Kellezi et al. 2019 [7]: female_percent 63 + male_percent 32 = 95, not 100 "
+        "(as reported)." in t1.warnings
     )
     assert "The text states a total sample size of 220; the 6 studies add up to 221." in t1.warnings
     c = data.prisma
@@ -92,11 +93,19 @@ def test_table1_and_prisma_of_the_demo(demo: tuple[Path, ReportData]) -> None:
         51965, 288, 282, 6,
     )  # fmt: skip
     assert {"databases_total", "reports_assessed", "exclusion_reasons"} <= c.declared
-    assert "studies_included" not in c.declared  # derived from the project's studies
+    # the six included reports went through the full-text stage: derived, not declared
+    assert not {"studies_included", "reports_included"} & c.declared
+    assert c.reports_included == 6
     assert c.duplicates_removed is None  # dedup ran in EndNote: unknown, not zero
-    assert data.table("Appraisal").warnings == []  # every published CASP score reproduced
+    assert c.records_screened is None and "records_screened" in c.declared  # not given
+    assert data.prisma_problems == []
     agreement = data.table("Agreement")
-    assert agreement.column("Stage") == ["Data extraction (pilot)", "Quality appraisal"]
+    assert agreement.column("Stage") == [
+        "Full-text screening",
+        "Data extraction (pilot)",
+        "Quality appraisal",
+    ]
+    assert agreement.column("Reviewers")[1:] == ["MC, CJ", "JS, MC"]
 
 
 def test_demo_files(demo: tuple[Path, ReportData]) -> None:
@@ -110,21 +119,56 @@ def test_demo_files(demo: tuple[Path, ReportData]) -> None:
     table1 = next(t for t in doc.tables if t.rows[0].cells[0].text == "Study"
                   and t.rows[0].cells[1].text == "Country")  # fmt: skip
     assert [r.cells[0].text for r in table1.rows[1:3]] == [
-        "Stickley et al. 2012",
-        "Moffatt et al. 2017",
+        "Stickley et al. 2012 [24]",
+        "Moffatt et al. 2017 [21]",
     ]
     csv = (reports / "prisma.csv").read_text(encoding="utf-8").splitlines()
     assert csv[0] == "data,node,box,description,boxtext,tooltips,url,n"
     assert any(line.startswith("database_results,") and line.endswith(",51965") for line in csv)
 
 
+def test_demo_records_every_stage_in_the_store(demo: tuple[Path, ReportData]) -> None:
+    from reviewflow.project import Project
+    from reviewflow.stages import appraise, extract, screening
+
+    project = Project.open(demo[0])
+    try:
+        ft = screening.counts(project)
+        assert (ft["reports_included"], ft["studies_included"]) == (6, 6)
+        pilot = extract.pilot_report(project, reviewers=("MC", "CJ"))
+        assert len(pilot.studies) == 3
+        history = [
+            (e.action, e.reviewer, e.value)
+            for e in extract.study_extraction(project, "Kellezi et al. 2019 [7]").history
+            if e.field == "male_percent"
+        ]
+        assert history == [("pilot extracted", "MC", 32), ("pilot extracted", "CJ", 32),
+                           ("proposed", "KA", 37), ("resolved", "MC", 32)]  # fmt: skip
+        assert extract.discrepancies(project) == []
+        scores = [r["score"] for r in appraise.appraisal_table(project)]
+        assert scores == [19, 18, 17, 18, 15, 20]  # the published CASP scores, Table 1 order
+        assert appraise.agreement(project).appraisers == ("JS", "MC")
+    finally:
+        project.close()
+
+
 def test_cli_demo_and_report_in_the_demo_folder(tmp_path: Path) -> None:
     runner = CliRunner()
-    result = runner.invoke(cli, ["demo", str(tmp_path / "d"), "--format", "md"])
+    result = runner.invoke(cli, ["demo", str(tmp_path / "d"), "--format", "md,html"])
     assert result.exit_code == 0, result.output
     assert "26 of 35 figures stated in the review are reproduced" in result.output
-    again = runner.invoke(cli, ["-p", str(tmp_path / "d"), "report", "--format", "md"])
+    again = runner.invoke(
+        cli,
+        ["-p", str(tmp_path / "d"), "report", "--format", "md,html", "--out", str(tmp_path / "r")],
+    )
     assert again.exit_code == 0, again.output
-    # the declared totals live in review.toml, so a later report redraws the same boxes
-    csv = (tmp_path / "d" / "reports" / "prisma.csv").read_text(encoding="utf-8")
+    # everything lives in the project (store + review.toml): a later report is the same
+    first = tmp_path / "d" / "reports"
+    names = sorted(p.name for p in first.iterdir() if p.suffix != ".png")
+    assert {"report.md", "report.html", "prisma.csv", "appraisal_traffic_light.svg"} <= set(names)
+    for name in names:
+        assert (tmp_path / "r" / name).read_bytes() == (first / name).read_bytes(), name
+    csv = (tmp_path / "r" / "prisma.csv").read_text(encoding="utf-8")
     assert "Reasons not reported in the publication" in csv and ",51965" in csv
+    md = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
+    assert "| Stickley et al. 2012 [24] | England | 16 |" in md

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from docx import Document
 
 from reviewflow.cli import cli
-from reviewflow.errors import InputError
+from reviewflow.errors import InputError, ProjectError
 from reviewflow.project import Project
 from reviewflow.reports.report import build_report, collect, declared_from_settings, save_declared
 from reviewflow.stages import searches
@@ -94,15 +94,33 @@ def test_all_formats_written_docx_opens_html_self_contained(
 
 
 def test_declared_counts_round_trip_through_review_toml(project: Project) -> None:
-    save_declared(project, {"duplicates_removed": None, "exclusion_reasons": [("x", 3)]})
-    again = Project.open(project.root)
-    assert declared_from_settings(again) == {
+    declared = {
         "duplicates_removed": None,
-        "exclusion_reasons": [["x", 3]],
+        "records_screened": 150,
+        "exclusion_reasons": [("x", 3), ("y", None)],
     }
+    save_declared(project, declared)
+    text = (project.root / "review.toml").read_text(encoding="utf-8")
+    assert 'duplicates_removed = "not reported"' in text  # TOML has no null
+    again = Project.open(project.root)
+    assert declared_from_settings(again) == declared
     data = collect(again)
     assert data.prisma.duplicates_removed is None
-    assert "duplicates_removed" in data.prisma.declared
+    assert data.prisma.records_screened == 150
+    assert {"duplicates_removed", "records_screened"} <= data.prisma.declared
+
+
+def test_declared_counts_are_checked_when_review_toml_is_read(project: Project) -> None:
+    with pytest.raises(InputError, match="studies: Extra inputs are not permitted"):
+        save_declared(project, {"studies": 3})
+    config = project.root / "review.toml"
+    base = config.read_text(encoding="utf-8")
+    config.write_text(base + "\n[report.declared]\nduplicates_removed = -5\n", "utf-8")
+    with pytest.raises(ProjectError, match=r"report\.declared\.duplicates_removed"):
+        Project.open(project.root)
+    config.write_text(base + "\n[report.declared]\nrecords_screend = 10\n", "utf-8")
+    with pytest.raises(ProjectError, match=r"report\.declared\.records_screend"):
+        Project.open(project.root)
 
 
 def test_unknown_format_is_refused(project: Project, tmp_path: Path) -> None:
@@ -118,3 +136,11 @@ def test_cli_report(project: Project, tmp_path: Path) -> None:
     assert (tmp_path / "report.html").is_file() and not (tmp_path / "report.docx").exists()
     bad = CliRunner().invoke(cli, ["-p", str(project.root), "report", "--format", "odt"])
     assert bad.exit_code == 1 and "unknown report format odt" in bad.output
+
+
+def test_every_prisma_box_can_be_declared_in_review_toml() -> None:
+    from reviewflow.reports.prisma import COUNT_FIELDS, LIST_FIELDS
+    from reviewflow.settings import DeclaredCounts
+
+    boxes = {*COUNT_FIELDS, *LIST_FIELDS, "other_methods_screened"}
+    assert set(DeclaredCounts.model_fields) == boxes

@@ -1,12 +1,14 @@
 """The full review report: PRISMA, tables and figures gathered once, written as HTML/DOCX/MD.
 
-:func:`collect` reads the store (and, where a stage's store side is not there yet, the
-extraction and appraisal data the caller passes) into a :class:`ReportData`; the three
-writers render that same value, so the formats never disagree. Reads, never writes the
-store.
+:func:`collect` reads the store (search log, screening, extraction, appraisal, synthesis)
+into a :class:`ReportData`; a caller may pass extraction or appraisal data instead. The
+three writers render that same value, so the formats never disagree. Reads, never writes
+the store.
 
-Declared counts (stages run outside reviewflow) come from ``[report.declared]`` in
-review.toml, or from the caller; the PRISMA diagram and the report mark them declared.
+What the store cannot hold comes from ``[report]`` in review.toml
+(:class:`reviewflow.settings.ReportSettings`): declared counts of stages run outside
+reviewflow (marked declared in the diagram and the report), Table 1's columns, totals the
+manuscript states, and a publication's own figures to recompute (the demo).
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from ..errors import InputError, ReviewflowError
 from ..project import Project
+from ..settings import NOT_REPORTED, DeclaredCounts, ReportSettings
 from . import prisma, prisma_svg, tables, tree
 from .prisma import PrismaCounts
 from .prisma_project import counts_from_project
@@ -50,7 +55,7 @@ class Statement:
 
 @dataclass
 class ExtractionData:
-    """Verified extraction answers for Table 1 (until the store holds extraction)."""
+    """Verified extraction answers for Table 1, the form, and the pilot's agreement."""
 
     form: Any
     answers: Mapping[str, Mapping[str, Any]]
@@ -90,42 +95,112 @@ class ReportData:
 
 
 #: How review.toml spells an unknown count (TOML has no null).
-UNKNOWN = "not reported"
+UNKNOWN = NOT_REPORTED
+
+
+def report_settings(project: Project) -> ReportSettings:
+    """``[report]`` of review.toml (defaults when the section is absent)."""
+    return project.settings.report or ReportSettings()
 
 
 def declared_from_settings(project: Project) -> dict[str, Any]:
-    """``[report.declared]`` of review.toml (counts of stages run elsewhere);
-    ``"not reported"`` declares a box unknown rather than zero."""
-    extra = project.settings.model_extra or {}
-    report = extra.get("report") or {}
-    return {k: None if v == UNKNOWN else v for k, v in dict(report.get("declared") or {}).items()}
+    """``[report.declared]`` of review.toml (counts of stages run elsewhere), with
+    ``"not reported"`` read as an unknown count (None) rather than zero."""
+    raw = report_settings(project).declared.model_dump(exclude_none=True)
+    return {k: _from_toml(v) for k, v in raw.items()}
+
+
+def _from_toml(value: Any) -> Any:
+    if isinstance(value, list):
+        return [(str(name), None if n == UNKNOWN else n) for name, n in value]
+    return None if value == UNKNOWN else value
+
+
+def _to_toml(value: Any) -> Any:
+    if isinstance(value, list):
+        return [[str(name), UNKNOWN if n is None else n] for name, n in value]
+    return UNKNOWN if value is None else value
 
 
 def save_declared(project: Project, declared: Mapping[str, Any]) -> None:
     """Keep declared counts in review.toml, so ``reviewflow report`` redraws the same boxes."""
-    extra = project.settings.model_extra or {}
-    report = dict(extra.get("report") or {})
-    report["declared"] = {
-        k: UNKNOWN if v is None else [list(e) for e in v] if isinstance(v, list) else v
-        for k, v in declared.items()
-    }
-    setattr(project.settings, "report", report)  # noqa: B010 - an extra (unmodelled) key
+    try:
+        model = DeclaredCounts.model_validate({k: _to_toml(v) for k, v in declared.items()})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise InputError(
+            f"cannot declare these counts: {problems}",
+            hint="Declare PRISMA boxes by name (e.g. duplicates_removed) as whole numbers, "
+            '"not reported", or lists of [name, n] pairs.',
+        ) from None
+    settings = report_settings(project)
+    project.settings.report = settings.model_copy(update={"declared": model})
     project.save_settings()
 
 
 def _extraction_from_store(project: Project) -> ExtractionData | None:
-    """Table 1 from the extraction store (:func:`stages.extract.table1_rows`), if any."""
+    """Table 1 from the extraction store (final answers), with the pilot's agreement."""
     try:
         from ..stages import extract
 
         form = extract.form_in_use(project)
         rows = extract.table1_rows(project, form_id=form.id)
-    except (ImportError, AttributeError, ReviewflowError):
+    except ReviewflowError:
         return None
     if not rows:
         return None
     answers = {str(r["study"]): {f.id: r.get(f.id) for f in form.fields} for r in rows}
-    return ExtractionData(form, answers, {k: k for k in answers})
+    settings = report_settings(project)
+    return ExtractionData(
+        form,
+        answers,
+        {k: k for k in answers},
+        columns=settings.table1_columns,
+        stated=dict(settings.stated_totals),
+        pilot=_pilot(project, form.id),
+    )
+
+
+def _pilot(project: Project, form_id: str) -> Any:
+    """Agreement of the pilot, when exactly two reviewers piloted the form (first first)."""
+    from ..stages import extract
+
+    who: list[str] = []
+    for study in extract.overview(project, form_id=form_id):
+        for event in study.history:
+            if event.action == "pilot extracted" and event.reviewer not in who:
+                who.append(event.reviewer)
+    if len(who) != 2:
+        return None
+    try:
+        return extract.pilot_report(project, reviewers=(who[0], who[1]), form_id=form_id)
+    except ReviewflowError:
+        return None
+
+
+def _appraisal_from_store(project: Project) -> AppraisalData | None:
+    """Consensus appraisals from the appraisal store, and the two appraisers' agreement."""
+    from ..appraisal.checklists import Appraisal
+    from ..stages import appraise
+
+    try:
+        checklist = appraise.checklist_in_use(project)
+        scheme = appraise.scheme_in_use(project, checklist)
+        studies = appraise.overview(project)
+    except ReviewflowError:
+        return None
+    agreed = {
+        s.label: Appraisal(str(s.study_id), "consensus", checklist.id, s.answers)
+        for s in studies
+        if s.status == appraise.CONSENSUS
+    }
+    if not agreed:
+        return None
+    try:
+        agreement = appraise.agreement(project)
+    except ReviewflowError:
+        agreement = None
+    return AppraisalData(checklist, scheme, agreed, {k: k for k in agreed}, agreement=agreement)
 
 
 def collect(
@@ -191,13 +266,31 @@ def _collect(
     step("study characteristics and appraisal")
     if extraction is None:
         extraction = _extraction_from_store(project)
+    if appraisal is None:
+        appraisal = _appraisal_from_store(project)
     _extraction_and_appraisal(data, extraction, appraisal)
     step("agreement")
     _agreement(project, data, extraction, appraisal)
     step("synthesis")
     _synthesis(project, data)
+    _published(project, data, extraction, appraisal)
     step("done")
     return data
+
+
+def _published(
+    project: Project,
+    data: ReportData,
+    extraction: ExtractionData | None,
+    appraisal: AppraisalData | None,
+) -> None:
+    """``[report] published``: the figures a publication states, recomputed (the demo)."""
+    if report_settings(project).published != "seed":
+        return
+    from ..stages import demo
+
+    data.statements += demo.seed_statements(project, data, extraction, appraisal)
+    data.notes.append(demo.NOTE)
 
 
 def _stepper(progress: Progress | None, total: int) -> Callable[[str], None]:

@@ -1,29 +1,30 @@
 """``reviewflow demo``: the seed review (Cooper et al., social prescribing for mental health)
 built as a project from data bundled in the package, and its full report.
 
-What the seed gives as records or decisions is entered through the stage functions (the
-search log, the thematic synthesis); what it gives only as a total (records per database,
-full-text exclusions without reasons) is *declared*, and the report marks it so. Extraction
-and appraisal are replayed through their pure cores (pilot, verification, consensus)
-because their store side is not in the project yet; the figures the seed states about its
-own review are then recomputed and compared, and every disagreement is listed.
-Offline, a few seconds.
+Everything the seed gives as records or decisions is recorded through the stage functions,
+so ``reviewflow report`` run later in the demo folder reads it back from the store and
+writes the same report: the search log; the screening plans in review.toml and the
+full-text stage of the six included reports (MC, DF and JS include each); the extraction
+piloted (MC, CJ), extracted (MC), verified (KA) and resolved; both CASP appraisals (MC, JS)
+and their consensus; the thematic synthesis. What the seed gives only as a total (records
+per database, records screened, full-text exclusions without reasons) is *declared* in
+``[report.declared]`` and the report marks it so. ``[report] published = "seed"`` makes the
+report recompute every figure the seed states about its own review and list each
+disagreement. Offline, a few seconds.
 """
 
 from __future__ import annotations
 
+import tempfile
 import tomllib
 from collections import Counter
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..appraisal.consensus import appraisal_agreement, consensus
 from ..appraisal.seed import load_seed_appraisals
-from ..extraction.agreement import pilot_agreement
 from ..extraction.seed import load_seed_extraction
 from ..extraction.values import NOT_REPORTED
-from ..extraction.verify import final_answers
 from ..project import Project
 from ..reports.report import (
     AppraisalData,
@@ -35,8 +36,16 @@ from ..reports.report import (
     collect,
     save_declared,
 )
-from ..settings import Reviewer
-from . import searches
+from ..settings import (
+    AppraisalSettings,
+    ExtractionSettings,
+    FormRef,
+    ReportSettings,
+    Reviewer,
+    ScreeningSettings,
+)
+from ..store import screening_queries as sq
+from . import appraise, extract, screening, searches
 from .synthesis import seed as synthesis_seed
 
 TITLE = (
@@ -56,7 +65,7 @@ REVIEWERS = [
     ("KA", "extraction verifier"),
     ("LE", "information scientist (searches)"),
 ]
-TABLE1_COLUMNS = (
+TABLE1_COLUMNS = [
     "country",
     "sample_size",
     "age_mean",
@@ -67,6 +76,28 @@ TABLE1_COLUMNS = (
     "reason_for_referral",
     "model",
     "timing",
+]
+#: The seed's plans (Methods, "Screening"); the README shows the same toml. The seed names
+#: no exclusion reasons, so the protocol list is the review's eligibility criteria.
+PLANS = {
+    "reasons": ["not UK-based", "not social prescribing", "no qualitative data",
+                "not adults", "not mental health"],
+    "ta": {"reviewers": ["MC"], "second_reviewers": ["CJ"], "double_share": 0.20,
+           "seed": 2022, "arbiter": "LA", "rule": "any_include", "reason_required": False},
+    "ft": {"reviewers": ["MC", "DF", "JS"], "double_share": 1.0, "arbiter": "LA",
+           "rule": "unanimous_else_arbiter", "reason_required": True},
+}  # fmt: skip
+FT_NOTE = "Included in the published review; the seed gives no individual votes."
+NOTE = (
+    "Demo data: the search log, the screening plans, the full-text inclusion of the six "
+    "studies, the extraction (pilot, extraction, verification, resolution), both appraisals "
+    "and their consensus, and the codes, themes and quotes are recorded in the project, and "
+    "this report reads them back from its store. The seed gives no per-record decisions: "
+    "title/abstract screening and the 282 full-text exclusions are declared totals, and the "
+    "full-text votes on the six included reports are the published inclusion (so their "
+    "agreement says nothing about the 288 assessed). Per-question CASP answers are "
+    "reconstructed to match every published statement; the second pilot extraction and the "
+    "verifier's proposal are illustrative."
 )
 
 
@@ -76,13 +107,35 @@ def _searches_data() -> dict[str, Any]:
 
 
 def create_project(root: str | Path) -> Project:
-    """The seed review as a project: reviewers, search log and thematic synthesis."""
+    """The seed review as a project: settings, search log, full text, extraction,
+    appraisal and thematic synthesis, each recorded through its stage functions."""
     project = Project.create(
         root,
         title=TITLE,
         question=QUESTION,
         reviewers=[Reviewer(initials=i, role=r) for i, r in REVIEWERS],
     )
+    project.settings.screening = ScreeningSettings.model_validate(PLANS)
+    project.settings.extraction = ExtractionSettings(
+        forms=[FormRef(source="social_prescribing", version=1)]
+    )
+    project.settings.appraisal = AppraisalSettings(scheme="seed")
+    project.settings.report = ReportSettings(
+        table1_columns=TABLE1_COLUMNS,
+        stated_totals={"sample_size": _searches_data()["stated"]["participants"]},
+        published="seed",
+    )
+    project.save_settings()
+    _search_log(project)
+    studies = _full_text(project)
+    synthesis_seed.build_seed(project)
+    _extraction(project, studies)
+    _appraisal(project, studies)
+    save_declared(project, declared_counts(project))
+    return project
+
+
+def _search_log(project: Project) -> None:
     data = _searches_data()
     common = {
         "date_searched": data["date_searched"],
@@ -97,63 +150,116 @@ def create_project(root: str | Path) -> Project:
             project,
             searches.SearchEntry(date_searched=None, searcher=None, **other),
         )
-    synthesis_seed.build_seed(project)
-    return project
 
 
-def extraction_data() -> ExtractionData:
-    """Table 1 from the seed's extraction, piloted (MC, CJ) and verified (KA)."""
+def study_labels() -> dict[str, str]:
+    """Seed study key (e.g. "stickley2012") → the study's label in the project, which is
+    the synthesis seed's ("Stickley et al. 2012 [24]"), in the order of the seed's Table 1."""
+    refs = {s["ref"]: s["label"] for s in synthesis_seed.load_seed()["studies"]}
+    path = resources.files("reviewflow") / "data" / "seed" / "extraction.toml"
+    table1 = tomllib.loads(path.read_text(encoding="utf-8"))["studies"]
+    return {s["id"]: refs[s["reference"]] for s in table1}
+
+
+def _full_text(project: Project) -> dict[str, str]:
+    """The six included reports, each a study: retrieved (a stand-in file: the demo ships
+    no PDFs) and included by MC, DF and JS. Returns seed key → study label."""
+    labels = study_labels()
+    with project.db.transaction() as conn:
+        reports = {}
+        for key, label in labels.items():
+            study = sq.insert_study(conn, label=label)
+            # found by the database searches, whose records the seed does not give
+            reports[key] = sq.insert_report(conn, record_id=None, study_id=study, kind="main")
+    with tempfile.TemporaryDirectory() as tmp:
+        for key, rid in reports.items():
+            stand_in = Path(tmp) / f"{key}.txt"
+            stand_in.write_text(
+                f"{labels[key]}\n\nStand-in for the full text: the demo bundles no PDFs.\n",
+                encoding="utf-8",
+            )
+            screening.retrieve(project, rid, file=stand_in, reviewer="MC")
+    screening.record(
+        project,
+        [
+            screening.Decision("ft", rid, who, "include", note=FT_NOTE)
+            for rid in reports.values()
+            for who in PLANS["ft"]["reviewers"]  # type: ignore[index]
+        ],
+    )
+    return labels
+
+
+def _extraction(project: Project, labels: dict[str, str]) -> None:
+    """Pilot (MC, CJ on three studies), extraction (MC), verification (KA), resolution."""
     seed = load_seed_extraction()
-    answers = {
-        sid: final_answers(seed.form, ext, seed.verifications[sid], seed.resolutions[sid])
-        for sid, ext in seed.extractions.items()
-    }
-    return ExtractionData(
-        seed.form,
-        answers,
-        seed.labels,
-        columns=TABLE1_COLUMNS,
-        stated={"sample_size": _searches_data()["stated"]["participants"]},
-        pilot=pilot_agreement(seed.form, seed.pilot_first, seed.pilot_second),
-    )
-
-
-def appraisal_data(labels: dict[str, str]) -> AppraisalData:
-    """Consensus of the two CASP appraisals per study, with the published scores."""
-    seed = load_seed_appraisals()
-    agreed = {
-        sid: consensus(
-            seed.checklist,
-            seed.first[sid],
-            seed.second[sid],
-            seed.resolutions[sid],
-            by=seed.consensus_by,
+    pilot = {e.study for e in seed.pilot_first}
+    for key, ext in seed.extractions.items():
+        extract.record_extraction(
+            project,
+            labels[key],
+            reviewer=ext.reviewer,
+            answers=ext.answers,
+            notes=ext.notes,
+            pilot=key in pilot,
         )
-        for sid in seed.first
-    }
-    return AppraisalData(
-        seed.checklist,
-        seed.scheme,
-        agreed,
-        labels,
-        published=dict(seed.published),
-        agreement=appraisal_agreement(
-            seed.checklist, list(seed.first.values()), list(seed.second.values())
-        ),
-    )
+    for ext in seed.pilot_second:
+        extract.record_extraction(
+            project, labels[ext.study], reviewer=ext.reviewer, answers=ext.answers, pilot=True
+        )
+    for key, verification in seed.verifications.items():
+        checks = {
+            c.field: "agree" if c.agree else {"value": c.value, "note": c.note}
+            for c in verification.checks
+        }
+        extract.verify(
+            project,
+            labels[key],
+            reviewer=verification.reviewer,
+            checks=checks,
+            of=seed.extractions[key].reviewer,
+        )
+    for key, resolutions in seed.resolutions.items():
+        for r in resolutions:
+            extract.resolve(
+                project,
+                labels[key],
+                reviewer=r.by,
+                values={r.field: r.value},
+                notes={r.field: r.note} if r.note else None,
+            )
+
+
+def _appraisal(project: Project, labels: dict[str, str]) -> None:
+    """Two independent CASP appraisals per study (MC, JS) and their consensus."""
+    seed = load_seed_appraisals()
+    for side in (seed.first, seed.second):
+        for key, a in side.items():
+            appraise.record_appraisal(
+                project, labels[key], appraiser=a.appraiser, answers=a.answers, notes=a.notes
+            )
+    appraise.record_agreed_consensus(project, by=seed.consensus_by)
+    for key, resolutions in seed.resolutions.items():
+        if resolutions:
+            appraise.record_consensus(
+                project, labels[key], by=seed.consensus_by, resolutions=resolutions
+            )
 
 
 def declared_counts(project: Project) -> dict[str, Any]:
-    """The seed's totals, declared; full-text exclusions are assessed − included."""
+    """The seed's totals, declared; what it does not give is declared unknown, not zero."""
     declared: dict[str, Any] = dict(_searches_data()["declared"])
-    # deduplication ran in EndNote X9 and no counts are given: unknown, not zero
-    declared.update(duplicates_removed=None, excluded_automation=None, removed_other=None)
-    declared["exclusion_reasons"] = [
-        (
-            "Reasons not reported in the publication",
-            declared["reports_assessed"] - declared["reports_included"],
-        )
-    ]
+    # deduplication ran in EndNote X9 and no counts are given; title/abstract screening
+    # and retrieval are described but not counted
+    unknown = ("duplicates_removed", "excluded_automation", "removed_other",
+               "records_screened", "records_excluded", "reports_sought",
+               "reports_not_retrieved")  # fmt: skip
+    declared.update(dict.fromkeys(unknown))
+    # the six included reports are recorded (and derived); the 282 exclusions are not
+    declared.pop("reports_included", None)
+    excluded = declared["reports_assessed"] - len(study_labels())
+    declared["reports_excluded"] = excluded
+    declared["exclusion_reasons"] = [("Reasons not reported in the publication", excluded)]
     return declared
 
 
@@ -163,27 +269,12 @@ def run(
     formats: tuple[str, ...] = ("html", "docx", "md"),
     progress: Progress | None = None,
 ) -> tuple[Project, ReportData, dict[str, Path]]:
-    """Build the demo project in ``root`` and write its report to ``root/reports``."""
+    """Build the demo project in ``root`` and write its report to ``root/reports``.
+
+    The report is the one ``reviewflow report`` writes in that folder: it is collected
+    from the store alone."""
     project = create_project(root)
-    declared = declared_counts(project)
-    save_declared(project, declared)
-    extraction = extraction_data()
-    appraisal = appraisal_data(dict(extraction.labels))
-    data = collect(
-        project,
-        declared=declared,
-        extraction=extraction,
-        appraisal=appraisal,
-        progress=progress,
-    )
-    data.statements = seed_statements(project, data, extraction, appraisal)
-    data.notes.append(
-        "Demo data: the search log, studies, codes, themes and quotes are stored in the "
-        "project; extraction and appraisal are replayed from the bundled seed data through "
-        "the pilot, verification and consensus functions (their store side is not in the "
-        "project yet). Per-question CASP answers are reconstructed to match every published "
-        "statement; the second pilot extraction and the verifier's proposal are illustrative."
-    )
+    data = collect(project, progress=progress)
     paths = build_report(project, formats=formats, out_dir=Path(root) / "reports", data=data)
     return project, data, paths
 
@@ -196,9 +287,14 @@ def _st(claim: str, stated: Any, computed: Any, note: str = "") -> Statement:
 
 
 def seed_statements(
-    project: Project, data: ReportData, extraction: ExtractionData, appraisal: AppraisalData
+    project: Project,
+    data: ReportData,
+    extraction: ExtractionData | None,
+    appraisal: AppraisalData | None,
 ) -> list[Statement]:
-    """Every figure the seed states about its own review, next to the computed value."""
+    """Every figure the seed states about its own review, next to the value the project's
+    store gives (called by the report when review.toml says ``[report] published = "seed"``).
+    """
     stated = _searches_data()["stated"]
     c = data.prisma
     logged = searches.list_all(project)
@@ -224,17 +320,19 @@ def seed_statements(
         _st(
             "Studies included",
             stated["studies_included"],
-            len(extraction.answers),
-            "studies with a verified extraction",
+            c.studies_included,
+            "derived from the full-text stage",
         ),
     ]
-    out += _table1_statements(extraction, stated["participants"])
-    out += _appraisal_statements(appraisal)
+    if extraction is not None:
+        out += _table1_statements(project, extraction, stated["participants"])
+    if appraisal is not None:
+        out += _appraisal_statements(appraisal)
     out += _synthesis_statements(project)
     return out
 
 
-def _table1_statements(ex: ExtractionData, participants: int) -> list[Statement]:
+def _table1_statements(project: Project, ex: ExtractionData, participants: int) -> list[Statement]:
     a = ex.answers
 
     def count(field: str, value: str) -> int:
@@ -258,7 +356,9 @@ def _table1_statements(ex: ExtractionData, participants: int) -> list[Statement]
         if any(
             w
             in (
-                str(x.get("reason_for_referral", "")) + " " + _note(s, "reason_for_referral")
+                str(x.get("reason_for_referral", ""))
+                + " "
+                + _note(project, s, "reason_for_referral")
             ).lower()
             for w in ("isolation", "loneliness")
         )
@@ -332,9 +432,11 @@ def _table1_statements(ex: ExtractionData, participants: int) -> list[Statement]
     ]
 
 
-def _note(study: str, field: str) -> str:
-    seed = load_seed_extraction()
-    return str(seed.extractions[study].notes.get(field, ""))
+def _note(project: Project, study: str, field: str) -> str:
+    """The extractor's note on a field, from the store (the seed's notes qualify answers)."""
+    history = extract.study_extraction(project, study).history
+    notes = [e.note for e in history if e.field == field and e.note and "extracted" in e.action]
+    return notes[-1] if notes else ""
 
 
 def _round(x: float) -> int:
@@ -347,7 +449,8 @@ def _appraisal_statements(ap: AppraisalData) -> list[Statement]:
     scores = {s: score(ap.checklist, ap.scheme, a) for s, a in ap.appraisals.items()}
     points = [s.points for s in scores.values() if s.points is not None]
     bands = Counter(s.band for s in scores.values())
-    published = ap.published or {}
+    labels = study_labels()
+    published = {labels[k]: v for k, v in load_seed_appraisals().published.items()}
     same = sum(1 for s, sc in scores.items() if s in published and sc.points == published[s][0])
 
     def yes(item: str) -> int:
