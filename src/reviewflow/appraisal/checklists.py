@@ -12,10 +12,10 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from reviewflow.datafiles import builtin_names, read_data
 from reviewflow.errors import InputError, NotFoundError
 
 
@@ -150,10 +150,7 @@ def load_checklist(path: str | Path) -> Checklist:
 
 def builtin_checklists() -> list[str]:
     """Ids of the checklists shipped with reviewflow."""
-    folder = resources.files("reviewflow") / "data" / "checklists"
-    return sorted(
-        p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")
-    )
+    return builtin_names("checklists")
 
 
 def builtin_checklist(name: str) -> Checklist:
@@ -163,8 +160,9 @@ def builtin_checklist(name: str) -> Checklist:
             f"no built-in checklist {name!r}",
             hint="Built-in checklists: " + ", ".join(builtin_checklists()),
         )
-    path = resources.files("reviewflow") / "data" / "checklists" / f"{name}.toml"
-    return loads_checklist(path.read_text(encoding="utf-8"), source=f"reviewflow:{name}.toml")
+    return loads_checklist(
+        read_data("checklists", f"{name}.toml"), source=f"reviewflow:{name}.toml"
+    )
 
 
 @dataclass(frozen=True)

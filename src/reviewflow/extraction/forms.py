@@ -32,10 +32,10 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from reviewflow.datafiles import builtin_names, read_data
 from reviewflow.errors import InputError, NotFoundError
 from reviewflow.extraction.values import FieldValueError, coerce, format_value, is_empty
 
@@ -224,10 +224,7 @@ def load_form(path: str | Path) -> Form:
 
 def builtin_forms() -> list[str]:
     """Names of the forms shipped with reviewflow (e.g. ``social_prescribing``)."""
-    folder = resources.files("reviewflow") / "data" / "forms"
-    return sorted(
-        p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")
-    )
+    return builtin_names("forms")
 
 
 def builtin_form(name: str) -> Form:
@@ -236,8 +233,7 @@ def builtin_form(name: str) -> Form:
         raise NotFoundError(
             f"no built-in form {name!r}", hint="Built-in forms: " + ", ".join(builtin_forms())
         )
-    path = resources.files("reviewflow") / "data" / "forms" / f"{name}.toml"
-    return loads_form(path.read_text(encoding="utf-8"), source=f"reviewflow:forms/{name}.toml")
+    return loads_form(read_data("forms", f"{name}.toml"), source=f"reviewflow:forms/{name}.toml")
 
 
 @dataclass(frozen=True)

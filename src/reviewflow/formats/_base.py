@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -181,3 +182,11 @@ def read_bytes(path: str | Path) -> bytes:
         return p.read_bytes()
     except OSError as exc:
         raise InputError(f"{p}: cannot be read ({exc.strerror})") from exc
+
+
+def load_path(loads: Callable[..., ParseResult], path: str | Path) -> ParseResult:
+    """``load(path)`` of a text format module: read, decode, parse, note the encoding."""
+    text, encoding = read_text(path)
+    result = loads(text, file=Path(path).name)
+    result.report.encoding = encoding
+    return result

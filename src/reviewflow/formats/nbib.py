@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..errors import ParseError
 from ..records import Record, normalize_doi, parse_year
-from ._base import ParseReport, ParseResult, read_text
+from ._base import ParseReport, ParseResult, load_path
 from .ris import Fields, _first, _take
 
 _TAG = re.compile(r"^([A-Z][A-Z0-9]{0,3}) {0,3}- ?(.*)$")
@@ -26,10 +26,7 @@ _DOI_MARK = re.compile(r"\s*\[doi\]\s*$", re.I)
 
 def load(path: str | Path) -> ParseResult:
     """Read a PubMed/MEDLINE file from disk."""
-    text, encoding = read_text(path)
-    result = loads(text, file=Path(path).name)
-    result.report.encoding = encoding
-    return result
+    return load_path(loads, path)
 
 
 def loads(text: str, *, file: str = "<string>") -> ParseResult:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from ..errors import ParseError
 from ..records import Record, normalize_doi, parse_year
-from ._base import ParseReport, ParseResult, read_text
+from ._base import ParseReport, ParseResult, load_path
 
 #: Field -> tags in priority order; the first usable value wins, the rest go to extra.
 _TITLE_TAGS = ("TI", "T1", "CT")
@@ -62,10 +62,7 @@ Fields = dict[str, list[str]]
 
 def load(path: str | Path) -> ParseResult:
     """Read a RIS file from disk (any encoding :func:`decode_bytes` understands)."""
-    text, encoding = read_text(path)
-    result = loads(text, file=Path(path).name)
-    result.report.encoding = encoding
-    return result
+    return load_path(loads, path)
 
 
 def loads(text: str, *, file: str = "<string>") -> ParseResult:

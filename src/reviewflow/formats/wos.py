@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..errors import ParseError
 from ..records import Record, normalize_doi, parse_year
-from ._base import ParseReport, ParseResult, read_text
+from ._base import ParseReport, ParseResult, load_path
 from .ris import Fields, _first, _take
 
 #: Tags whose continuation lines are separate values (one author / address / reference each).
@@ -26,10 +26,7 @@ _ISSN = re.compile(r"^(\d{4})-?(\d{3}[\dXx])$")
 
 def load(path: str | Path) -> ParseResult:
     """Read a Web of Science plain-text file from disk."""
-    text, encoding = read_text(path)
-    result = loads(text, file=Path(path).name)
-    result.report.encoding = encoding
-    return result
+    return load_path(loads, path)
 
 
 def loads(text: str, *, file: str = "<string>") -> ParseResult:
