@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         help=f"also run reviewflow on {TA_COLUMN} where a set has it (reported apart)",
     )
     ap.add_argument("--orders", action="store_true", help="keep reviewflow's orders in --json")
-    ap.add_argument("--timing-records", type=int, default=50_000)
+    ap.add_argument("--timing-records", type=int, default=50_000, help="0 skips the timing")
     ap.add_argument("--timing-repeats", type=int, default=5)
     args = ap.parse_args(argv)
     if not args.data.is_dir():
@@ -285,8 +285,10 @@ def main(argv: list[str] | None = None) -> int:
                 ta = bench_set(name, args.data / name, args, None, Path(tmp), TA_COLUMN)
                 ta_results.append(ta)
     sim_wall = time.perf_counter() - started
-    log("timing one retrain + re-rank ...")
-    tim = timing(args.data, names, args.timing_records, args.timing_repeats)
+    tim = {"records": 0, "features_s": 0.0, "retrain_rank_s": {}}
+    if args.timing_records > 0:
+        log("timing one retrain + re-rank ...")
+        tim = timing(args.data, names, args.timing_records, args.timing_repeats)
     peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     peak_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
