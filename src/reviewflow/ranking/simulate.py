@@ -53,7 +53,9 @@ def sample_priors(
 ) -> list[int]:
     """Random prior records, reproducible per seed: ``n_included`` includes then
     ``n_excluded`` excludes, each drawn by ``numpy.random.RandomState(seed)`` from the
-    row positions of that class (the procedure of ``asreview simulate --prior-seed``)."""
+    row positions of that class. This mirrors the code of ``asreview simulate --prior-seed``
+    but ASReview 3.0.8 ends up with other records for the same seed, so the benchmark reads
+    ASReview's actual priors back and passes them as ``priors=``."""
     y = np.asarray(labels)
     inc, exc = np.nonzero(y == 1)[0], np.nonzero(y == 0)[0]
     if len(inc) < n_included or len(exc) < n_excluded:
