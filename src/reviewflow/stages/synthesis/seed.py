@@ -1,11 +1,14 @@
 """The seed review's thematic synthesis, built through the public synthesis functions.
 
 Reads ``data/seed/synthesis.toml``: six studies, two analytical and seven descriptive
-themes, exemplar codes, and every fragment the seed cites. Each cited fragment becomes a
-findings segment of its study (one line each), coded with its exemplar code by the seed's
-coder (MC) and linked to its theme as a supporting quote. The matrix is then derived, so
-``compare_with_published`` shows where the cited data support fewer studies than the
-text reports (the text reports themes for studies it quotes no words from).
+themes, exemplar codes, every fragment the seed cites, and the sentences in which the
+review attributes a theme to studies. Each cited fragment becomes a findings segment of
+its study (one line each), coded with its exemplar code by the seed's coder (MC) and
+linked to its theme as a supporting quote; each attributing sentence becomes an
+author-text segment of every study it cites, coded the same way (the studies' own
+findings sections are not bundled). The matrix is then derived from the applications,
+and ``compare_with_published`` shows any theme whose derived studies differ from the
+text's.
 """
 
 from __future__ import annotations
@@ -41,6 +44,12 @@ def build_seed(project: Project, *, coder: str = "MC") -> dict[str, Any]:
             findings.store_blocks(
                 project, sid, blocks, file_name=f"seed-cited-{ref}.txt", unit="line"
             )
+        attributed = [a["text"] for a in seed.get("attributions", []) if ref in a["studies"]]
+        if attributed:
+            blocks = [Block(t, section="attributed in the seed review") for t in attributed]
+            findings.store_blocks(
+                project, sid, blocks, file_name=f"seed-attributed-{ref}.txt", unit="line"
+            )
     code_ids: dict[str, int] = {}
     for theme in seed["themes"]:
         for code in theme.get("codes", []):
@@ -66,6 +75,10 @@ def build_seed(project: Project, *, coder: str = "MC") -> dict[str, Any]:
         segment_id = by_text[(study_ids[quote["study"]], quote["text"].strip())]
         codes.apply_code(project, segment_id, code_ids[quote["code"]], coder=coder)
         themes.add_quote(project, theme_ids[quote["theme"]], segment_id=segment_id)
+    for attribution in seed.get("attributions", []):
+        for ref in attribution["studies"]:
+            segment_id = by_text[(study_ids[ref], attribution["text"].strip())]
+            codes.apply_code(project, segment_id, code_ids[attribution["code"]], coder=coder)
     return {"studies": study_ids, "codes": code_ids, "themes": theme_ids}
 
 
