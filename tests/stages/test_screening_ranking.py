@@ -101,3 +101,20 @@ def test_stopping_rule_waits_then_justifies_and_prisma_counts_automation(
 
     screening.resume(project, reviewer="LA")
     assert screening.automation_excluded(project) == 0
+
+
+def test_after_the_switch_open_records_come_in_a_seeded_random_order(project: Project) -> None:
+    seed_team(project, screening=RANKED)
+    ids = _add(project, [f"{OFF_TOPIC} {i}" for i in range(120)])
+    relevant = set(ids[:2])
+    _screen_in_order(project, ids[:60], relevant)  # 58 irrelevant in a row: switched
+    assert screening.stopping_status(project).switched
+    seen: list[screening.View] = []
+    screening.screen_loop(project, stage="ta", reviewer="MC", read_key=_keys("q"), show=seen.append)
+    again: list[screening.View] = []
+    screening.screen_loop(
+        project, stage="ta", reviewer="MC", read_key=_keys("q"), show=again.append
+    )
+    first_open = seen[0].item_id
+    assert first_open == again[0].item_id  # reproducible
+    assert first_open in ids[60:] and first_open != ids[60]  # not id order

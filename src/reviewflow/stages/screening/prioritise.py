@@ -13,6 +13,7 @@ rule's backing, a "stop" stage event is recorded; records nobody has screened by
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,8 +56,17 @@ class SessionRanker:
         """Refit after every decision early on, then in batches (as in the simulation)."""
         return self._labelled_at_fit < 0 or self._since_fit >= batch_size(labelled)
 
-    def order(self, votes: dict[int, str], pending: list[int]) -> list[int]:
-        """``pending`` best first; unchanged while the votes hold no include and exclude."""
+    def order(
+        self, votes: dict[int, str], pending: list[int], *, sample_seed: int | None = None
+    ) -> list[int]:
+        """``pending`` best first; unchanged while the votes hold no include and exclude.
+
+        With ``sample_seed`` (the stopping rule has switched to sampling), the open records
+        come in a seeded random order instead: the rule's test assumes a random sample of
+        the unscreened records (Callaghan & Müller-Hansen 2020).
+        """
+        if sample_seed is not None:
+            return sorted(pending, key=lambda item: _sample_key(sample_seed, item))
         labelled = [i for i in votes if i in self.row]
         y = [1 if votes[i] in RELEVANT else 0 for i in labelled]
         self._since_fit += 1
@@ -66,6 +76,11 @@ class SessionRanker:
         self._since_fit, self._labelled_at_fit = 0, len(labelled)
         ranked = self.ranker.rank([self.row[i] for i in pending])
         return [self.items[int(r)] for r in ranked]
+
+
+def _sample_key(seed: int, item: int) -> str:
+    """A reproducible random position for ``item``, stable when records are added."""
+    return hashlib.sha256(f"stopping-sample:{seed}:{item}".encode()).hexdigest()
 
 
 @dataclass

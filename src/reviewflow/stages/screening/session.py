@@ -65,8 +65,10 @@ def screen_loop(
     voted = {i for i in mine if reviewer in state.votes.get(i, {})}
     own = {i: state.votes[i][reviewer].decision for i in voted}
     ranker = SessionRanker(project, mine) if ranking_on(project, stage) and mine else None
+    sample_seed: int | None = None
     if ranker is not None:
-        mine = _ranked(ranker, mine, voted, own)
+        sample_seed = _sample_seed(project, state)
+        mine = _ranked(ranker, mine, voted, own, sample_seed)
     history: list[int] = []
     pos = _next_open(mine, voted, 0)
     message = ""
@@ -117,9 +119,12 @@ def screen_loop(
         result.decided += 1
         result.log.append(f"{decision} {item}" + (f" ({reason})" if reason else ""))
         if ranker is not None:
-            mine = _ranked(ranker, mine, voted, own)
             if result.decided % 10 == 0:
-                message = stopping_status(project).summary()
+                report = stopping_status(project)
+                message = report.summary()
+                if report.switched and sample_seed is None:
+                    sample_seed = state.plan.seed
+            mine = _ranked(ranker, mine, voted, own, sample_seed)
             pos = _next_open(mine, voted, 0)
         else:
             pos = _next_open(mine, voted, pos)
@@ -158,11 +163,21 @@ def _choice(
 
 
 def _ranked(
-    ranker: SessionRanker, mine: list[int], voted: set[int], own: dict[int, str]
+    ranker: SessionRanker,
+    mine: list[int],
+    voted: set[int],
+    own: dict[int, str],
+    sample_seed: int | None,
 ) -> list[int]:
-    """Voted items first (as they were), then the open ones best first."""
+    """Voted items first (as they were), then the open ones best first (or, once the
+    stopping rule samples, in its seeded random order)."""
     done = [i for i in mine if i in voted]
-    return done + ranker.order(own, [i for i in mine if i not in voted])
+    return done + ranker.order(own, [i for i in mine if i not in voted], sample_seed=sample_seed)
+
+
+def _sample_seed(project: Project, state: StageState) -> int | None:
+    """The plan's seed once the stopping rule has switched to random sampling, else None."""
+    return state.plan.seed if stopping_status(project, state=state).switched else None
 
 
 def _next_open(mine: list[int], voted: set[int], start: int) -> int | None:
