@@ -118,3 +118,19 @@ def test_after_the_switch_open_records_come_in_a_seeded_random_order(project: Pr
     first_open = seen[0].item_id
     assert first_open == again[0].item_id  # reproducible
     assert first_open in ids[60:] and first_open != ids[60]  # not id order
+
+
+def test_a_plan_changed_after_screening_began_is_refused_until_accepted(
+    project: Project,
+) -> None:
+    seed_team(project)
+    ids = _add(project, [f"record {i}" for i in range(20)])
+    screening.decide(project, stage="ta", item_id=ids[0], reviewer="MC", decision="exclude")
+    changed = {**SEED_SCREENING, "ta": {**SEED_SCREENING["ta"], "seed": 7}}
+    seed_team(project, screening=changed)
+    with pytest.raises(StateError, match=r"seed 2022 -> 7") as err:
+        screening.decide(project, stage="ta", item_id=ids[1], reviewer="MC", decision="exclude")
+    assert "screen replan" in str(err.value)
+    assert screening.votes(project, stage="ta", item_id=ids[1], reviewer="MC") == {}
+    screening.replan(project, stage="ta", reviewer="LA")
+    screening.decide(project, stage="ta", item_id=ids[1], reviewer="MC", decision="exclude")

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..stages import screening
+from ..stages.screening.decisions import replan
 from ..stages.screening.prioritise import resume, stop, stopping_status
 from ..stages.screening.session import HELP
 from . import cli
@@ -188,6 +189,24 @@ def reopen_cmd(out: OutputContext, stage: str, reviewer: str) -> None:
     """
     screening.reopen_stage(out.project(), stage=stage, reviewer=reviewer)
     click.echo(f"{screening.STAGES[stage]} screening reopened.")
+
+
+@screen_group.command("replan")
+@_STAGE
+@_REVIEWER
+@pass_output
+def replan_cmd(out: OutputContext, stage: str, reviewer: str) -> None:
+    """Accept a changed plan (seed, share, reviewers) for a stage already being screened.
+
+    Items may move in or out of the double-screened sample; votes already cast are kept.
+
+    Example:
+
+    \b
+        reviewflow screen replan --stage ta --reviewer LA
+    """
+    plan = replan(out.project(), stage=stage, reviewer=reviewer)
+    click.echo(f"{screening.STAGES[stage]} plan accepted: {plan}")
 
 
 @screen_group.command("stopping")

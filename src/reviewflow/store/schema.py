@@ -191,9 +191,10 @@ screening_stage_events = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("stage", String(10), nullable=False),
-    Column("action", String(10), nullable=False),  # close | reopen
+    Column("action", String(10), nullable=False),  # close|reopen, stop|resume, plan
     Column("reviewer", String(20)),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("details", JSON),  # "plan": the assignment settings screening started under
 )
 
 #: What is included: a study groups one or more reports.

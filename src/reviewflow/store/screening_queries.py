@@ -57,12 +57,30 @@ def decision_events(
 # -- stage events ----------------------------------------------------------------------
 
 
-def insert_stage_event(conn: Connection, *, stage: str, action: str, reviewer: str | None) -> None:
+def insert_stage_event(
+    conn: Connection,
+    *,
+    stage: str,
+    action: str,
+    reviewer: str | None,
+    details: Mapping[str, Any] | None = None,
+) -> None:
     conn.execute(
         insert(screening_stage_events).values(
-            stage=stage, action=action, reviewer=reviewer, created_at=now()
+            stage=stage, action=action, reviewer=reviewer, created_at=now(), details=details
         )
     )
+
+
+def latest_plan(conn: Connection, *, stage: str) -> dict[str, Any] | None:
+    """The assignment settings recorded when screening of ``stage`` began (or was replanned)."""
+    cols = screening_stage_events.c
+    return conn.execute(
+        select(cols.details)
+        .where(cols.stage == stage, cols.action == "plan")
+        .order_by(cols.id.desc())
+        .limit(1)
+    ).scalar()
 
 
 def stage_closed(conn: Connection, *, stage: str) -> bool:

@@ -41,7 +41,16 @@ from .agreement_run import agreement
 from .assign import assign, double_screened, reviewers_for
 from .conflicts import Conflict, conflicts, resolve
 from .counts import counts
-from .decisions import Decision, close_stage, decide, record, reopen_stage, votes, withdraw
+from .decisions import (
+    Decision,
+    close_stage,
+    decide,
+    record,
+    reopen_stage,
+    replan,
+    votes,
+    withdraw,
+)
 from .plan import STAGES, Plan, get_plan, in_double_share, share_key
 from .prioritise import (
     StoppingReport,
@@ -96,6 +105,7 @@ __all__ = [
     "ranking_on",
     "record",
     "reopen_stage",
+    "replan",
     "resolve",
     "resume",
     "retrieve",

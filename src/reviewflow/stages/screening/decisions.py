@@ -67,10 +67,58 @@ def record(project: Project, decisions: Sequence[Decision]) -> list[Vote]:
         for stage in sorted({d.stage for d in decisions}):
             mine = [d for d in decisions if d.stage == stage]
             state = load_state(conn, project, stage, only={d.item_id for d in mine})
+            _freeze_plan(conn, state.plan)
             rows = [_checked_row(state, d) for d in mine]
             sq.insert_decisions(conn, rows)
             out.extend(_vote(row) for row in rows)
     return out
+
+
+def plan_fingerprint(plan: Plan) -> dict[str, object]:
+    """The plan settings that decide who screens what."""
+    return {
+        "reviewers": list(plan.reviewers),
+        "second_reviewers": list(plan.second_reviewers),
+        "double_share": plan.double_share,
+        "seed": plan.seed,
+    }
+
+
+def _freeze_plan(conn: object, plan: Plan) -> None:
+    """The first vote of a stage records its plan; later votes must be under the same one.
+
+    Changing the seed, the share or the reviewers in review.toml after screening began
+    would silently move items in and out of the double-screened sample.
+    """
+    current = plan_fingerprint(plan)
+    frozen = sq.latest_plan(conn, stage=plan.stage)  # type: ignore[arg-type]
+    if frozen is None:
+        sq.insert_stage_event(conn, stage=plan.stage, action="plan", reviewer=None, details=current)  # type: ignore[arg-type]
+        return
+    if frozen != current:
+        changed = ", ".join(
+            f"{key} {frozen.get(key)!r} -> {value!r}"
+            for key, value in current.items()
+            if frozen.get(key) != value
+        )
+        raise StateError(
+            f"the {STAGES[plan.stage]} plan in review.toml changed after screening began "
+            f"({changed}); assignments would change under the votes already cast",
+            hint=f"Restore [screening.{plan.stage}] in review.toml, or accept the new plan "
+            f"with: reviewflow screen replan --stage {plan.stage} --reviewer INITIALS",
+        )
+
+
+def replan(project: Project, *, stage: str, reviewer: str) -> dict[str, object]:
+    """Accept the plan now in review.toml for a stage whose screening has begun."""
+    check_stage(stage)
+    check_reviewer(project, reviewer)
+    from .plan import get_plan
+
+    current = plan_fingerprint(get_plan(project, stage))
+    with project.db.transaction() as conn:
+        sq.insert_stage_event(conn, stage=stage, action="plan", reviewer=reviewer, details=current)
+    return current
 
 
 def _where(d: Decision, check: object, *args: object) -> None:
