@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> None:
 # The command modules register themselves on ``cli`` when imported.
 from . import (  # noqa: E402, F401
     appraise,
+    cerqual,
     dedup,
     export_cmd,
     extract,
@@ -73,6 +74,7 @@ from . import (  # noqa: E402, F401
     search,
     simulate,
     synthesis,
+    themes,
 )
 
 __all__ = ["cli", "main"]
