@@ -46,7 +46,11 @@ def load_cases(name: str) -> list[dict]:
     return json.loads((DATA / name).read_text(encoding="utf-8"))["cases"]
 
 
-CASES = load_cases("seed_pairs.json") + load_cases("policy_pairs.json")
+CASES = (
+    load_cases("seed_pairs.json")
+    + load_cases("policy_pairs.json")
+    + load_cases("recall_pairs.json")
+)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])

@@ -8,11 +8,15 @@ sparse one without letting a sparse record match anything.
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 from rapidfuzz import fuzz
 
+from reviewflow.stages.dedupe.journal import conferences_compatible
 from reviewflow.stages.dedupe.normalise import Prepared, journals_compatible
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
 class Scores(NamedTuple):
@@ -45,8 +49,11 @@ def _page_agree(p: Prepared, i: int, j: int) -> int:
         return 0
     if a == b:
         return 1
-    if a == "1" or b == "1":
+    va, vb = p.volume[i], p.volume[j]
+    if (a == "1" or b == "1") and not (va and vb and va != vb):
         return 0  # online-first or PDF pagination next to the issue's pages
+    if p.page_article[i] != p.page_article[j]:
+        return 0  # an electronic article number next to the printed pages
     if len(a) < 7 and len(b) < 7 and abs(int(a) - int(b)) == 1:
         return 0  # a data-entry slip far more often than another paper
     ea, eb = p.page_end[i], p.page_end[j]
@@ -54,6 +61,25 @@ def _page_agree(p: Prepared, i: int, j: int) -> int:
         return 0  # same last page, mistyped first page ("2297-2108" for "2097-2108")
     if ea and eb and (ea.endswith(eb) or eb.endswith(ea)) and (a == ea or b == eb):
         return 0  # one range lost its start ("Suppl-29" for "S417-S429")
+    return -1
+
+
+def _doi_agree(a: str, b: str) -> int:
+    """Same DOI, also when one export dropped or changed punctuation or added a part suffix.
+
+    "10.3402/fnr.v57i0.21245" ~ "10.3402/fnrv57i0.21245", "82_2012_287" ~ "82-2012-287";
+    "10.7554/elife.06487.001" (a part of the article) is neither the same nor different.
+    """
+    if not a or not b:
+        return 0
+    if a == b:
+        return 1
+    pa, pb = _NON_ALNUM.sub("", a), _NON_ALNUM.sub("", b)
+    if pa == pb:
+        return 1
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    if long.startswith(short + ".") and long[len(short) + 1 :].isdigit():
+        return 0
     return -1
 
 
@@ -86,6 +112,8 @@ def compare(p: Prepared, i: int, j: int) -> Scores:
     year_gap = abs(ya - yb) if ya and yb else -1
     ja, jb = p.journal[i], p.journal[j]
     journal = 0 if not ja or not jb else (1 if journals_compatible(ja, jb) else -1)
+    if journal < 0 and p.is_conference[i] and p.is_conference[j] and conferences_compatible(ja, jb):
+        journal = 1
     return Scores(
         title=title,
         authors=authors,
@@ -95,5 +123,5 @@ def compare(p: Prepared, i: int, j: int) -> Scores:
         volume=_agree(p.volume[i], p.volume[j]),
         issue=_agree(p.issue[i], p.issue[j]),
         page=_page_agree(p, i, j),
-        doi=_agree(p.doi[i], p.doi[j]),
+        doi=_doi_agree(p.doi[i], p.doi[j]),
     )

@@ -167,6 +167,8 @@ def _merge_rule(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> 
     if _numbers_conflict(p.numbers[i], p.numbers[j]):
         if not (s.volume > 0 and s.page > 0 and t >= 95 and a >= 80 and s.year_gap == 0):
             return ""  # "delta 8" vs "delta 9", "phase 2" vs "phase 3": a person decides
+    if t < 80 and _same_citation_other_title(p, i, j, s):
+        return "full_citation_translated_title"  # DOI agrees too, title translated
     first_ok = _same_first_author(p, i, j)
     if s.doi > 0 and (t >= 97 or (t >= 90 and s.journal >= 0 and first_ok)) and a >= 70:
         if s.year_gap <= 1:
@@ -187,7 +189,16 @@ def _merge_rule(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> 
             return "title_citation"
     if s.doi > 0 and t >= 80 and a >= 90 and s.year_gap == 0 and locators == 2:
         return "doi_full_citation"  # translated or re-worded title, same citation
-    if s.doi > 0 and t >= 95 and s.year_gap == 0 and locators == 2 and s.abstract >= 90:
+    same_end = s.page > 0 and p.page_end[i] == p.page_end[j] and len(p.page_end[i]) >= 2
+    if s.doi > 0 and t >= 90 and s.year_gap == 0 and locators == 2 and s.issue > 0:
+        if same_end and (a >= 50 or a < 0):
+            return "doi_title_full_citation"  # title spelled apart ("AAA+" / "AAA plus")
+    same_range = same_end and p.page_end[i] != p.page[i]
+    if t >= 99 and s.year_gap == 0 and locators == 2 and s.issue >= 0 and s.doi >= 0:
+        if same_range and (s.journal > 0 or s.abstract >= 95):
+            return "title_page_range_any_authors"  # group author or transliterated names
+    close_year = s.year_gap == 0 or (s.year_gap == 1 and s.issue > 0)
+    if s.doi > 0 and t >= 95 and close_year and locators == 2 and s.abstract >= 90:
         return "doi_title_citation_abstract"  # author names garbled by one export
     if t >= 95 and s.abstract >= 95 and s.year_gap == 0 and s.journal > 0 and a < 0:
         if s.volume >= 0 and s.issue >= 0 and s.page >= 0 and s.doi >= 0:
@@ -202,7 +213,8 @@ def _merge_rule(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> 
     if strong and (s.page >= 0 or s.doi > 0):
         if s.journal > 0 or (s.journal == 0 and locators >= 1):
             return "title_authors_year_venue"
-        if s.journal == 0 and t >= 98 and a >= 90 and len(p.title[i].split()) >= 5:
+        sparse = s.journal == 0 and s.volume >= 0 and s.issue >= 0
+        if sparse and t >= 98 and a >= 90 and len(p.title[i].split()) >= 5:
             return "title_authors_year_sparse"  # one record lacks every locator
         if s.abstract >= 90 and venue_ok:
             return "title_authors_year_abstract"
@@ -211,10 +223,15 @@ def _merge_rule(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> 
     both_conference = p.is_conference[i] and p.is_conference[j]
     if both_conference and t >= 97 and a >= 90 and s.year_gap == 0 and s.page > 0:
         return "title_authors_pages_proceedings"  # proceedings titles are spelled many ways
-    same_range = s.page > 0 and p.page_end[i] == p.page_end[j] and p.page_end[i] != p.page[i]
     if same_range and t >= 85 and a >= 90 and s.year_gap == 0 and s.doi >= 0:
         if s.journal >= 0 or both_conference:
             return "title_authors_page_range"  # a subtitle dropped, same pages
+    if same_range and t >= 97 and a >= 90 and s.year_gap == 1 and s.doi >= 0:
+        if s.journal >= 0 and s.volume >= 0 and s.issue >= 0:
+            return "title_authors_page_range_year"  # proceedings dated by meeting or print
+    if t >= 99 and a >= 90 and s.abstract >= 95 and s.year_gap == 0 and s.doi >= 0:
+        if s.volume > 0 and s.issue > 0 and s.page >= 0:
+            return "title_authors_abstract_issue"  # journal name translated or romanised
     if t >= 90 and a >= policy.merge_authors and s.year_gap in (0, 1) and locators == 2:
         return "title_authors_citation"
     if t >= 97 and a >= 85 and s.year_gap == 1 and s.journal > 0 and s.volume >= 0:

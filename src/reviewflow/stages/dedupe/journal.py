@@ -25,9 +25,16 @@ def journals_compatible(a: str, b: str) -> bool:
     wb = [w for w in b.split() if w not in _JOURNAL_STOP]
     if not wa or not wb:
         return True
-    short, long = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
     # Abbreviated forms drop words and letters ("proc natl acad sci" ~ "proceedings of the
     # national academy of sciences"): every short word must abbreviate a later long word.
+    # Either side may be the abbreviation, even with as many words ("health technol
+    # assess" ~ "health technology assessment").
+    if len(wa) <= len(wb) and _abbreviates_words(wa, wb):
+        return True
+    return len(wb) <= len(wa) and _abbreviates_words(wb, wa)
+
+
+def _abbreviates_words(short: list[str], long: list[str]) -> bool:
     pos = 0
     for word in short:
         while pos < len(long) and not _abbreviates(word, long[pos]):
@@ -36,6 +43,38 @@ def journals_compatible(a: str, b: str) -> bool:
             return False
         pos += 1
     return True
+
+
+_VENUE_NOISE = frozenset(
+    {"proceedings", "proc", "vols", "vol", "volume", "ieee", "acm", "annual", "th", "st", "nd"}
+)
+
+
+def _venue_words(name: str) -> list[str]:
+    return [
+        w
+        for w in name.split()
+        if w not in _JOURNAL_STOP and w not in _VENUE_NOISE and not any(c.isdigit() for c in w)
+    ]
+
+
+@lru_cache(maxsize=100_000)
+def conferences_compatible(a: str, b: str) -> bool:
+    """Proceedings names spelled two ways: "2010 IEEE Int. Conf. on X (SMC)" ~ "X, VOLS 1-3".
+
+    Years, edition numbers, volume counts and publisher names are dropped; then the
+    shorter name must abbreviate the longer one, or be its acronym ("ICIS" for
+    "International Conference on Information Systems").
+    """
+    wa, wb = _venue_words(a), _venue_words(b)
+    if not wa or not wb:
+        return False
+    if _abbreviates_words(wa, wb) if len(wa) <= len(wb) else _abbreviates_words(wb, wa):
+        return True
+    acronym_a, acronym_b = "".join(w[0] for w in wa), "".join(w[0] for w in wb)
+    return (len(acronym_a) >= 3 and acronym_a == wb[0]) or (
+        len(acronym_b) >= 3 and acronym_b == wa[0]
+    )
 
 
 def _abbreviates(short: str, word: str) -> bool:

@@ -27,6 +27,8 @@ _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _DIGITS = re.compile(r"\d+")
 _NON_LETTER = re.compile(r"[^a-z]+")
+#: A bracketed qualifier in a journal name: "Med Klin (Munich)", "BMJ (Clinical research ed.)".
+_PAREN = re.compile(r"\s*\([^()]*\)")
 _SUPPL = re.compile(r"\b(suppl|supplement|supplementum)\b")
 _ROMAN_OR_NUM_PART = re.compile(r"\bpart\s+([ivx]+|\d+|one|two|three)\b")
 
@@ -111,6 +113,8 @@ class Prepared:
     issue: list[str] = field(default_factory=list)
     page: list[str] = field(default_factory=list)
     page_end: list[str] = field(default_factory=list)
+    #: The page is an electronic article number ("e0176621"), not a printed page.
+    page_article: list[bool] = field(default_factory=list)
     doi: list[str] = field(default_factory=list)
     abstract: list[str] = field(default_factory=list)
     notice: list[str] = field(default_factory=list)
@@ -133,9 +137,23 @@ def fold(text: str | None) -> str:
         return ""
     text = _TAGS.sub(" ", text)
     if not text.isascii():
+        text = _demojibake(text)
         text = unicodedata.normalize("NFKD", text)
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return _NON_ALNUM.sub(" ", text.lower()).strip()
+
+
+def _demojibake(text: str) -> str:
+    """Repair UTF-8 read as Latin-1 ("GonzÃ¡lez" -> "González"), else return it unchanged."""
+    if "Ã" not in text and "Â" not in text:
+        return text
+    try:
+        return text.encode("cp1252").decode("utf-8")
+    except UnicodeError:
+        try:
+            return text.encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            return text
 
 
 _UMLAUT = re.compile(r"(?<=[a-z])([aou])e")
@@ -155,9 +173,18 @@ def author_tokens(authors: Sequence[str]) -> str:
     text = " ".join(authors)
     if not text:
         return ""
-    text = _CAMEL.sub(" ", text)
+    text = _CAMEL.sub(" ", _PARTICLE_CAMEL.sub(_lower_next, text))
     words = [_umlaut(w) for w in fold(text).split() if len(w) > 1 and w not in _AUTHOR_STOP]
     return " ".join(words)
+
+
+#: A surname particle in camel case ("diCenzo", "McEwen", "DeGroot"): one word, not two,
+#: so that it matches the same name written "Dicenzo" or "Mcewen" by another database.
+_PARTICLE_CAMEL = re.compile(r"\b(Mc|Mac|Di|De|Le|La|Da|Du|di|de|le|la|da|du)([A-Z])(?=[a-z])")
+
+
+def _lower_next(match: re.Match[str]) -> str:
+    return match.group(1) + match.group(2).lower()
 
 
 def _first_author(authors: Sequence[str]) -> str:
@@ -194,12 +221,62 @@ def strip_notes(title: str | None) -> str | None:
         title = stripped
 
 
+_MONTHS = {
+    m: str(n)
+    for n, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
+_DAY_MONTH = re.compile(r"^\s*(\d{1,2})-([A-Za-z]{3})\s*$")
+_MONTH_NUMBER = re.compile(r"^\s*([A-Za-z]{3})-(\d{1,4})\s*$")
+
+
+def repair_pages(pages: str | None) -> str | None:
+    """Undo a spreadsheet's date conversion of pages ("11-Jun" -> "11-6", "Nov-18" -> "11-18").
+
+    Exports opened in Excel turn "6-11" or "11-16" into dates shown as "11-Jun" or
+    "Nov-16"; no real page range is spelled with a month name, so the repair is safe.
+    """
+    if not pages or not any(c.isalpha() for c in pages):
+        return pages
+    match = _DAY_MONTH.match(pages)
+    if match and match.group(2).lower() in _MONTHS:
+        return f"{int(match.group(1))}-{_MONTHS[match.group(2).lower()]}"
+    match = _MONTH_NUMBER.match(pages)
+    if match and match.group(1).lower() in _MONTHS:
+        return f"{_MONTHS[match.group(1).lower()]}-{int(match.group(2))}"
+    return pages
+
+
 def last_page(pages: str | None) -> str:
-    """The digits of the last number in a page range ("S417-S429" -> "429")."""
+    """The last page as digits, abbreviated ends expanded ("S417-S429" -> "429", "911-9" -> "919").
+
+    MEDLINE drops the digits the last page shares with the first ("161-70"); publishers
+    print them ("161-170"). Expanding makes the two ranges equal.
+    """
     if not pages:
         return ""
     found = _DIGITS.findall(pages)
-    return found[-1].lstrip("0") if found else ""
+    if not found:
+        return ""
+    end = found[-1].lstrip("0")
+    start = found[0].lstrip("0")
+    if len(found) >= 2 and len(end) < len(start) and int(end or 0) < int(start):
+        end = start[: len(start) - len(end)] + end
+    return end
+
+
+_ARTICLE_NUMBER = re.compile(r"^\s*(?:[a-rt-z]{1,2}\d{3,}|\d{5,})\s*$", re.IGNORECASE)
+
+
+def is_article_number(pages: str | None) -> bool:
+    """An electronic article number ("e0176621", "a1754", "20180124"), not a printed page.
+
+    One database gives the article number where another gives the printed pages of the
+    same paper, so the two must not count as a page conflict. (Supplement pages "S45"
+    are printed pages.)
+    """
+    return bool(pages and _ARTICLE_NUMBER.match(pages))
 
 
 def first_page(pages: str | None) -> str:
@@ -303,7 +380,7 @@ def prepare(records: Sequence[Record]) -> Prepared:
         if record.id is None:
             raise ValueError("every record needs an id before deduplication")
         title = fold(strip_notes(record.title))
-        journal = _SUPPL.sub("", fold(record.source_title)).strip()
+        journal = _SUPPL.sub("", fold(_PAREN.sub(" ", record.source_title or ""))).strip()
         doi = unquote(record.doi or "").lower()
         ptype = fold(record.publication_type)
         out.ids.append(record.id)
@@ -318,10 +395,12 @@ def prepare(records: Sequence[Record]) -> Prepared:
         out.year.append(_year(record))
         out.journal.append(journal)
         volume, issue, pages = _locators(record)
+        pages = repair_pages(pages)
         out.volume.append(volume)
         out.issue.append(issue)
         out.page.append(first_page(pages))
         out.page_end.append(last_page(pages))
+        out.page_article.append(is_article_number(pages))
         out.doi.append(doi)
         out.abstract.append(fold((record.abstract or "")[:400]))
         notice = _NOTICE.search(title)
