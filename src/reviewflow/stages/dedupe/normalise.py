@@ -83,6 +83,30 @@ _NOTICE = re.compile(
     r"expression of concern|withdrawn|reply to|in reply|response to|in response|comment on|"
     r"comments on|commentary on|letter to the editor|author s reply|authors reply)\b"
 )
+_CORRECTION_HEADS = ("errat", "corri", "corre", "retra", "expre", "withd")
+
+
+def notice_kind(title: str) -> str:
+    """The kind of notice a (folded) title announces: "errat", "reply", ... or "".
+
+    Corrections and comments are named anywhere in a title; a reply or response only near
+    its start or at its end ("Reply to ...", "... : in reply"), because "in response to"
+    also occurs inside ordinary titles ("evolution of OpenStreetMap in response to
+    humanitarian events").
+    """
+    for match in _NOTICE.finditer(title):
+        kind = match.group(1)[:5]
+        if kind.startswith((*_CORRECTION_HEADS, "comme")):
+            return kind
+        if (
+            match.start() == 0
+            or match.end() == len(title)
+            or title.count(" ", 0, match.start()) < 2
+        ):
+            return kind
+    return ""
+
+
 _PREPRINT_VENUES = ("medrxiv", "biorxiv", "arxiv", "ssrn", "research square", "preprints", "osf")
 _PREPRINT_DOI = ("10.1101/", "10.21203/", "10.2139/ssrn", "10.48550/", "10.31219/", "10.20944/")
 _CONFERENCE_WORDS = re.compile(
@@ -180,7 +204,8 @@ def author_tokens(authors: Sequence[str]) -> str:
 
 #: A surname particle in camel case ("diCenzo", "McEwen", "DeGroot"): one word, not two,
 #: so that it matches the same name written "Dicenzo" or "Mcewen" by another database.
-_PARTICLE_CAMEL = re.compile(r"\b(Mc|Mac|Di|De|Le|La|Da|Du|di|de|le|la|da|du)([A-Z])(?=[a-z])")
+#: "Mc"/"Mac" also inside names run together ("TejasviMcGuire").
+_PARTICLE_CAMEL = re.compile(r"(Mc|Mac|\b(?:Di|De|Le|La|Da|Du|di|de|le|la|da|du))([A-Z])(?=[a-z])")
 
 
 def _lower_next(match: re.Match[str]) -> str:
@@ -403,8 +428,7 @@ def prepare(records: Sequence[Record]) -> Prepared:
         out.page_article.append(is_article_number(pages))
         out.doi.append(doi)
         out.abstract.append(fold((record.abstract or "")[:400]))
-        notice = _NOTICE.search(title)
-        out.notice.append(notice.group(1)[:5] if notice else "")
+        out.notice.append(notice_kind(title))
         out.numbers.append(tuple(sorted(_DIGITS.findall(title))))
         part = _ROMAN_OR_NUM_PART.search(title)
         out.part.append(part.group(1) if part else "")
