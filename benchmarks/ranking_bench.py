@@ -37,6 +37,7 @@ import pandas as pd
 
 from reviewflow.ranking import Ranker, build_features, record_text, sample_priors, simulate
 from reviewflow.ranking import metrics as M
+from reviewflow.ranking import model as ranker_model
 from reviewflow.ranking.stopping import SWITCH_AFTER_IRRELEVANT, replay_stopping
 
 SEEDS = [42, 1, 2, 3, 4]
@@ -227,7 +228,7 @@ def timing(data: Path, sets: list[str], n_records: int, repeats: int) -> dict:
     ranker = Ranker.from_texts(texts)
     out = {"records": n_records, "features_s": time.perf_counter() - t0, "retrain_rank_s": {}}
     rng = np.random.default_rng(0)
-    for n_lab in [n for n in (1000, 5000, 20000) if n <= n_records // 2]:
+    for n_lab in [n for n in (1000, 5000, 20000, 45000) if n < n_records]:
         inc = rng.choice(np.nonzero(y == 1)[0], min(n_lab // 10, int(y.sum())), replace=False)
         exc = rng.choice(np.nonzero(y == 0)[0], n_lab - len(inc), replace=False)
         lab = np.concatenate([inc, exc])
@@ -259,7 +260,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--orders", action="store_true", help="keep reviewflow's orders in --json")
     ap.add_argument("--timing-records", type=int, default=50_000, help="0 skips the timing")
     ap.add_argument("--timing-repeats", type=int, default=5)
+    ap.add_argument(
+        "--max-train",
+        type=int,
+        help=f"override the ranker's training cap (default {ranker_model.MAX_TRAIN}); "
+        "a low cap shows how much the exclude subsample costs in WSS",
+    )
     args = ap.parse_args(argv)
+    if args.max_train:
+        ranker_model.MAX_TRAIN = args.max_train
     if not args.data.is_dir():
         ap.error(f"--data {args.data} is not a directory (expected ../shared/data/screening)")
     names = args.sets or sorted(p.name for p in args.data.iterdir() if p.is_dir())

@@ -1,0 +1,64 @@
+"""The ranker's training cap and its one-product scoring."""
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reviewflow.ranking import Ranker, record_text
+from reviewflow.ranking import model as ranker_model
+from reviewflow.ranking.model import _standardise, training_sample
+
+FIXTURE = Path(__file__).parents[1] / "data" / "ranking" / "screening_small.csv"
+
+
+@pytest.fixture(scope="module")
+def fixture_set():
+    with FIXTURE.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    texts = [record_text(r["title"], r["abstract"]) for r in rows]
+    return texts, np.array([int(r["label_included"]) for r in rows])
+
+
+def test_below_the_cap_every_labelled_record_is_used():
+    y = np.array([1, 0, 0, 1, 0])
+    assert list(training_sample(y, cap=5)) == [0, 1, 2, 3, 4]
+
+
+def test_above_the_cap_all_includes_stay_and_excludes_are_sampled_reproducibly():
+    y = np.zeros(10_000, dtype=int)
+    y[::97] = 1
+    picked = training_sample(y, cap=1000)
+    assert len(picked) == 1000
+    assert set(np.nonzero(y)[0]) <= set(picked)
+    assert list(picked) == list(training_sample(y, cap=1000))
+
+
+def test_includes_beyond_half_the_cap_are_sampled_too():
+    y = np.ones(5000, dtype=int)
+    y[:100] = 0
+    picked = training_sample(y, cap=1000)
+    assert len(picked) == 1000
+    assert (y[picked] == 0).sum() == 100  # every exclude; includes fill the rest
+
+
+def test_scores_equal_the_mean_of_each_models_standardised_decision_values(fixture_set):
+    texts, labels = fixture_set
+    ranker = Ranker.from_texts(texts)
+    lab = np.arange(0, len(labels), 3)
+    ranker.fit(lab, labels[lab])
+    for subset in (None, np.arange(1, len(labels), 3), np.array([5, 7, 11])):
+        x = ranker.features if subset is None else ranker.features[subset]
+        expected = np.mean([_standardise(m.decision_function(x)) for m in ranker._models], axis=0)
+        np.testing.assert_allclose(ranker.scores(subset), expected, atol=1e-5)
+
+
+def test_a_capped_fit_still_ranks_the_includes_first(fixture_set, monkeypatch):
+    texts, labels = fixture_set
+    monkeypatch.setattr(ranker_model, "MAX_TRAIN", 60)
+    ranker = Ranker.from_texts(texts)
+    lab = np.arange(0, len(labels), 2)  # 200 labelled, fitted on 60
+    pool = np.arange(1, len(labels), 2)
+    top = ranker.fit(lab, labels[lab]).rank(pool)[:10]
+    assert labels[top].sum() >= 6  # about 10 includes among the 200 in the pool
