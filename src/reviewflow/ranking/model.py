@@ -22,8 +22,8 @@ random sample of the excludes, a common move in active learning. The class weigh
 relative to the class totals, so the sample keeps the include/exclude balance of the full
 set. Mean WSS@95 on the 19 benchmark sets × 5 seeds: 0.619 with and without the cap of
 3,000 (``ranking_bench.py --max-train`` lowers it to show what the subsample costs).
-Scoring uses one sparse product of the features with both models' coefficients, without
-copying the candidates' rows.
+Scoring multiplies the features by each model's coefficients in float32, without copying
+the candidates' rows.
 """
 
 from __future__ import annotations
@@ -110,9 +110,11 @@ class Ranker:
         )
         lr.fit(x, y)
         self._models = [svm, lr]
-        # both models are linear: score with one product against a (terms x 2) matrix
-        self._coef = np.column_stack([m.coef_.ravel() for m in self._models])
-        self._intercept = np.array([float(np.ravel(m.intercept_)[0]) for m in self._models])
+        # both models are linear: score with their coefficients in the features' dtype
+        # (a float64 vector makes scipy upcast the whole matrix at every product)
+        dtype = self.features.dtype
+        self._coef = [m.coef_.ravel().astype(dtype) for m in self._models]
+        self._intercept = [float(np.ravel(m.intercept_)[0]) for m in self._models]
         return self
 
     def scores(self, indices: Sequence[int] | None = None) -> np.ndarray:
@@ -120,20 +122,17 @@ class Ranker:
         one call only."""
         if not self._models:
             raise StateError("the ranker is not fitted", hint="call fit() with decisions first")
-        n = self.features.shape[0]
-        if indices is None:
-            values = self.features @ self._coef
-        else:
-            idx = np.asarray(indices, dtype=np.int64)
-            if len(idx) * 4 > n:  # cheaper than copying most of the rows
-                values = (self.features @ self._coef)[idx]
-            else:
-                values = self.features[idx] @ self._coef
-        values = values + self._intercept
-        total = np.zeros(values.shape[0])
-        for j in range(values.shape[1]):
-            total += _standardise(values[:, j])
-        return total / values.shape[1]
+        x = self.features
+        pick = None
+        if indices is not None:
+            pick = np.asarray(indices, dtype=np.int64)
+            if len(pick) * 4 <= x.shape[0]:  # few rows: copy them; many: score all, then pick
+                x, pick = x[pick], None
+        total = np.zeros(x.shape[0] if pick is None else len(pick))
+        for coef, intercept in zip(self._coef, self._intercept, strict=True):
+            values = (x @ coef).astype(np.float64) + intercept
+            total += _standardise(values if pick is None else values[pick])
+        return total / len(self._coef)
 
     def rank(self, indices: Sequence[int] | None = None) -> np.ndarray:
         """Record indices (of ``indices``, or of all records) best first; ties keep input order."""
