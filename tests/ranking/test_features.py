@@ -46,6 +46,7 @@ def texts():
         record_text("CAFE based unterricht", "naive x_y 2020 COVID-19 sao paulo"),
         record_text(None, None),
         record_text("", ""),
+        record_text("a b", "c"),  # no word of two letters: a record without terms
     ]
     return out
 

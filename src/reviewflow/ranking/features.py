@@ -60,8 +60,8 @@ def _tokens(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
-def _count_terms(texts: Sequence[str]) -> tuple[sp.csr_matrix, int]:
-    """Term counts (records × terms, unigram columns first) and the number of unigrams."""
+def _count_terms(texts: Sequence[str]) -> sp.csr_matrix:
+    """Term counts (records × terms: unigram columns, then bigram columns)."""
     vocab: dict[str, int] = {}
     uni_ids: list[np.ndarray] = []
     lengths = np.zeros(len(texts), dtype=np.int64)
@@ -73,52 +73,64 @@ def _count_terms(texts: Sequence[str]) -> tuple[sp.csr_matrix, int]:
             continue
         codes, uniques = pd.factorize(np.array(flat, dtype=object))
         glob = np.fromiter(
-            (vocab.setdefault(u, len(vocab)) for u in uniques), dtype=np.int64, count=len(uniques)
+            (vocab.setdefault(u, len(vocab)) for u in uniques), dtype=np.int32, count=len(uniques)
         )
         uni_ids.append(glob[codes])
     n_uni = len(vocab)
-    uni = np.concatenate(uni_ids) if uni_ids else np.zeros(0, dtype=np.int64)
+    uni = np.concatenate(uni_ids) if uni_ids else np.zeros(0, dtype=np.int32)
+    del uni_ids
     # A bigram is two consecutive tokens of one record: key = first * n_uni + second.
     ends = np.cumsum(lengths)
     same_doc = np.ones(max(len(uni) - 1, 0), dtype=bool)
-    last = ends[(lengths > 0) & (ends < len(uni))] - 1
-    same_doc[last] = False
-    keys = uni[:-1][same_doc] * n_uni + uni[1:][same_doc]
-    bi_codes, _ = pd.factorize(keys)
-    bigrams_per_doc = np.maximum(lengths - 1, 0)
-    # Row-major layout: each record's unigrams then its bigrams.
-    per_doc = lengths + bigrams_per_doc
+    same_doc[ends[(lengths > 0) & (ends < len(uni))] - 1] = False
+    keys = uni[:-1][same_doc].astype(np.int64) * n_uni + uni[1:][same_doc]
+    del same_doc
+    bi_codes = pd.factorize(keys)[0].astype(np.int32)
+    del keys
+    n_bi = int(bi_codes.max()) + 1 if len(bi_codes) else 0
+    # Row-major layout: each record's unigrams, then its bigrams.
+    per_doc = lengths + np.maximum(lengths - 1, 0)
     indptr = np.concatenate([[0], np.cumsum(per_doc)])
-    indices = np.empty(int(indptr[-1]), dtype=np.int64)
+    index_dtype = np.int32 if max(indptr[-1], n_uni + n_bi) < 2**31 else np.int64
+    indices = np.empty(int(indptr[-1]), dtype=index_dtype)
     is_uni = np.zeros(len(indices), dtype=bool)
-    starts = indptr[:-1]
-    uni_pos = np.repeat(starts - np.concatenate([[0], ends[:-1]]), lengths) + np.arange(len(uni))
+    uni_pos = np.repeat(indptr[:-1] - (ends - lengths), lengths) + np.arange(len(uni))
     is_uni[uni_pos] = True
+    del uni_pos
     indices[is_uni] = uni
+    del uni
     indices[~is_uni] = bi_codes + n_uni
+    del bi_codes, is_uni
     counts = sp.csr_matrix(
-        (np.ones(len(indices), dtype=np.float32), indices, indptr),
-        shape=(len(texts), n_uni + (int(bi_codes.max()) + 1 if len(bi_codes) else 0)),
+        (np.ones(len(indices), dtype=np.float32), indices, indptr.astype(index_dtype)),
+        shape=(len(texts), n_uni + n_bi),
     )
     counts.sum_duplicates()
-    return counts, n_uni
+    return counts
 
 
 def build_features(texts: Sequence[str]) -> sp.csr_matrix:
     """tf-idf matrix (records × terms, float32, rows L2-normalised) for ``texts``."""
     docs = [t if t.strip(" .") else "__empty__" for t in texts]
-    counts, _ = _count_terms(docs)
-    n_docs = counts.shape[0]
-    df = np.bincount(counts.indices, minlength=counts.shape[1])
+    x = _count_terms(docs)
+    n_docs = x.shape[0]
+    df = np.bincount(x.indices, minlength=x.shape[1])
     keep = (df >= MIN_DF) & (df <= MAX_DF * n_docs)
     if not keep.any():
         # Tiny projects: every term occurs once, so min_df=2 leaves no vocabulary.
         keep = df >= 1
     if not keep.all():
-        counts = counts[:, np.nonzero(keep)[0]]
+        # drop the pruned columns in place of scipy's column indexing, which copies twice
+        new_col = (np.cumsum(keep) - 1).astype(x.indices.dtype)
+        mask = keep[x.indices]
+        kept_before = np.concatenate([[0], np.cumsum(mask, dtype=x.indptr.dtype)])
+        indptr = kept_before[x.indptr]
+        x = sp.csr_matrix(
+            (x.data[mask], new_col[x.indices[mask]], indptr), shape=(n_docs, int(keep.sum()))
+        )
+        del mask, new_col
     df = df[keep]
     idf = (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0).astype(np.float32)
-    x = counts.tocsr()
     x.data = (np.log(x.data) + 1.0).astype(np.float32) * idf[x.indices]
     norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
