@@ -37,7 +37,10 @@ def dedup_group(ctx: click.Context, out: OutputContext, as_json: bool) -> None:
         echo_json(result.to_dict())
         return
     if result.run_id is None:
-        click.echo(f"No new records since the last run; {result.duplicates_removed:,} linked.")
+        if result.records_considered == 0:
+            click.echo("No records to deduplicate yet. Import some with: reviewflow import FILE")
+        else:
+            click.echo(f"No new records since the last run; {result.duplicates_removed:,} linked.")
         return
     click.echo(
         f"Compared {result.new_records:,} new records against {result.records_considered:,}: "
