@@ -39,7 +39,10 @@ def counts_from_project(
     # removes nothing else before screening
     counts.excluded_automation = 0
     counts.removed_other = 0
-    _screening(counts, project)
+    from ..stages.screening import state_cache
+
+    with state_cache(project):  # counts and automation exclusions share one derived state
+        _screening(counts, project)
     if declared:
         apply_declared(counts, declared)
     return counts
@@ -83,13 +86,11 @@ def _identification(counts: PrismaCounts, conn: Any) -> None:
 
 
 def _screening(counts: PrismaCounts, project: Project) -> None:
-    try:
-        from ..stages import screening
-        from ..stages.screening.counts import REASON_PREFIX
-        from ..stages.screening.plan import screening_settings
-        from ..stages.screening.prioritise import automation_excluded
-    except ImportError:  # pragma: no cover - screening not installed: boxes stay declared
-        return
+    from ..stages import screening
+    from ..stages.screening.counts import REASON_PREFIX
+    from ..stages.screening.plan import screening_settings
+    from ..stages.screening.prioritise import automation_excluded
+
     if project.settings.screening is None:
         return
     plan = screening_settings(project)

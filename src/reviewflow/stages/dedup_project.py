@@ -186,15 +186,25 @@ class QueueItem:
     scores: dict[str, float]
 
 
+def _pending_pairs(conn: Any) -> list[dict[str, Any]]:
+    decided = dq.latest_decisions(conn)
+    return [
+        p
+        for p in dq.queued_pairs(conn)
+        if p["queued"] and (p["record_a"], p["record_b"]) not in decided
+    ]
+
+
+def pending_pair_count(project: Project) -> int:
+    """How many pairs wait for a person (without loading their records)."""
+    with project.db.connect() as conn:
+        return len(_pending_pairs(conn))
+
+
 def review_queue(project: Project) -> list[QueueItem]:
     """Pairs waiting for a person, oldest first (decided pairs drop out)."""
     with project.db.connect() as conn:
-        decided = dq.latest_decisions(conn)
-        pending = [
-            p
-            for p in dq.queued_pairs(conn)
-            if p["queued"] and (p["record_a"], p["record_b"]) not in decided
-        ]
+        pending = _pending_pairs(conn)
         ids = {p["record_a"] for p in pending} | {p["record_b"] for p in pending}
         by_id = {r.id: r for r in queries.iter_records(conn, ids=ids)} if ids else {}
     return [

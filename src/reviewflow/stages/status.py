@@ -42,20 +42,21 @@ def run(project: Project) -> Status:
         not_deduplicated = queries.count_records_after(conn, seen)
     from . import dedup_project
 
-    pending_pairs = len(dedup_project.review_queue(project))
+    pending_pairs = dedup_project.pending_pair_count(project)
     total = sum(per_import.values())
     stages = _stages(total, linked, not_deduplicated, pending_pairs)
     notes: list[str] = []
     if project.settings.screening is not None:
         from . import screening
 
-        stages.update({k.replace("_", " "): v for k, v in screening.counts(project).items()})
-        if screening.ranking_on(project, "ta"):
-            stopping = screening.stopping_status(project)
-            stages["records excluded by automation (stopping rule)"] = (
-                screening.automation_excluded(project)
-            )
-            notes.append("Stopping rule: " + stopping.summary())
+        with screening.state_cache(project):  # counts and the stopping rule share one state
+            stages.update({k.replace("_", " "): v for k, v in screening.counts(project).items()})
+            if screening.ranking_on(project, "ta"):
+                stopping = screening.stopping_status(project)
+                stages["records excluded by automation (stopping rule)"] = (
+                    screening.automation_excluded(project)
+                )
+                notes.append("Stopping rule: " + stopping.summary())
     per_search: dict[int, int] = {}
     for imp in imports:
         if imp["search_id"] is not None:

@@ -141,7 +141,14 @@ _CACHE: ContextVar[tuple[Project, dict[str, StageState]] | None] = ContextVar(
 @contextmanager
 def state_cache(project: Project) -> Iterator[None]:
     """Derive each stage of ``project`` at most once inside the block (for read-only work:
-    a report asks for the same state for counts, the stopping rule and agreement)."""
+    a report asks for the same state for counts, the stopping rule and agreement).
+
+    Re-entrant: a block inside another block for the same project shares its states.
+    """
+    outer = _CACHE.get()
+    if outer is not None and outer[0] is project:
+        yield
+        return
     token = _CACHE.set((project, {}))
     try:
         yield
