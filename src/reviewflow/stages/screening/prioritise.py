@@ -130,13 +130,9 @@ class StoppingReport:
 def stopping_status(project: Project, *, state: StageState | None = None) -> StoppingReport:
     """The stopping rule on the title/abstract sequence of first votes so far."""
     plan_settings = screening_settings(project).ta
-    if state is None:
-        with project.db.connect() as conn:
-            state = load_state(conn, project, "ta")
-            stopped = _stopped(conn)
-    else:
-        with project.db.connect() as conn:
-            stopped = _stopped(conn)
+    with project.db.connect() as conn:
+        state = state or load_state(conn, project, "ta")
+        stopped = _stopped(conn)
     sequence = _first_votes(state)
     switch, run = _switch_point(sequence)
     relevant = sum(sequence)
