@@ -4,6 +4,8 @@ Builds a RIS file from a dedup set (default srsr, 53k records), then in the same
 each in its own process (so peak memories are separate):
 
 * rispy.loads on the file (the peer: parsing only, no storage),
+* rispy.loads + one SQLite transaction of its records as JSON (context: what keeping
+  rispy's output costs, without raw text, line numbers or canonical fields),
 * reviewflow's RIS parser alone,
 * ``reviewflow`` import: decode + parse + checks + one SQLite transaction.
 
@@ -69,6 +71,8 @@ def _child(kind: str, path: str) -> None:
 
         with open(path, encoding="utf-8") as fh:
             n = len(rispy.load(fh))
+    elif kind == "rispy-store":
+        n = _rispy_and_store(path)
     elif kind == "parse":
         from reviewflow import formats
 
@@ -85,6 +89,36 @@ def _child(kind: str, path: str) -> None:
     wall = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"kind": kind, "records": n, "wall_s": wall, "peak_mb": peak_mb}))
+
+
+def _rispy_and_store(path: str) -> int:
+    """What any tool that keeps rispy's records pays: parse, then one SQLite transaction
+    (WAL, synchronous=NORMAL, as a reviewflow project) holding each record's title,
+    abstract and every field as JSON. No raw text, no line numbers, no canonical fields.
+    Context for the goal, not the goal's peer."""
+    import sqlite3
+
+    import rispy
+
+    with open(path, encoding="utf-8") as fh:
+        entries = rispy.load(fh)
+    with tempfile.TemporaryDirectory() as tmp:
+        con = sqlite3.connect(Path(tmp) / "rispy.db", isolation_level=None)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=NORMAL")
+        con.execute("CREATE TABLE records (id INTEGER PRIMARY KEY, title, abstract, data)")
+        encode = json.JSONEncoder(ensure_ascii=False).encode
+        con.execute("BEGIN")
+        con.executemany(
+            "INSERT INTO records (title, abstract, data) VALUES (?, ?, ?)",
+            (
+                (e.get("title") or e.get("primary_title"), e.get("abstract"), encode(e))
+                for e in entries
+            ),
+        )
+        con.execute("COMMIT")
+        con.close()
+    return len(entries)
 
 
 def measure(kind: str, path: Path) -> dict[str, float]:
@@ -115,7 +149,7 @@ def main() -> None:
         size_mb = ris.stat().st_size / 1e6
         print(f"{n:,} records, {size_mb:.1f} MB RIS built from {args.dataset}")
         rows = {}
-        for kind in ("rispy", "parse", "import"):
+        for kind in ("rispy", "rispy-store", "parse", "import"):
             runs = sorted(
                 (measure(kind, ris) for _ in range(args.repeat)), key=lambda r: r["wall_s"]
             )
@@ -124,6 +158,7 @@ def main() -> None:
     print(f"\n{'job':<42}{'records':>9}{'wall s':>9}{'x rispy':>9}{'peak MB':>9}")
     labels = {
         "rispy": "rispy.load (peer, parse only)",
+        "rispy-store": "rispy.load + SQLite store (context)",
         "parse": "reviewflow RIS parse only",
         "import": "reviewflow import (parse + SQLite store)",
     }

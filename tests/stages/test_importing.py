@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewflow.errors import DuplicateImportError, NotFoundError
+from reviewflow.errors import DuplicateImportError, NotFoundError, ParseError
 from reviewflow.project import Project
 from reviewflow.stages import exporting, importing, searches, status
 from reviewflow.store import queries
@@ -39,6 +39,22 @@ def test_same_file_is_refused_unless_forced(project: Project, tmp_path: Path) ->
     forced = importing.run(project, renamed, force=True)
     assert forced.records == 3
     assert status.run(project).records == 6
+
+
+def test_collector_is_back_on_after_an_import_that_worked_or_failed(
+    project: Project, tmp_path: Path
+) -> None:
+    # The import turns the cyclic garbage collector off for speed; a long-running process
+    # (a server, a notebook) must not be left without it, whatever happened.
+    import gc
+
+    importing.run(project, DATA / "embase_ovid.ris")
+    assert gc.isenabled()
+    bad = tmp_path / "bad.ris"
+    bad.write_text("<html><body>Session expired</body></html>\n", encoding="utf-8")
+    with pytest.raises(ParseError):
+        importing.run(project, bad)
+    assert gc.isenabled()
 
 
 def test_import_attached_to_a_search_counts_per_search(project: Project) -> None:

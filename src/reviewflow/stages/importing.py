@@ -3,12 +3,18 @@
 The file is read and parsed completely before the database is touched; then the import
 row and every record are written in one transaction. A parse error, a refused duplicate
 file or a database failure therefore leaves the project exactly as it was.
+
+The cyclic garbage collector is off while an import runs: nothing it builds is cyclic, but
+the collector would rescan every record built so far again and again (0.45 s of a
+50,000-record import, benchmarks/import_bench.py).
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +63,28 @@ def run(
     progress: Progress | None = None,
 ) -> ImportResult:
     """Parse ``path`` and store all its records atomically."""
+    with _cyclic_gc_off():
+        return _run(
+            project,
+            path,
+            search_id=search_id,
+            format=format,
+            column_map=column_map,
+            force=force,
+            progress=progress,
+        )
+
+
+def _run(
+    project: Project,
+    path: str | Path,
+    *,
+    search_id: int | None,
+    format: str | None,
+    column_map: dict[str, str] | None,
+    force: bool,
+    progress: Progress | None,
+) -> ImportResult:
     p = Path(path)
     data = formats.read_bytes(p)
     sha256 = hashlib.sha256(data).hexdigest()
@@ -109,6 +137,17 @@ def run(
         search_id=search_id,
         warnings=list(report.warnings),
     )
+
+
+@contextmanager
+def _cyclic_gc_off() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _check_not_imported(conn: object, sha256: str, *, file: str, force: bool) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
+from itertools import islice
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
@@ -72,12 +74,37 @@ _RECORD_COLUMNS: tuple[str, ...] = (
 )
 
 
+def record_rows(
+    items: Iterable[Record], *, import_id: int, first_position: int = 0
+) -> Iterator[tuple[Any, ...]]:
+    """The records as row tuples in :data:`_RECORD_COLUMNS` order (lists and extra as JSON).
+
+    One encoder object for every row: ``json.dumps(x, ensure_ascii=False)`` builds a new
+    encoder per call, which cost a fifth of a 50,000-record import.
+    """
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    scalars = attrgetter(*SCALAR_FIELDS)
+    for position, rec in enumerate(items, first_position):
+        yield (
+            import_id,
+            position,
+            rec.source_file,
+            rec.source_line,
+            *scalars(rec),
+            encode(rec.authors) if rec.authors else "[]",
+            encode(rec.keywords) if rec.keywords else "[]",
+            encode(rec.extra) if rec.extra else "{}",
+            rec.raw,
+        )
+
+
 def insert_records(
     conn: Connection,
     *,
     import_id: int,
     items: Iterable[Record],
     on_chunk: Any = None,
+    first_position: int = 0,
 ) -> int:
     """Insert records in chunks through the driver; ``on_chunk(n)`` reports progress.
 
@@ -86,32 +113,11 @@ def insert_records(
     processing took half of a 50,000-record import (benchmarks/import_bench.py). The rows
     still go through the caller's transaction, so an import stays all-or-nothing.
     """
-    dumps = json.dumps
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     write = _copy_writer(cursor) if conn.dialect.name == "postgresql" else _sqlite_writer(cursor)
-    chunk: list[tuple[Any, ...]] = []
     count = 0
-    for position, rec in enumerate(items):
-        chunk.append(
-            (
-                import_id,
-                position,
-                rec.source_file,
-                rec.source_line,
-                *[getattr(rec, name) for name in SCALAR_FIELDS],
-                dumps(rec.authors, ensure_ascii=False) if rec.authors else "[]",
-                dumps(rec.keywords, ensure_ascii=False) if rec.keywords else "[]",
-                dumps(rec.extra, ensure_ascii=False) if rec.extra else "{}",
-                rec.raw,
-            )
-        )
-        if len(chunk) >= _INSERT_CHUNK:
-            write(chunk)
-            count += len(chunk)
-            if on_chunk:
-                on_chunk(len(chunk))
-            chunk = []
-    if chunk:
+    rows = record_rows(items, import_id=import_id, first_position=first_position)
+    while chunk := list(islice(rows, _INSERT_CHUNK)):
         write(chunk)
         count += len(chunk)
         if on_chunk:
