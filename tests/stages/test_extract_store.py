@@ -15,7 +15,7 @@ from reviewflow.extraction.seed import load_seed_extraction
 from reviewflow.extraction.xlsx import SheetError
 from reviewflow.project import Project
 from reviewflow.settings import ExtractionSettings, FormRef, Reviewer
-from reviewflow.stages import extract
+from reviewflow.stages import extract, extract_sheets
 from reviewflow.store import screening_queries
 from reviewflow.store.schema import extraction_events, extraction_values
 
@@ -207,7 +207,7 @@ def test_bad_input_is_refused_and_nothing_recorded(project: Project) -> None:
 def test_xlsx_round_trip_through_the_project(project: Project, tmp_path: Path) -> None:
     _team(project)
     ids = _studies(project, ["Study A", "Study B"])
-    path = extract.write_template(project, tmp_path / "mc.xlsx")
+    path = extract_sheets.write_template(project, tmp_path / "mc.xlsx")
     wb = load_workbook(path)
     ws = wb["Extraction"]
     header = [c.value for c in ws[1]]
@@ -228,7 +228,7 @@ def test_xlsx_round_trip_through_the_project(project: Project, tmp_path: Path) -
     wb.save(path)
     before = _event_rows(project)
     with pytest.raises(SheetError) as err:
-        extract.import_template(project, path, reviewer="MC")
+        extract_sheets.import_template(project, path, reviewer="MC")
     cells = {(e.study, e.field) for e in err.value.errors}
     assert cells == {(str(ids["Study B"]), "sample_size"), (str(ids["Study B"]), "model"),
                      ("999", None)}  # fmt: skip
@@ -239,20 +239,20 @@ def test_xlsx_round_trip_through_the_project(project: Project, tmp_path: Path) -
     ws.cell(b, col["Model of social prescribing (Husk et al.)"], "link worker")
     ws.delete_rows(ws.max_row)
     wb.save(path)
-    result = extract.import_template(project, path, reviewer="MC")
+    result = extract_sheets.import_template(project, path, reviewer="MC")
     assert sorted(result.recorded) == sorted(ids.values())
-    again = extract.import_template(project, path, reviewer="MC")
+    again = extract_sheets.import_template(project, path, reviewer="MC")
     assert again.recorded == () and len(again.unchanged) == 2
     answers = extract.study_extraction(project, "Study B").answers
     assert answers["model"] == "Link worker" and answers["sample_size"] == 120
     assert extract.study_extraction(project, "Study A").answers["age_mean"] is NR
 
     # the verifier's copy: prefilled with MC's answers; one changed cell is a proposal
-    copy = extract.write_template(project, tmp_path / "ka.xlsx", prefill="MC")
+    copy = extract_sheets.write_template(project, tmp_path / "ka.xlsx", prefill="MC")
     wb = load_workbook(copy)
     wb["Extraction"].cell(b, col["Sample size"], 121)
     wb.save(copy)
-    checked = extract.verify_from_template(project, copy, reviewer="KA", of="MC")
+    checked = extract_sheets.verify_from_template(project, copy, reviewer="KA", of="MC")
     assert [d.field for d in checked[ids["Study B"]].discrepancies] == ["sample_size"]
     assert checked[ids["Study A"]].discrepancies == ()
     assert extract.study_extraction(project, "Study A").status == "final"
