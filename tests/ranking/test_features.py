@@ -69,3 +69,38 @@ def test_tiny_project_where_every_term_is_unique_still_gets_features():
     x = build_features(texts)
     assert_same_up_to_column_order(x, reference(texts, min_df=1, max_df=1.0))
     np.testing.assert_allclose(np.sqrt(x.multiply(x).sum(axis=1)).A.ravel(), 1.0, rtol=1e-6)
+
+
+def test_character_view_links_spelling_variants_the_word_view_keeps_apart():
+    from reviewflow.ranking.features import build_char_features
+
+    texts = ["paediatric tumours randomised", "pediatric tumors randomized", "soil erosion"] * 2
+    words, chars = build_features(texts).toarray(), build_char_features(texts).toarray()
+    assert words[0] @ words[1] < 0.05  # no word in common
+    assert chars[0] @ chars[1] > 0.3
+    assert chars[0] @ chars[2] < 0.05
+    np.testing.assert_allclose(np.linalg.norm(chars, axis=1), 1.0, rtol=1e-5)
+
+
+def test_character_view_is_scikit_learns_tfidf_of_hashed_char_ngrams(monkeypatch):
+    from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+
+    from reviewflow.ranking import features as F
+
+    monkeypatch.setattr(F, "_CHUNK", 7)  # several chunks, and an empty record inside one
+    texts = ["Paediatric tumours", "pediatric tumors", "soil erosion", "", "x", "tumours"] * 5
+    got = F.build_char_features(texts)
+    hv = HashingVectorizer(
+        analyzer="char_wb",
+        ngram_range=(3, 5),
+        n_features=F.CHAR_BUCKETS,
+        alternate_sign=False,
+        norm=None,
+        strip_accents="unicode",
+    )
+    counts = hv.transform(texts).tocsr()
+    df = np.bincount(counts.indices, minlength=F.CHAR_BUCKETS)
+    cols = np.nonzero((df >= 2) & (df <= 0.95 * len(texts)))[0]
+    expected = TfidfTransformer(sublinear_tf=True).fit_transform(counts[:, cols])
+    np.testing.assert_allclose(got[:, cols].toarray(), expected.toarray(), atol=1e-6)
+    assert got.nnz == expected.nnz  # nothing outside the kept columns
