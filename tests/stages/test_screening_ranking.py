@@ -134,3 +134,39 @@ def test_a_plan_changed_after_screening_began_is_refused_until_accepted(
     assert screening.votes(project, stage="ta", item_id=ids[1], reviewer="MC") == {}
     screening.replan(project, stage="ta", reviewer="LA")
     screening.decide(project, stage="ta", item_id=ids[1], reviewer="MC", decision="exclude")
+
+
+def test_ranking_features_are_kept_between_sessions_and_rebuilt_when_records_change(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Building the features of 50,000 records takes about a minute; a team restarting its
+    # session must not wait for that again unless the records changed.
+    from reviewflow.ranking import Ranker
+    from reviewflow.stages.screening import prioritise
+
+    docs = [f"{ON_TOPIC} {i}" if i % 3 else f"{OFF_TOPIC} {i}" for i in range(40)]
+    items = list(range(100, 140))
+    built: list[int] = []
+    real = Ranker.from_texts.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[Ranker], texts: list[str]) -> Ranker:
+        built.append(len(texts))
+        return real(cls, texts)
+
+    monkeypatch.setattr(Ranker, "from_texts", classmethod(counting))
+    first = prioritise.cached_ranker(tmp_path, items, docs)
+    again = prioritise.cached_ranker(tmp_path, items, docs)
+    assert built == [40]  # the second session read the cache
+    assert (again.features != first.features).nnz == 0
+    assert (again.char_features != first.char_features).nnz == 0
+    labelled, y = [0, 1, 2, 4], [0, 1, 0, 1]
+    assert list(again.fit(labelled, y).rank()) == list(first.fit(labelled, y).rank())
+
+    changed = [*docs[:-1], "a record corrected after import"]
+    prioritise.cached_ranker(tmp_path, items, changed)
+    assert built == [40, 40]  # new text, new features
+
+    for f in tmp_path.rglob("chars.data.npy"):
+        f.write_bytes(b"damaged")  # a broken cache is rebuilt, never an error
+    prioritise.cached_ranker(tmp_path, items, docs)
+    assert built == [40, 40, 40]

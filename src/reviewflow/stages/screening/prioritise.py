@@ -14,12 +14,17 @@ rule's backing, a "stop" stage event is recorded; records nobody has screened by
 from __future__ import annotations
 
 import hashlib
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
 
 from ...errors import StateError
 from ...project import Project
-from ...ranking import Ranker, record_text
+from ...ranking import Ranker, features, record_text
 from ...ranking.simulate import batch_size
 from ...ranking.stopping import SWITCH_AFTER_IRRELEVANT, stopping_test
 from ...store import screening_queries as sq
@@ -43,12 +48,11 @@ class SessionRanker:
             texts = sq.record_texts(conn, items)
         self.items = items
         self.row = {item: n for n, item in enumerate(items)}
-        self.ranker = Ranker.from_texts(
-            [
-                record_text(t.get("title"), t.get("abstract"), " ".join(t.get("keywords") or []))
-                for t in (texts.get(i, {}) for i in items)
-            ]
-        )
+        docs = [
+            record_text(t.get("title"), t.get("abstract"), " ".join(t.get("keywords") or []))
+            for t in (texts.get(i, {}) for i in items)
+        ]
+        self.ranker = cached_ranker(project.root / CACHE_DIR, items, docs)
         self._since_fit = 0
         self._labelled_at_fit = -1
 
@@ -76,6 +80,77 @@ class SessionRanker:
         self._since_fit, self._labelled_at_fit = 0, len(labelled)
         ranked = self.ranker.rank([self.row[i] for i in pending])
         return [self.items[int(r)] for r in ranked]
+
+
+#: Where a project keeps the ranker's features between sessions (safe to delete).
+CACHE_DIR = Path(".reviewflow-cache") / "ranking"
+_CACHE_VERSION = "1"
+_CACHE_KEEP = 6
+
+
+def cached_ranker(cache: Path, items: list[int], docs: list[str]) -> Ranker:
+    """A :class:`Ranker` on the features of ``docs``, built once and kept in ``cache``.
+
+    Building the word and character views takes about a minute for 50,000 records, and a
+    team restarts its sessions many times; the matrices are saved as plain ``.npy`` arrays
+    under a key that changes whenever a record, its text or the feature settings change,
+    and are read back memory-mapped (a second or so). Only the newest entry is kept; a
+    cache that cannot be written or read is rebuilt, never an error.
+    """
+    digest = hashlib.sha256()
+    settings = (
+        _CACHE_VERSION,
+        features.MIN_DF,
+        features.MAX_DF,
+        features.CHAR_NGRAMS,
+        features.CHAR_BUCKETS,
+    )
+    digest.update(repr(settings).encode())
+    digest.update(np.asarray(items, dtype=np.int64).tobytes())
+    for doc in docs:
+        digest.update(doc.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    folder = cache / digest.hexdigest()[:32]
+    try:
+        return Ranker(_load_csr(folder, "words"), char_features=_load_csr(folder, "chars"))
+    except (OSError, ValueError):
+        pass
+    ranker = Ranker.from_texts(docs)
+    try:
+        _save(folder, {"words": ranker.features, "chars": ranker.char_features})
+    except OSError:
+        pass  # a read-only project folder still screens, it only rebuilds next time
+    return ranker
+
+
+def _load_csr(folder: Path, name: str) -> sp.csr_matrix:
+    parts = [np.load(folder / f"{name}.{p}.npy", mmap_mode="r") for p in _CSR_PARTS]
+    data, indices, indptr, shape = parts
+    return sp.csr_matrix((data, indices, indptr), shape=tuple(int(n) for n in shape), copy=False)
+
+
+_CSR_PARTS = ("data", "indices", "indptr", "shape")
+
+
+def _save(folder: Path, matrices: dict[str, sp.csr_matrix | None]) -> None:
+    tmp = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for name, m in matrices.items():
+        if m is None:
+            continue
+        for part, arr in zip(_CSR_PARTS, (m.data, m.indices, m.indptr, np.array(m.shape)),
+                             strict=True):  # fmt: skip
+            np.save(tmp / f"{name}.{part}.npy", arr)
+    shutil.rmtree(folder, ignore_errors=True)
+    tmp.rename(folder)
+    entries = sorted(
+        (p for p in folder.parent.iterdir() if not p.name.endswith(".partial")),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in entries[_CACHE_KEEP:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _sample_key(seed: int, item: int) -> str:
