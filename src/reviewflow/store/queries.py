@@ -74,17 +74,15 @@ _RECORD_COLUMNS: tuple[str, ...] = (
 )
 
 
-def record_rows(
-    items: Iterable[Record], *, import_id: int, first_position: int = 0
-) -> Iterator[tuple[Any, ...]]:
+def record_rows(items: Iterable[Record], *, import_id: int) -> Iterator[tuple[Any, ...]]:
     """The records as row tuples in :data:`_RECORD_COLUMNS` order (lists and extra as JSON).
 
     One encoder object for every row: ``json.dumps(x, ensure_ascii=False)`` builds a new
-    encoder per call, which cost a fifth of a 50,000-record import.
+    encoder at every call (0.26 s against 0.18 s for the lists of 50,000 records).
     """
     encode = json.JSONEncoder(ensure_ascii=False).encode
     scalars = attrgetter(*SCALAR_FIELDS)
-    for position, rec in enumerate(items, first_position):
+    for position, rec in enumerate(items):
         yield (
             import_id,
             position,
@@ -104,7 +102,6 @@ def insert_records(
     import_id: int,
     items: Iterable[Record],
     on_chunk: Any = None,
-    first_position: int = 0,
 ) -> int:
     """Insert records in chunks through the driver; ``on_chunk(n)`` reports progress.
 
@@ -116,7 +113,7 @@ def insert_records(
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     write = _copy_writer(cursor) if conn.dialect.name == "postgresql" else _sqlite_writer(cursor)
     count = 0
-    rows = record_rows(items, import_id=import_id, first_position=first_position)
+    rows = record_rows(items, import_id=import_id)
     while chunk := list(islice(rows, _INSERT_CHUNK)):
         write(chunk)
         count += len(chunk)

@@ -93,19 +93,14 @@ def cached_ranker(cache: Path, items: list[int], docs: list[str]) -> Ranker:
 
     Building the word and character views takes about a minute for 50,000 records, and a
     team restarts its sessions many times; the matrices are saved as plain ``.npy`` arrays
-    under a key that changes whenever a record, its text or the feature settings change,
-    and are read back memory-mapped (a second or so). Only the newest entry is kept; a
-    cache that cannot be written or read is rebuilt, never an error.
+    under a key that changes whenever a record, its text or the feature code
+    (``ranking/features.py``) changes, and are read back memory-mapped (0.07 s for 50,000
+    records, 0.7 GB on disk). The newest ``_CACHE_KEEP`` entries are kept (each reviewer
+    ranks their own records); a cache that cannot be written or read is rebuilt, never an
+    error.
     """
-    digest = hashlib.sha256()
-    settings = (
-        _CACHE_VERSION,
-        features.MIN_DF,
-        features.MAX_DF,
-        features.CHAR_NGRAMS,
-        features.CHAR_BUCKETS,
-    )
-    digest.update(repr(settings).encode())
+    digest = hashlib.sha256(_CACHE_VERSION.encode())
+    digest.update(Path(features.__file__).read_bytes())
     digest.update(np.asarray(items, dtype=np.int64).tobytes())
     for doc in docs:
         digest.update(doc.encode("utf-8", "surrogatepass"))
