@@ -11,16 +11,15 @@ the collector would rescan every record built so far again and again (0.45 s of 
 
 from __future__ import annotations
 
-import gc
 import hashlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import formats
 from ..errors import DuplicateImportError, NotFoundError
 from ..formats import ParseIssue
+from ..formats._base import cyclic_gc_off
 from ..project import Project
 from ..store import queries
 
@@ -52,6 +51,7 @@ class ImportResult:
         }
 
 
+@cyclic_gc_off()
 def run(
     project: Project,
     path: str | Path,
@@ -63,28 +63,6 @@ def run(
     progress: Progress | None = None,
 ) -> ImportResult:
     """Parse ``path`` and store all its records atomically."""
-    with _cyclic_gc_off():
-        return _run(
-            project,
-            path,
-            search_id=search_id,
-            format=format,
-            column_map=column_map,
-            force=force,
-            progress=progress,
-        )
-
-
-def _run(
-    project: Project,
-    path: str | Path,
-    *,
-    search_id: int | None,
-    format: str | None,
-    column_map: dict[str, str] | None,
-    force: bool,
-    progress: Progress | None,
-) -> ImportResult:
     p = Path(path)
     data = formats.read_bytes(p)
     sha256 = hashlib.sha256(data).hexdigest()
@@ -137,17 +115,6 @@ def _run(
         search_id=search_id,
         warnings=list(report.warnings),
     )
-
-
-@contextmanager
-def _cyclic_gc_off() -> Iterator[None]:
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _check_not_imported(conn: object, sha256: str, *, file: str, force: bool) -> None:
