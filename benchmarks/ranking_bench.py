@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -92,26 +93,37 @@ def find_asreview(given: str | None) -> str | None:
     return None
 
 
-def bench_set(name, directory, args, exe, tmp, label_column=None) -> dict:
+def peer_run(exe: str, directory: Path, seed: int, tmp: Path) -> tuple[float, list, list]:
+    """ASReview on one set and seed: (wall s, priors, order)."""
+    csv_path = tmp / f"{directory.name}.csv"
+    if not csv_path.exists():
+        pd.read_csv(directory / "records.csv.gz").to_csv(csv_path, index=False)
+    project = tmp / f"{directory.name}__{seed}.asreview"
+    wall = run_asreview(exe, csv_path, seed, project)
+    priors, order = read_asreview_project(project)
+    project.unlink()
+    return wall, priors, order
+
+
+def bench_set(name, directory, args, exe, tmp, label_column=None, peer_jobs=None) -> dict:
+    """Both tools on one set; ``peer_jobs`` maps seed -> a future of :func:`peer_run`
+    already submitted (so ASReview runs on one core while ours runs on the other)."""
     texts, labels = load_set(directory, label_column or args.label_column)
     t0 = time.perf_counter()
     features, char_features = build_features(texts), build_char_features(texts)
     feature_s = time.perf_counter() - t0
-    csv_path = None
     run_peer = exe is not None and (not args.peer_sets or name in args.peer_sets)
-    if run_peer:
-        csv_path = tmp / f"{name}.csv"
-        pd.read_csv(directory / "records.csv.gz").to_csv(csv_path, index=False)
     runs = []
     for seed in SEEDS[: args.seeds]:
         row: dict = {"set": name, "seed": seed}
         priors = None
         if run_peer:
-            project = tmp / f"{name}__{seed}.asreview"
-            row["peer_s"] = run_asreview(exe, csv_path, seed, project)
-            priors, peer_order = read_asreview_project(project)
+            if peer_jobs and seed in peer_jobs:
+                wall, priors, peer_order = peer_jobs[seed].result()
+            else:
+                wall, priors, peer_order = peer_run(exe, directory, seed, tmp)
+            row["peer_s"] = wall
             row["peer"] = M.summary(peer_order, labels, priors=priors)
-            project.unlink()
         if priors is None:
             priors = sample_priors(labels, seed=seed)
         result = simulate(
@@ -252,6 +264,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sets", nargs="*", help="set names (default: every set in --data)")
     ap.add_argument("--peer-sets", nargs="*", help="run ASReview only on these sets")
     ap.add_argument("--no-peer", action="store_true", help="skip ASReview")
+    ap.add_argument(
+        "--sequential",
+        action="store_true",
+        help="run ASReview and reviewflow one after the other (default: side by side, "
+        "one core each; ASReview's wall times then include that sharing)",
+    )
     ap.add_argument("--asreview-bin", help="asreview executable (default: asreview on PATH)")
     ap.add_argument("--label-column", default="label_included")
     ap.add_argument("--json", type=Path, help="write all numbers (and orders) here")
@@ -285,17 +303,35 @@ def main(argv: list[str] | None = None) -> int:
             )
     started = time.perf_counter()
     results = []
-    with tempfile.TemporaryDirectory(prefix="ranking_bench_") as tmp:
-        for name in names:
-            log(f"{name} ...")
-            results.append(bench_set(name, args.data / name, args, exe, Path(tmp)))
-        ta_results = []
-        for name in names if args.ta_labels else []:
-            cols = pd.read_csv(args.data / name / "records.csv.gz", nrows=1).columns
-            if TA_COLUMN in cols and args.label_column != TA_COLUMN:
-                log(f"{name} with title/abstract labels ...")
-                ta = bench_set(name, args.data / name, args, None, Path(tmp), TA_COLUMN)
-                ta_results.append(ta)
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        with tempfile.TemporaryDirectory(prefix="ranking_bench_") as tmp:
+            # ASReview's runs are queued up front on one worker thread (each is a child
+            # process), so they go on while reviewflow replays the sets they have finished.
+            jobs: dict[str, dict] = {}
+            if exe is not None and not args.sequential:
+                for name in names:
+                    if not args.peer_sets or name in args.peer_sets:
+                        jobs[name] = {
+                            seed: pool.submit(peer_run, exe, args.data / name, seed, Path(tmp))
+                            for seed in SEEDS[: args.seeds]
+                        }
+            for name in names:
+                log(f"{name} ...")
+                peer_jobs = jobs.get(name)
+                results.append(
+                    bench_set(name, args.data / name, args, exe, Path(tmp), peer_jobs=peer_jobs)
+                )
+            ta_results = []
+            for name in names if args.ta_labels else []:
+                cols = pd.read_csv(args.data / name / "records.csv.gz", nrows=1).columns
+                if TA_COLUMN in cols and args.label_column != TA_COLUMN:
+                    log(f"{name} with title/abstract labels ...")
+                    ta = bench_set(name, args.data / name, args, None, Path(tmp), TA_COLUMN)
+                    ta_results.append(ta)
+    finally:
+        # after an error, do not sit through the ASReview runs still queued
+        pool.shutdown(wait=True, cancel_futures=True)
     sim_wall = time.perf_counter() - started
     tim = {"records": 0, "features_s": 0.0, "retrain_rank_s": {}}
     if args.timing_records > 0:
