@@ -70,6 +70,20 @@ def test_simulate_file_reports_each_seed_and_the_mean():
     assert report["mean"]["wss@95"] == pytest.approx(sum(wss) / 2)
 
 
+def test_simulate_file_reports_progress_to_the_end_of_every_seed():
+    seen: dict[str, list[tuple[int, int]]] = {}
+    out = simulate_file(
+        FIXTURE, seeds=2, progress=lambda p, d, t: seen.setdefault(p, []).append((d, t))
+    )
+    n = out["records"]
+    assert list(seen) == ["features", "seed 42", "seed 1"]
+    assert seen["features"][-1] == (2, 2)
+    for phase in ("seed 42", "seed 1"):
+        done = [d for d, _ in seen[phase]]
+        assert done == sorted(done) and done[-1] == n and len(done) > 2  # one per retrain
+        assert {t for _, t in seen[phase]} == {n}
+
+
 def test_a_file_without_the_label_column_names_the_option(tmp_path):
     bad = tmp_path / "x.csv"
     bad.write_text("title,abstract,included\nA,B,1\n", encoding="utf-8")

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from ..ranking.simulate import simulate_file
 from . import cli
-from ._output import stdout_console
+from ._output import progress_bar, stdout_console
 
 _COLUMNS = (
     ("wss@95", "WSS@95", ".3f"),
@@ -46,7 +46,8 @@ def simulate_cmd(
         reviewflow simulate records.csv.gz --label-column label_included --seeds 5 \\
             --json sim.json --order order.csv
     """
-    result = simulate_file(file, label_column=label_column, seeds=seeds)
+    with progress_bar("Simulating") as progress:
+        result = simulate_file(file, label_column=label_column, seeds=seeds, progress=progress)
     table = Table(
         title=f"{file.name}: {result['records']:,} records, {result['included']} included"
     )
