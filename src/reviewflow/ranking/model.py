@@ -95,6 +95,7 @@ POS_RATIO = 9.8
 LR_C = 1.0
 MAX_TRAIN = 1500
 SUBSAMPLE_SEED = 0
+SOLVER_SEED = 0
 PSEUDO_NEGATIVES = 100
 
 
@@ -180,17 +181,28 @@ class Ranker:
         idx = np.concatenate([idx[keep], extra])
         y = np.concatenate([y[keep], np.zeros(len(extra), dtype=np.int64)])
         x = self.features[idx]
-        svm = LinearSVC(C=SVM_C, loss="squared_hinge", dual=True, max_iter=2000)
+        # liblinear's dual solver visits the records in a random order; unseeded it draws
+        # from numpy's global generator and the ranking changes from run to run
+        svm = LinearSVC(
+            C=SVM_C, loss="squared_hinge", dual=True, max_iter=2000, random_state=SOLVER_SEED
+        )
         svm.fit(x, y, sample_weight=_svm_weights(y))
         # dual liblinear: 10-30x faster than the primal when terms outnumber records
         lr = LogisticRegression(
-            C=LR_C, class_weight="balanced", solver="liblinear", dual=True, max_iter=1000
+            C=LR_C,
+            class_weight="balanced",
+            solver="liblinear",
+            dual=True,
+            max_iter=1000,
+            random_state=SOLVER_SEED,
         )
         lr.fit(x, y)
         self._models = [svm, lr]
         self._views = [self.features, self.features]
         if self.char_features is not None:
-            svm_char = LinearSVC(C=SVM_C, loss="squared_hinge", dual=True, max_iter=2000)
+            svm_char = LinearSVC(
+                C=SVM_C, loss="squared_hinge", dual=True, max_iter=2000, random_state=SOLVER_SEED
+            )
             svm_char.fit(self.char_features[idx], y, sample_weight=_svm_weights(y))
             self._models.append(svm_char)
             self._views.append(self.char_features)
