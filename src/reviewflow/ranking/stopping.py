@@ -28,8 +28,8 @@ Two ways to draw the sample (``mode``):
 The switch: ``SWITCH_AFTER_IRRELEVANT`` irrelevant records in a row (a heuristic; the
 statistic, not the switch, guards recall). Default mode ``"random"``, the paper's rule.
 Measured on 19 sets × 5 seeds with the three-model ranker (benchmarks/ranking_bench.py,
-95 % target, 95 % confidence): random stopped in 92/95 runs, 2/95 below target, mean recall
-0.989, 84.3 % of records screened; ranked 92/95, 0/95 below target, 0.995, 85.7 %.
+95 % target, 95 % confidence): random stopped in 92/95 runs, 3/95 below target, mean recall
+0.989, 84.6 % of records screened; ranked 92/95, 0/95 below target, 0.995, 85.7 %.
 The share cannot fall much lower with any exact test at 95/95: with fewer than 19
 includes found K_tar is 1, and ruling out one missing include at p < .05 takes 95 % of the
 urn; with 20–37 found it takes about 78 %.
