@@ -43,7 +43,7 @@ decision instead of the schedule in :mod:`.simulate` changed nothing measurable.
 Nothing is tuned per dataset; the constants below are the product's configuration.
 
 The shipped code (hashed character features, pseudo-negatives seeded per retrain) scores
-+0.028 on the same runs (fold A +0.027, B +0.029, worst −0.044). Variants of it measured
++0.028 on the same runs (fold A +0.026, B +0.029, worst −0.044). Variants of it measured
 later through the same code path, all 19 sets × 5 seeds:
 
 =============================================  =======  =======  ========  ==========
