@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import gzip
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +27,7 @@ import scipy.sparse as sp
 
 from reviewflow.errors import InputError
 
+from ..progress import Progress
 from . import metrics
 from .features import build_char_features, build_features, record_text
 from .model import Ranker
@@ -34,8 +35,9 @@ from .model import Ranker
 EVERY_DECISION_UNTIL = 100
 BATCH_SHARE = 0.04
 
-#: ``progress(phase, done, total)``, as the other long stages report it
-Progress = Callable[[str, int, int], None]
+
+def _silent(phase: str, done: int, total: int) -> None:
+    """The progress callback when nobody listens."""
 
 
 @dataclass
@@ -102,6 +104,7 @@ def simulate(
     retrain: a 50,000-record replay runs for minutes.
     """
     start = time.perf_counter()
+    report = progress or _silent
     y = np.asarray(labels, dtype=np.int64)
     if features is not None:
         ranker = Ranker(features, char_features=char_features)
@@ -131,10 +134,8 @@ def simulate(
         labelled.extend(int(i) for i in take)
         pool[take] = False
         remaining_includes -= int(y[take].sum())
-        if progress is not None:
-            progress(f"seed {seed}", len(labelled), len(y))
-    if progress is not None:
-        progress(f"seed {seed}", len(y), len(y))
+        report(f"seed {seed}", len(labelled), len(y))
+    report(f"seed {seed}", len(y), len(y))
     return SimulationResult(
         seed=seed,
         priors=[int(i) for i in priors],
@@ -192,14 +193,12 @@ def simulate_file(
     Features are built once; each seed draws its own priors (1 include + 1 exclude).
     """
     texts, labels = load_labelled_csv(path, label_column=label_column)
-    if progress is not None:
-        progress("features", 0, 2)
+    report = progress or _silent
+    report("features", 0, 2)
     features = build_features(texts)
-    if progress is not None:
-        progress("features", 1, 2)
+    report("features", 1, 2)
     char_features = build_char_features(texts)
-    if progress is not None:
-        progress("features", 2, 2)
+    report("features", 2, 2)
     runs = []
     for seed in [*SEEDS, *range(5, seeds)][:seeds]:
         result = simulate(

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import InputError, ReviewflowError
+from ..progress import Progress
 from ..project import Project
 from ..settings import NOT_REPORTED, DeclaredCounts, ReportSettings
 from . import prisma, prisma_svg, tables, tree
@@ -28,7 +29,6 @@ from .prisma import PrismaCounts
 from .prisma_project import counts_from_project
 from .tables import Table
 
-Progress = Callable[[str, int, int], None]
 FORMATS = ("html", "docx", "md")
 
 

@@ -11,18 +11,17 @@ currently linked, derived from the events.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InputError, NotFoundError, StateError
+from ..progress import Progress
 from ..project import Project
 from ..records import Record
 from ..store import dedup_queries as dq
 from ..store import queries
 from .dedupe import CATEGORIES, DedupPolicy, PairDecision, PairEvidence, find_duplicates
-
-Progress = Callable[[str, int, int], None]
 
 DECISIONS = ("duplicate", "not_duplicate")
 

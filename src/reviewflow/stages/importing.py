@@ -12,7 +12,6 @@ the collector would rescan every record built so far again and again (0.45 s of 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,11 +19,9 @@ from .. import formats
 from ..errors import DuplicateImportError, NotFoundError
 from ..formats import ParseIssue
 from ..formats._base import cyclic_gc_off
+from ..progress import Progress  # phases "parse" and "store"
 from ..project import Project
 from ..store import queries
-
-#: progress(phase, done, total) — phases "parse" and "store".
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass

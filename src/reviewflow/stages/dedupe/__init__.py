@@ -14,11 +14,12 @@ conservative stance on DOIs) are followed.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from reviewflow.progress import Progress
 from reviewflow.records import Record
 from reviewflow.stages.dedupe.block import candidate_pairs
 from reviewflow.stages.dedupe.cluster import Groups, try_join
@@ -36,8 +37,6 @@ __all__ = [
     "PairEvidence",
     "find_duplicates",
 ]
-
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
