@@ -106,6 +106,14 @@ def _svm_weights(y: np.ndarray) -> np.ndarray:
     return w * (len(y) / w.sum())
 
 
+def _svm() -> LinearSVC:
+    """The SVM of both views. liblinear's dual solver visits the records in a random order;
+    unseeded it draws from numpy's global generator and the ranking changes run to run."""
+    return LinearSVC(
+        C=SVM_C, loss="squared_hinge", dual=True, max_iter=2000, random_state=SOLVER_SEED
+    )
+
+
 def training_sample(y: np.ndarray, cap: int | None = None) -> np.ndarray:
     """Positions of the labelled records to fit on: all of them up to ``cap``; beyond, every
     include (a sample if they alone pass half of ``cap``) and seeded random excludes."""
@@ -182,12 +190,7 @@ class Ranker:
         idx = np.concatenate([idx[keep], extra])
         y = np.concatenate([y[keep], np.zeros(len(extra), dtype=np.int64)])
         x = self.features[idx]
-        # liblinear's dual solver visits the records in a random order; unseeded it draws
-        # from numpy's global generator and the ranking changes from run to run
-        svm = LinearSVC(
-            C=SVM_C, loss="squared_hinge", dual=True, max_iter=2000, random_state=SOLVER_SEED
-        )
-        svm.fit(x, y, sample_weight=_svm_weights(y))
+        svm = _svm().fit(x, y, sample_weight=_svm_weights(y))
         # dual liblinear: 10-30x faster than the primal when terms outnumber records
         lr = LogisticRegression(
             C=LR_C,
@@ -201,10 +204,7 @@ class Ranker:
         self._models = [svm, lr]
         self._views = [self.features, self.features]
         if self.char_features is not None:
-            svm_char = LinearSVC(
-                C=SVM_C, loss="squared_hinge", dual=True, max_iter=2000, random_state=SOLVER_SEED
-            )
-            svm_char.fit(self.char_features[idx], y, sample_weight=_svm_weights(y))
+            svm_char = _svm().fit(self.char_features[idx], y, sample_weight=_svm_weights(y))
             self._models.append(svm_char)
             self._views.append(self.char_features)
         # the models are linear: score with their coefficients in the features' dtype
