@@ -285,10 +285,12 @@ def describe_plan(settings: Settings) -> list[str]:
         every = "record" if stage == "ta" else "full text"
         lines.append(f"  every {every} screened by: {who(plan.reviewers)}")
         if plan.second_reviewers and plan.double_share > 0:
-            lines.append(
-                f"  screened a second time: {plan.double_share:.0%} by "
-                f"{who(plan.second_reviewers)} (sample seed {plan.seed})"
+            share = (
+                f"every {every}"
+                if plan.double_share >= 1
+                else f"{plan.double_share:.0%} (random sample, seed {plan.seed})"
             )
+            lines.append(f"  screened a second time: {share} by {who(plan.second_reviewers)}")
         lines.append(f"  arbiter: {who([plan.arbiter]) if plan.arbiter else 'none'}")
         lines.append(f"  rule: {plan.rule} ({RULE_TEXT[plan.rule]})")
         lines.append(f"  reason required to exclude: {'yes' if plan.reason_required else 'no'}")

@@ -37,7 +37,7 @@ def test_init_with_plan_flags_is_ready_for_screening(tmp_path: Path) -> None:
     root = tmp_path / "carers"
     result = init(root, *TEAM, *PLAN)
     assert result.exit_code == 0, result.output
-    assert "screened a second time: 20% by CD (Chris Dale)" in result.output
+    assert "screened a second time: 20% (random sample, seed 0) by CD (Chris Dale)" in result.output
     text = (root / "review.toml").read_text(encoding="utf-8")
     assert text.count("[[reviewers]]") == 3 and "reviewers = [ {" not in text
     screening = load_settings(root / "review.toml").screening
