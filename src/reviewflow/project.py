@@ -16,6 +16,7 @@ from .settings import (
     CONFIG_NAME,
     DEFAULT_DATABASE_URL,
     Reviewer,
+    ScreeningSettings,
     Settings,
     dump_settings,
     load_settings,
@@ -42,6 +43,7 @@ class Project:
         question: str = "",
         reviewers: Sequence[Reviewer] = (),
         database_url: str = DEFAULT_DATABASE_URL,
+        screening: ScreeningSettings | None = None,
     ) -> Project:
         """Create a project folder, write review.toml and migrate a fresh database."""
         root = Path(root)
@@ -50,7 +52,9 @@ class Project:
                 f"{root / CONFIG_NAME} already exists: this folder is already a project",
                 hint="Use the existing project, or choose another folder for a new one.",
             )
-        settings = Settings(title=title, question=question, reviewers=list(reviewers))
+        settings = Settings(
+            title=title, question=question, reviewers=list(reviewers), screening=screening
+        )
         settings.database.url = database_url
         root.mkdir(parents=True, exist_ok=True)
         db = Database(resolve_url(database_url, base=root))
@@ -61,7 +65,7 @@ class Project:
     @classmethod
     def open(cls, root: str | Path | None = None) -> Project:
         """Open the project in ``root`` or, if None, in the current folder or a parent."""
-        found = _find_root(Path(root) if root is not None else Path.cwd(), search_up=root is None)
+        found = find_root(root)
         settings = load_settings(found / CONFIG_NAME)
         db = Database(resolve_url(settings.database.url, base=found))
         db.migrate()
@@ -72,6 +76,11 @@ class Project:
 
     def close(self) -> None:
         self.db.dispose()
+
+
+def find_root(root: str | Path | None = None) -> Path:
+    """The project folder: ``root`` itself, or (None) the current folder or a parent."""
+    return _find_root(Path(root) if root is not None else Path.cwd(), search_up=root is None)
 
 
 def _find_root(start: Path, *, search_up: bool) -> Path:

@@ -84,8 +84,12 @@ class FormRef(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    source: str = Field(min_length=1)  # e.g. "social_prescribing" or "forms/characteristics.toml"
+    source: str = Field(min_length=1)  # e.g. "qualitative_study" or "forms/characteristics.toml"
     version: int | None = Field(default=None, ge=1)  # checked against the file when given
+
+
+#: The form used when review.toml names none: generic qualitative study characteristics.
+DEFAULT_FORM = "qualitative_study"
 
 
 class ExtractionSettings(BaseModel):
@@ -94,7 +98,7 @@ class ExtractionSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     forms: list[FormRef] = Field(
-        default_factory=lambda: [FormRef(source="social_prescribing")], min_length=1
+        default_factory=lambda: [FormRef(source=DEFAULT_FORM)], min_length=1
     )
 
 
@@ -107,7 +111,9 @@ class AppraisalSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     checklist: str = "casp_qualitative"  # built-in id or a checklist file in the project
-    scheme: str = "none"  # a scheme declared in the checklist file, or the inline one's id
+    #: A scheme declared in the checklist file ("none", "count_yes", "weighted_bands" for
+    #: CASP), or the inline one's id. "none" follows CASP's advice not to score.
+    scheme: str = "none"
     scoring: dict[str, Any] | None = None  # inline scheme: name, points, max, bands
     appraisers: list[str] = Field(default_factory=list)
 
@@ -208,23 +214,28 @@ class Settings(BaseModel):
         if self.screening is None:
             return self
         known = {r.initials for r in self.reviewers}
-        for stage in ("ta", "ft"):
+        for stage, stage_name in (("ta", "title/abstract"), ("ft", "full-text")):
             plan: StagePlan = getattr(self.screening, stage)
             named = [*plan.reviewers, *plan.second_reviewers]
             named += [plan.arbiter] if plan.arbiter else []
             unknown = sorted({n for n in named if n not in known})
             if unknown:
                 raise ValueError(
-                    f"screening.{stage} names reviewers {', '.join(unknown)} that are not in "
-                    "[[reviewers]]; add them there first"
+                    f"the {stage_name} screening plan names {', '.join(unknown)}, not a "
+                    f"reviewer of this project (reviewers: {', '.join(sorted(known)) or 'none'}); "
+                    f"add them with: reviewflow reviewer add {unknown[0]}:NAME"
                 )
             if plan.arbiter and plan.arbiter in plan.reviewers + plan.second_reviewers:
                 raise ValueError(
-                    f"screening.{stage}: the arbiter {plan.arbiter} also screens; an arbiter "
-                    "must be independent of the votes they decide"
+                    f"the {stage_name} arbiter {plan.arbiter} also screens that stage; an arbiter "
+                    "must be independent of the votes they decide. Name another with: "
+                    f"reviewflow plan set --stage {stage} --arbiter INITIALS"
                 )
         if len(set(self.screening.reasons)) != len(self.screening.reasons):
-            raise ValueError("screening.reasons lists a reason twice")
+            raise ValueError(
+                "the exclusion reasons list a reason twice; set them with: "
+                'reviewflow plan set --reasons "reason one; reason two"'
+            )
         return self
 
     def reviewer(self, initials: str) -> Reviewer | None:
@@ -246,22 +257,77 @@ def load_settings(path: Path) -> Settings:
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
-            for err in exc.errors()
-        )
         raise ProjectError(
-            f"{path}: invalid settings: {problems}", hint="Fix review.toml and try again."
+            f"{path}: invalid settings: {describe_validation_error(exc)}",
+            hint="Fix the setting named above (reviewflow plan show shows the screening plan; "
+            "reviewflow plan set and reviewflow reviewer add change it), or edit review.toml.",
         ) from exc
 
 
+def describe_validation_error(exc: ValidationError) -> str:
+    """pydantic's errors as one line: 'where: what' per problem, without its jargon."""
+    problems = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"])
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        problems.append(f"{where}: {msg}" if where else msg)
+    return "; ".join(problems)
+
+
+_HEADER = (
+    "reviewflow project settings. Edit freely; reviewflow validates this file on every",
+    "command and keeps your comments when it changes it (reviewflow plan set, reviewflow",
+    "reviewer add). The database URL may use ${VAR} to read a password from the environment.",
+)
+SCREENING_COMMENT = (
+    "Who screens what, and the exclusion reasons.",
+    "See it with: reviewflow plan show; change it with: reviewflow plan set",
+)
+_COMMENTS = {
+    "reviewers": ("The review team. Add someone with: reviewflow reviewer add XY:Name",),
+    "screening": SCREENING_COMMENT,
+}
+#: StagePlan keys written only when they differ from the default (they matter with ranking).
+_RANKING_KEYS = ("ranking", "recall_target", "confidence")
+
+
 def dump_settings(settings: Settings) -> str:
-    """review.toml text for ``settings`` (a commented header, then the values)."""
-    import tomli_w
+    """review.toml text for ``settings``: a commented header, the top-level values, then
+    one table per section, reviewers as ``[[reviewers]]`` tables so people can read them."""
+    import tomlkit
 
     data = settings.model_dump(mode="json", exclude_none=True)
-    header = (
-        "# reviewflow project settings. Edit freely; reviewflow validates this file on every\n"
-        "# command. The database URL may use ${VAR} to read a password from the environment.\n\n"
-    )
-    return header + tomli_w.dumps(data)
+    screening = data.get("screening")
+    if screening:
+        for stage in ("ta", "ft"):
+            plan = screening.get(stage, {})
+            for key in _RANKING_KEYS:
+                if plan.get(key) == StagePlan.model_fields[key].default:
+                    plan.pop(key, None)
+    doc = tomlkit.document()
+    for line in _HEADER:
+        doc.add(tomlkit.comment(line))
+    doc.add(tomlkit.nl())
+    tables = {k: v for k, v in data.items() if isinstance(v, dict) or k == "reviewers"}
+    for key, value in data.items():
+        if key not in tables:
+            doc[key] = value
+    for key, value in tables.items():
+        comments = [tomlkit.comment(line) for line in _COMMENTS.get(key, ())]
+        if key == "reviewers":
+            reviewers = tomlkit.aot()
+            for n, reviewer in enumerate(value):
+                table = tomlkit.table()
+                for comment in comments if n == 0 else ():
+                    table.add(comment)
+                table.update(reviewer)
+                reviewers.append(table)
+            if value:
+                doc["reviewers"] = reviewers
+            continue
+        table = tomlkit.table()
+        for comment in comments:
+            table.add(comment)
+        table.update(value)
+        doc[key] = table
+    return tomlkit.dumps(doc)

@@ -20,6 +20,8 @@ def proj(tmp_path: Path) -> Path:
     for member in ("MC:M Cooper", "CJ:C Jordan", "KA:K A"):
         args += ["--reviewer", member]
     assert CliRunner().invoke(cli, args).exit_code == 0
+    with (tmp_path / "p" / "review.toml").open("a", encoding="utf-8") as fh:
+        fh.write('\n[[extraction.forms]]\nsource = "social_prescribing"\n')  # the seed's form
     project = Project.open(tmp_path / "p")
     with project.db.transaction() as conn:
         for label in ("Stickley et al. 2012", "Moffatt et al. 2017"):

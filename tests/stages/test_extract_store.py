@@ -37,7 +37,9 @@ COLUMNS = ("country", "sample_size", "age_mean", "female_percent", "male_percent
 
 
 def _team(project: Project) -> Project:
+    """The seed's extraction team, on the seed's form (a new project's default is generic)."""
     project.settings.reviewers += [Reviewer(initials="KA"), Reviewer(initials="JS")]
+    project.settings.extraction = ExtractionSettings(forms=[FormRef(source="social_prescribing")])
     return project
 
 

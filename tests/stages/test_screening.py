@@ -267,6 +267,7 @@ def test_an_arbiter_who_also_screens_is_refused() -> None:
 
 def test_project_without_a_plan_says_how_to_add_one(project: Project) -> None:
     add_records(project, 1)
-    with pytest.raises(ProjectError, match=r"no \[screening\]"):
+    with pytest.raises(ProjectError, match="no screening plan") as err:
         screening.decide(project, stage="ta", item_id=1, reviewer="MC", decision="include")
+    assert "reviewflow plan set --stage ta" in str(err.value.hint)
     assert screening.counts(project)["records_screened"] == 0

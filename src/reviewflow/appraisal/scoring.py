@@ -1,13 +1,14 @@
 """Scoring schemes as configuration: no score, or points per answer, a maximum and bands.
 
-Reviews differ here (CASP itself recommends no score; the seed review scored Yes = 2,
-Can't tell = 1, No = 0 out of 20 with bands > 15, 10–15, < 10), so a scheme is data:
+Reviews differ here (CASP itself recommends no score, the default "none"; some count the
+Yes answers, "count_yes"; the seed review scored Yes = 2, Can't tell = 1, No = 0 out of
+20 with bands > 15, 10–15, < 10, "weighted_bands"), so a scheme is data:
 
-    [scoring.seed]
+    [scoring.weighted_bands]
     name = "Yes = 2, Can't tell = 1, No = 0"
     points = { yes = 2, cant_tell = 1, no = 0 }
     max = 20
-    [[scoring.seed.bands]]
+    [[scoring.weighted_bands.bands]]
     label = "very valuable"
     above = 15          # lower bound, exclusive   (or: min = 16, inclusive)
     max = 20            # upper bound, inclusive   (or: below = 21, exclusive)
@@ -158,12 +159,20 @@ def scheme_from_dict(
     return ScoringScheme(scheme_id, str(raw.get("name", scheme_id)), points, maximum, bands)
 
 
+#: Older names of built-in schemes, still accepted in review.toml.
+ALIASES = {"seed": "weighted_bands", "yes_count": "count_yes"}
+
+
 def scheme(checklist: Checklist, scheme_id: str) -> ScoringScheme:
-    """A scheme declared in the checklist file, by id (e.g. ``none`` or ``seed``)."""
+    """A scheme declared in the checklist file, by id (e.g. ``none``, ``count_yes`` or
+    ``weighted_bands``; an older name in :data:`ALIASES` finds its new one)."""
+    if scheme_id not in checklist.schemes and ALIASES.get(scheme_id) in checklist.schemes:
+        scheme_id = ALIASES[scheme_id]
     if scheme_id not in checklist.schemes:
         raise NotFoundError(
             f"checklist {checklist.id} has no scoring scheme {scheme_id!r}",
-            hint="Schemes: " + ", ".join(checklist.schemes),
+            hint="Schemes: " + ", ".join(checklist.schemes) + " (set [appraisal] scheme = "
+            '"..." in review.toml, or define your own under [appraisal.scoring]).',
         )
     return scheme_from_dict(checklist.schemes[scheme_id], checklist, scheme_id=scheme_id)
 

@@ -67,6 +67,7 @@ from . import (  # noqa: E402, F401
     export_cmd,
     extract,
     importing,
+    plan_cmds,
     prisma,
     project_cmds,
     report,

@@ -27,7 +27,8 @@ def appraise_group() -> None:
     """Quality appraisal: two independent appraisals, agreement, consensus, scores.
 
     The checklist and scoring scheme are set in review.toml ([appraisal] checklist,
-    scheme or an inline [appraisal.scoring]).
+    scheme or an inline [appraisal.scoring]). CASP is not scored unless scheme names
+    "count_yes" (Yes answers out of 10) or "weighted_bands" (the demo's bands).
 
     Example:
 

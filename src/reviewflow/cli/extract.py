@@ -40,7 +40,8 @@ def pairs(items: tuple[str, ...], what: str) -> dict[str, str]:
 def extract_group() -> None:
     """Data extraction: template, import, pilot agreement, verification, resolution.
 
-    The form in use is set in review.toml ([[extraction.forms]] source = ...).
+    The form in use is set in review.toml ([[extraction.forms]] source = ...); without
+    one, the generic qualitative_study form.
 
     Example:
 

@@ -271,7 +271,8 @@ def _check_reviewer(project: Project, reviewer: str | None) -> None:
         known = ", ".join(r.initials for r in project.settings.reviewers) or "none yet"
         raise InputError(
             f"unknown reviewer {reviewer!r} (reviewers in review.toml: {known})",
-            hint="Add the reviewer to review.toml, or use the initials listed there.",
+            hint=f"Use the initials listed, or add the reviewer with: reviewflow reviewer add "
+            f"{reviewer}:NAME",
         )
 
 

@@ -119,7 +119,7 @@ def create_project(root: str | Path) -> Project:
     project.settings.extraction = ExtractionSettings(
         forms=[FormRef(source="social_prescribing", version=1)]
     )
-    project.settings.appraisal = AppraisalSettings(scheme="seed")
+    project.settings.appraisal = AppraisalSettings(scheme="weighted_bands")
     project.settings.report = ReportSettings(
         table1_columns=TABLE1_COLUMNS,
         stated_totals={"sample_size": _searches_data()["stated"]["participants"]},

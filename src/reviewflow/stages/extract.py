@@ -28,7 +28,7 @@ from typing import Any
 
 from ..errors import InputError, NotFoundError, ProjectError, StateError
 from ..extraction.agreement import PilotReport, pilot_agreement
-from ..extraction.forms import Extraction, Form, loads_form, make_extraction
+from ..extraction.forms import Extraction, Form, builtin_forms, loads_form, make_extraction
 from ..extraction.values import NOT_REPORTED, coerce, format_value, values_equal
 from ..extraction.verify import (
     Comparison,
@@ -64,13 +64,16 @@ def _form_text(project: Project, ref: FormRef) -> tuple[str, str]:
     if not builtin.is_file():
         raise ProjectError(
             f"review.toml [extraction]: no form file or built-in form {ref.source!r}",
-            hint="Use a path ending in .toml, or a built-in form such as social_prescribing.",
+            hint="Use a form file in the project (a path ending in .toml) or a built-in form: "
+            + ", ".join(builtin_forms())
+            + " (set under [[extraction.forms]] source = ... in review.toml).",
         )
     return builtin.read_text(encoding="utf-8"), f"reviewflow:forms/{ref.source}.toml"
 
 
 def forms_in_use(project: Project) -> list[tuple[Form, str]]:
-    """Every form of ``[extraction]`` with its TOML text (default: the built-in example)."""
+    """Every form of ``[extraction]`` with its TOML text (default: the generic
+    ``qualitative_study`` form, so a new project never extracts on the demo's form)."""
     settings = project.settings.extraction or ExtractionSettings()
     out = []
     for ref in settings.forms:

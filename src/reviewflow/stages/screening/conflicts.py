@@ -76,7 +76,7 @@ def resolve(
         raise StateError(
             f"{reviewer} is not the arbiter of {STAGES[stage]} screening "
             f"(the plan names {arbiter or 'no arbiter'})",
-            hint=f"Set arbiter under [screening.{stage}] in review.toml.",
+            hint=f"Name the arbiter with: reviewflow plan set --stage {stage} --arbiter INITIALS",
         )
     return decide(
         project,

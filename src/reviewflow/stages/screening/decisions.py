@@ -104,8 +104,9 @@ def _freeze_plan(conn: object, plan: Plan) -> None:
         raise StateError(
             f"the {STAGES[plan.stage]} plan in review.toml changed after screening began "
             f"({changed}); assignments would change under the votes already cast",
-            hint=f"Restore [screening.{plan.stage}] in review.toml, or accept the new plan "
-            f"with: reviewflow screen replan --stage {plan.stage} --reviewer INITIALS",
+            hint=f"Accept the new plan with: reviewflow screen replan --stage {plan.stage} "
+            "--reviewer INITIALS, or restore the old one with: reviewflow plan set --stage "
+            f"{plan.stage} ... (reviewflow plan show shows the plan now).",
         )
 
 
@@ -186,13 +187,13 @@ def _check_decision(plan: Plan, d: Decision, *, role: str, prefix: str) -> None:
         listed = "; ".join(plan.reasons) or "none are listed"
         raise InputError(
             f"{prefix}reason {d.reason!r} is not in the protocol's list ({listed})",
-            hint="Use one of the listed reasons, or add it to reasons under [screening] "
-            "in review.toml.",
+            hint="Use one of the listed reasons, or add it with: "
+            'reviewflow plan set --add-reason "REASON"',
         )
     if d.decision == "exclude" and plan.reason_required and d.reason is None:
         raise InputError(
             f"{prefix}an exclusion at {STAGES[plan.stage]} needs a reason",
-            hint="Give one with --reason; the list is under [screening] reasons in review.toml.",
+            hint="Give one with --reason; reviewflow plan show lists the reasons.",
         )
     if d.decision != "exclude" and d.reason is not None:
         raise InputError(f"{prefix}a reason is given only with exclude, not {d.decision}")

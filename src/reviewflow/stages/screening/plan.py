@@ -55,12 +55,11 @@ def check_stage(stage: str) -> str:
 def screening_settings(project: Project) -> ScreeningSettings:
     if project.settings.screening is None:
         raise ProjectError(
-            f"{project.config_path} has no [screening] section",
-            hint="Add the plans to review.toml, e.g.\n"
-            '[screening]\nreasons = ["not UK-based", "not adults"]\n'
-            '[screening.ta]\nreviewers = ["MC"]\nsecond_reviewers = ["CJ"]\n'
-            'double_share = 0.2\nseed = 2022\narbiter = "LA"\nrule = "any_include"\n'
-            "(the reviewers must be listed under [[reviewers]]).",
+            "this project has no screening plan yet (who screens what)",
+            hint="Set it with: reviewflow plan set --stage ta --reviewers AB --second CD "
+            "--share 0.2 --arbiter EF\n"
+            "(and --stage ft for full texts; see reviewflow plan set --help, "
+            "or edit [screening] in review.toml).",
         )
     return project.settings.screening
 
@@ -72,8 +71,9 @@ def get_plan(project: Project, stage: str) -> Plan:
     raw: StagePlan = getattr(settings, stage)
     if not raw.reviewers:
         raise ProjectError(
-            f"[screening.{stage}] names no reviewers",
-            hint=f'Add reviewers = ["MC"] under [screening.{stage}] in review.toml.',
+            f"the {STAGES[stage]} screening plan names no reviewers",
+            hint=f"Set them with: reviewflow plan set --stage {stage} --reviewers AB"
+            + (",CD --arbiter EF" if stage == "ft" else " --second CD --share 0.2"),
         )
     return Plan(
         stage=stage,
@@ -94,7 +94,8 @@ def check_reviewer(project: Project, initials: str) -> str:
         known = ", ".join(r.initials for r in project.settings.reviewers) or "none"
         raise NotFoundError(
             f"unknown reviewer {initials!r} (reviewers of this project: {known})",
-            hint="Add the reviewer under [[reviewers]] in review.toml, or check the initials.",
+            hint=f"Check the initials, or add the reviewer with: reviewflow reviewer add "
+            f"{initials}:NAME",
         )
     return initials
 

@@ -1,0 +1,304 @@
+"""Change review.toml from commands (``reviewflow plan set``, ``reviewflow reviewer add``).
+
+review.toml belongs to the team: they comment it, order it and commit it. Edits go
+through :mod:`tomlkit`, which keeps every comment and the layout of what is not changed,
+and an edit is validated as a whole before anything is written: a change that would make
+the file invalid (an unknown reviewer, an arbiter who also screens) writes nothing and
+says which command fixes it.
+
+Example::
+
+    from reviewflow.config_edit import edit_settings, set_stage_plan
+    edit_settings(path, lambda doc: set_stage_plan(doc, "ta", reviewers=["AB"], share=0.2))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, get_args
+
+import tomlkit
+from pydantic import ValidationError
+from tomlkit.items import AoT, Array, Table
+from tomlkit.toml_document import TOMLDocument
+
+from .errors import InputError, ProjectError
+from .settings import (
+    SCREENING_COMMENT,
+    ScreeningRule,
+    ScreeningSettings,
+    Settings,
+    StagePlan,
+    describe_validation_error,
+)
+
+STAGE_NAMES = {"ta": "title/abstract", "ft": "full-text"}
+RULES: tuple[str, ...] = get_args(ScreeningRule)
+RULE_TEXT = {
+    "any_include": "any include or maybe passes; all exclude excludes",
+    "unanimous_else_arbiter": "agreement decides; any disagreement goes to the arbiter",
+    "majority_else_arbiter": "a strict majority decides; a tie goes to the arbiter",
+}
+
+
+def validate(data: Mapping[str, Any]) -> Settings:
+    """Settings from plain data, or an InputError that says what to change (not pydantic's)."""
+    try:
+        settings = Settings.model_validate(dict(data))
+    except ValidationError as exc:
+        raise InputError(
+            describe_validation_error(exc), hint="Nothing was written to review.toml."
+        ) from None
+    check_plan(settings)
+    return settings
+
+
+def check_plan(settings: Settings) -> None:
+    """What the settings model accepts but a plan cannot mean: one person twice in a stage."""
+    if settings.screening is None:
+        return
+    for stage in ("ta", "ft"):
+        plan: StagePlan = getattr(settings.screening, stage)
+        twice = sorted(set(plan.reviewers) & set(plan.second_reviewers))
+        if twice:
+            raise InputError(
+                f"{', '.join(twice)} would screen every {STAGE_NAMES[stage]} item and also the "
+                "double-screened share; a second screening must be by someone else",
+                hint=f"Choose other second reviewers: reviewflow plan set --stage {stage} "
+                "--second INITIALS (nothing was written).",
+            )
+        if len(set(plan.reviewers)) != len(plan.reviewers):
+            raise InputError(
+                f"the {STAGE_NAMES[stage]} reviewers list someone twice",
+                hint=f"Give each once: reviewflow plan set --stage {stage} --reviewers AB,CD "
+                "(nothing was written).",
+            )
+
+
+def plan_warnings(settings: Settings) -> list[str]:
+    """Plans that are valid but probably not meant: said after writing, never refused."""
+    out: list[str] = []
+    if settings.screening is None:
+        return out
+    for stage in ("ta", "ft"):
+        plan: StagePlan = getattr(settings.screening, stage)
+        name = STAGE_NAMES[stage]
+        if not plan.reviewers:
+            out.append(
+                f"No {name} reviewers yet: reviewflow plan set --stage {stage} --reviewers AB"
+            )
+            continue
+        double = len(plan.reviewers) > 1 or (plan.second_reviewers and plan.double_share > 0)
+        if plan.rule != "any_include" and double and not plan.arbiter:
+            out.append(
+                f"The {name} rule {plan.rule} sends disagreements to an arbiter, but none is "
+                f"named: reviewflow plan set --stage {stage} --arbiter INITIALS"
+            )
+        if plan.second_reviewers and plan.double_share == 0:
+            out.append(
+                f"{name}: second reviewers are named but the double-screened share is 0: "
+                f"reviewflow plan set --stage {stage} --share 0.2"
+            )
+    return out
+
+
+def load_document(path: Path) -> TOMLDocument:
+    try:
+        return tomlkit.parse(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProjectError(f"{path}: no such file") from None
+    except tomlkit.exceptions.ParseError as exc:
+        raise ProjectError(
+            f"{path}: not valid TOML ({exc})", hint="Fix the line named above and try again."
+        ) from None
+
+
+def edit_settings(path: Path, change: Callable[[TOMLDocument], None]) -> Settings:
+    """Apply ``change`` to review.toml, validate the result, and write it only if valid."""
+    doc = load_document(path)
+    change(doc)
+    settings = validate(doc.unwrap())
+    path.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    return settings
+
+
+# -- changes -----------------------------------------------------------------------------
+
+
+def _table(parent: Any, key: str) -> Table:
+    if key not in parent:
+        parent[key] = tomlkit.table()
+    table = parent[key]
+    if not isinstance(table, Table):
+        raise ProjectError(f"review.toml: {key} is not a table", hint="Fix review.toml by hand.")
+    return table
+
+
+def _screening(doc: TOMLDocument) -> Table:
+    """``[screening]``, created with the comment init writes when the file has none."""
+    if "screening" not in doc:
+        table = tomlkit.table()
+        for line in SCREENING_COMMENT:
+            table.add(tomlkit.comment(line))
+        doc["screening"] = table
+    return _table(doc, "screening")
+
+
+def _initials_list(values: Sequence[str]) -> Array:
+    array = tomlkit.array()
+    array.extend(values)
+    return array
+
+
+def set_stage_plan(
+    doc: TOMLDocument,
+    stage: str,
+    *,
+    reviewers: Sequence[str] | None = None,
+    second: Sequence[str] | None = None,
+    share: float | None = None,
+    arbiter: str | None = None,
+    rule: str | None = None,
+    seed: int | None = None,
+    reason_required: bool | None = None,
+    ranking: bool | None = None,
+) -> None:
+    """Set the given keys of ``[screening.<stage>]`` (None: leave as is; arbiter "": none).
+
+    A stage table written for the first time gets every default spelled out, so the file
+    says what the plan is (a bare table would also lose the full-text defaults).
+    """
+    screening = _screening(doc)
+    if stage not in screening:
+        defaults = getattr(ScreeningSettings(), stage).model_dump(
+            mode="json", exclude_none=True, exclude={"ranking", "recall_target", "confidence"}
+        )
+        fresh = tomlkit.table()
+        fresh.update(defaults)
+        screening[stage] = fresh
+    plan = _table(screening, stage)
+    if reviewers is not None:
+        plan["reviewers"] = _initials_list(reviewers)
+    if second is not None:
+        plan["second_reviewers"] = _initials_list(second)
+        if second and share is None and "double_share" not in plan:
+            plan["double_share"] = 1.0
+    if share is not None:
+        plan["double_share"] = float(share)
+    if arbiter is not None:
+        if arbiter:
+            plan["arbiter"] = arbiter
+        elif "arbiter" in plan:
+            del plan["arbiter"]
+    for key, value in (
+        ("rule", rule),
+        ("seed", seed),
+        ("reason_required", reason_required),
+        ("ranking", ranking),
+    ):
+        if value is not None:
+            plan[key] = value
+
+
+def set_reasons(doc: TOMLDocument, reasons: Sequence[str]) -> None:
+    """Replace the protocol's exclusion reasons (``[screening] reasons``)."""
+    screening = _screening(doc)
+    array = tomlkit.array()
+    array.extend(reasons)
+    if len(reasons) > 2:
+        array.multiline(True)
+    screening["reasons"] = array
+
+
+def add_reviewer(doc: TOMLDocument, initials: str, name: str = "", role: str = "reviewer") -> None:
+    """Append a reviewer, as a ``[[reviewers]]`` table (or to an older inline list)."""
+    entry = {"initials": initials, "name": name, "role": role}
+    current = doc.get("reviewers")
+    if current is None:
+        aot = tomlkit.aot()
+        table = tomlkit.table()
+        table.update(entry)
+        aot.append(table)
+        doc["reviewers"] = aot
+    elif isinstance(current, AoT):
+        table = tomlkit.table()
+        table.update(entry)
+        table.add(tomlkit.nl())
+        current.append(table)
+    elif isinstance(current, Array):
+        inline = tomlkit.inline_table()
+        inline.update(entry)
+        current.append(inline)
+    else:
+        raise ProjectError("review.toml: reviewers is not a list", hint="Fix review.toml by hand.")
+    if [str(r.get("initials")) for r in doc["reviewers"]].count(initials) > 1:
+        raise InputError(
+            f"{initials} is already a reviewer of this project",
+            hint="See the team with: reviewflow reviewer list (nothing was written).",
+        )
+
+
+def remove_reviewer(doc: TOMLDocument, initials: str) -> None:
+    """Remove a reviewer who is named in no screening plan."""
+    current = doc.get("reviewers")
+    index = next(
+        (n for n, r in enumerate(current or []) if str(r.get("initials")) == initials), None
+    )
+    if current is None or index is None:
+        raise InputError(
+            f"{initials} is not a reviewer of this project",
+            hint="See the team with: reviewflow reviewer list",
+        )
+    for stage, plan in dict(doc.get("screening", {})).items():
+        if not isinstance(plan, Mapping):
+            continue
+        named = [*plan.get("reviewers", []), *plan.get("second_reviewers", [])]
+        if initials in named or plan.get("arbiter") == initials:
+            raise InputError(
+                f"{initials} is in the {STAGE_NAMES.get(stage, stage)} screening plan",
+                hint=f"Take them out of it first: reviewflow plan set --stage {stage} ... "
+                "(see it with: reviewflow plan show).",
+            )
+    del current[index]
+
+
+# -- reading -----------------------------------------------------------------------------
+
+
+def describe_plan(settings: Settings) -> list[str]:
+    """The screening plan in words, one line per fact (``reviewflow plan show``, ``init``)."""
+    if settings.screening is None:
+        return ["No screening plan yet."]
+    names = {r.initials: r.name for r in settings.reviewers}
+
+    def who(initials: Sequence[str]) -> str:
+        return ", ".join(f"{i} ({names[i]})" if names.get(i) else i for i in initials)
+
+    lines = []
+    for stage in ("ta", "ft"):
+        plan: StagePlan = getattr(settings.screening, stage)
+        lines.append(f"{STAGE_NAMES[stage].capitalize()} screening (--stage {stage}):")
+        if not plan.reviewers:
+            lines.append(f"  no reviewers yet (reviewflow plan set --stage {stage} --reviewers AB)")
+            continue
+        every = "record" if stage == "ta" else "full text"
+        lines.append(f"  every {every} screened by: {who(plan.reviewers)}")
+        if plan.second_reviewers and plan.double_share > 0:
+            share = (
+                f"every {every}"
+                if plan.double_share >= 1
+                else f"{plan.double_share:.0%} (random sample, seed {plan.seed})"
+            )
+            lines.append(f"  screened a second time: {share} by {who(plan.second_reviewers)}")
+        lines.append(f"  arbiter: {who([plan.arbiter]) if plan.arbiter else 'none'}")
+        lines.append(f"  rule: {plan.rule} ({RULE_TEXT[plan.rule]})")
+        lines.append(f"  reason required to exclude: {'yes' if plan.reason_required else 'no'}")
+        if stage == "ta" and plan.ranking:
+            lines.append(
+                f"  ranking on; stopping rule at {plan.recall_target:.0%} recall, "
+                f"{plan.confidence:.0%} confidence"
+            )
+    reasons = settings.screening.reasons
+    lines.append("Exclusion reasons: " + ("; ".join(reasons) if reasons else "none yet"))
+    return lines
