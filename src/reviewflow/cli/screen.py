@@ -18,23 +18,25 @@ from ..stages.screening.decisions import replan
 from ..stages.screening.prioritise import resume, stop, stopping_status
 from ..stages.screening.session import HELP
 from . import cli
+from ._choose import (
+    need_reviewer,
+    need_stage,
+    reviewer_option,
+    stage_for_conflicts,
+    stage_for_item,
+    stage_for_work,
+    stage_option,
+)
 from ._output import OutputContext, echo_json, pass_output, stdout_console
 
-_STAGE = click.option(
-    "--stage",
-    type=click.Choice(list(screening.STAGES)),
-    required=True,
-    help="ta = title/abstract (records), ft = full text (reports).",
-)
-_REVIEWER = click.option("--reviewer", required=True, help="Your initials, as in review.toml.")
+_STAGE = stage_option
+_REVIEWER = reviewer_option
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON to stdout.")
 
 
 @cli.group("screen", invoke_without_command=True)
-@click.option(
-    "--stage", type=click.Choice(list(screening.STAGES)), help="ta (title/abstract) or ft."
-)
-@click.option("--reviewer", help="Your initials, as in review.toml.")
+@_STAGE
+@_REVIEWER
 @pass_output
 @click.pass_context
 def screen_group(
@@ -54,11 +56,12 @@ def screen_group(
     """
     if ctx.invoked_subcommand is not None:
         return
-    if not stage or not reviewer:
-        raise click.UsageError("give --stage and --reviewer, e.g. --stage ta --reviewer MC")
+    project = out.project()
+    reviewer = need_reviewer(project, reviewer)
+    stage = stage_for_work(project, stage, reviewer=reviewer)
     console = Console()
     result = screening.screen_loop(
-        out.project(),
+        project,
         stage=stage,
         reviewer=reviewer,
         read_key=click.getchar,
@@ -94,7 +97,9 @@ def _draw(console: Console, view: screening.View) -> None:
 @_REVIEWER
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="CSV file.")
 @pass_output
-def export_cmd(out: OutputContext, stage: str, reviewer: str, output: Path | None) -> None:
+def export_cmd(
+    out: OutputContext, stage: str | None, reviewer: str | None, output: Path | None
+) -> None:
     """Write your screening sheet (CSV): your items and only your own votes.
 
     Fill in decision (include/exclude/maybe or i/e/m), reason and note, then import it.
@@ -104,7 +109,10 @@ def export_cmd(out: OutputContext, stage: str, reviewer: str, output: Path | Non
     \b
         reviewflow screen export --stage ta --reviewer CJ -o cj.csv
     """
-    text = screening.export_sheet(out.project(), stage=stage, reviewer=reviewer)
+    project = out.project()
+    reviewer = need_reviewer(project, reviewer)
+    stage = stage_for_work(project, stage, reviewer=reviewer)
+    text = screening.export_sheet(project, stage=stage, reviewer=reviewer)
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -148,13 +156,20 @@ def import_cmd(out: OutputContext, file: Path, stage: str | None, as_json: bool)
 def decide_cmd(out: OutputContext, item_id: int, **kwargs: str) -> None:
     """Record one decision on one item (scripts; people use the keyboard session).
 
+    Without --stage, the stage where the item is open for you is used.
+
     Example:
 
     \b
         reviewflow screen decide 12 --stage ft --reviewer DF --decision exclude \\
             --reason "not UK-based"
     """
-    vote = screening.decide(out.project(), item_id=item_id, **kwargs)  # type: ignore[arg-type]
+    project = out.project()
+    kwargs["reviewer"] = need_reviewer(project, kwargs["reviewer"])
+    kwargs["stage"] = stage_for_item(
+        project, kwargs["stage"], item_id=item_id, reviewer=kwargs["reviewer"]
+    )
+    vote = screening.decide(project, item_id=item_id, **kwargs)  # type: ignore[arg-type]
     click.echo(f"{vote.reviewer}: {vote.decision} on {kwargs['stage']} item {item_id}")
 
 
@@ -163,7 +178,7 @@ def decide_cmd(out: OutputContext, item_id: int, **kwargs: str) -> None:
 @_REVIEWER
 @click.option("--force", is_flag=True, help="Close even with items pending or in conflict.")
 @pass_output
-def close_cmd(out: OutputContext, stage: str, reviewer: str, force: bool) -> None:
+def close_cmd(out: OutputContext, stage: str | None, reviewer: str | None, force: bool) -> None:
     """Close a stage: no more decisions, and every vote becomes visible.
 
     Example:
@@ -171,7 +186,10 @@ def close_cmd(out: OutputContext, stage: str, reviewer: str, force: bool) -> Non
     \b
         reviewflow screen close --stage ta --reviewer LA
     """
-    screening.close_stage(out.project(), stage=stage, reviewer=reviewer, force=force)
+    project = out.project()
+    reviewer = need_reviewer(project, reviewer)
+    stage = need_stage(stage, context="the stage to close")
+    screening.close_stage(project, stage=stage, reviewer=reviewer, force=force)
     click.echo(f"{screening.STAGES[stage]} screening closed.")
 
 
@@ -179,7 +197,7 @@ def close_cmd(out: OutputContext, stage: str, reviewer: str, force: bool) -> Non
 @_STAGE
 @_REVIEWER
 @pass_output
-def reopen_cmd(out: OutputContext, stage: str, reviewer: str) -> None:
+def reopen_cmd(out: OutputContext, stage: str | None, reviewer: str | None) -> None:
     """Reopen a closed stage (blindness applies again).
 
     Example:
@@ -187,7 +205,10 @@ def reopen_cmd(out: OutputContext, stage: str, reviewer: str) -> None:
     \b
         reviewflow screen reopen --stage ta --reviewer LA
     """
-    screening.reopen_stage(out.project(), stage=stage, reviewer=reviewer)
+    project = out.project()
+    reviewer = need_reviewer(project, reviewer)
+    stage = need_stage(stage, context="the stage to reopen")
+    screening.reopen_stage(project, stage=stage, reviewer=reviewer)
     click.echo(f"{screening.STAGES[stage]} screening reopened.")
 
 
@@ -195,7 +216,7 @@ def reopen_cmd(out: OutputContext, stage: str, reviewer: str) -> None:
 @_STAGE
 @_REVIEWER
 @pass_output
-def replan_cmd(out: OutputContext, stage: str, reviewer: str) -> None:
+def replan_cmd(out: OutputContext, stage: str | None, reviewer: str | None) -> None:
     """Accept a changed plan (seed, share, reviewers) for a stage already being screened.
 
     Items may move in or out of the double-screened sample; votes already cast are kept.
@@ -205,7 +226,10 @@ def replan_cmd(out: OutputContext, stage: str, reviewer: str) -> None:
     \b
         reviewflow screen replan --stage ta --reviewer LA
     """
-    plan = replan(out.project(), stage=stage, reviewer=reviewer)
+    project = out.project()
+    reviewer = need_reviewer(project, reviewer)
+    stage = need_stage(stage, context="the stage whose plan changed")
+    plan = replan(project, stage=stage, reviewer=reviewer)
     click.echo(f"{screening.STAGES[stage]} plan accepted: {plan}")
 
 
@@ -231,7 +255,7 @@ def stopping_cmd(out: OutputContext, as_json: bool) -> None:
 @_REVIEWER
 @click.option("--force", is_flag=True, help="Stop although the rule does not justify it yet.")
 @pass_output
-def stop_cmd(out: OutputContext, reviewer: str, force: bool) -> None:
+def stop_cmd(out: OutputContext, reviewer: str | None, force: bool) -> None:
     """Stop title/abstract screening on the stopping rule's evidence.
 
     Records nobody has screened are then counted as excluded by automation tools.
@@ -241,14 +265,15 @@ def stop_cmd(out: OutputContext, reviewer: str, force: bool) -> None:
     \b
         reviewflow screen stop --reviewer LA
     """
-    report = stop(out.project(), reviewer=reviewer, force=force)
+    project = out.project()
+    report = stop(project, reviewer=need_reviewer(project, reviewer), force=force)
     click.echo(report.summary())
 
 
 @screen_group.command("resume")
 @_REVIEWER
 @pass_output
-def resume_cmd(out: OutputContext, reviewer: str) -> None:
+def resume_cmd(out: OutputContext, reviewer: str | None) -> None:
     """Resume title/abstract screening after a stop.
 
     Example:
@@ -256,7 +281,8 @@ def resume_cmd(out: OutputContext, reviewer: str) -> None:
     \b
         reviewflow screen resume --reviewer LA
     """
-    resume(out.project(), reviewer=reviewer)
+    project = out.project()
+    resume(project, reviewer=need_reviewer(project, reviewer))
     click.echo("Title/abstract screening resumed.")
 
 
@@ -267,31 +293,69 @@ def resume_cmd(out: OutputContext, reviewer: str) -> None:
 @_JSON
 @pass_output
 def conflicts_cmd(
-    out: OutputContext, stage: str, reviewer: str, include_resolved: bool, as_json: bool
+    out: OutputContext,
+    stage: str | None,
+    reviewer: str | None,
+    include_resolved: bool,
+    as_json: bool,
 ) -> None:
     """List items whose votes disagree (only the arbiter, until the stage is closed).
+
+    Each item is shown with its title, year and first author beside the votes. Without
+    --stage, the stage with open conflicts is used.
 
     Example:
 
     \b
         reviewflow conflicts --stage ft --reviewer LA
     """
+    project = out.project()
+    reviewer = need_reviewer(project, reviewer)
+    chosen = stage_for_conflicts(project, stage, reviewer=reviewer)
+    if chosen is None:
+        if as_json:
+            echo_json([])
+            return
+        click.echo("No open conflicts at title/abstract or full text.")
+        return
     found = screening.conflicts(
-        out.project(), stage=stage, reviewer=reviewer, include_resolved=include_resolved
+        project, stage=chosen, reviewer=reviewer, include_resolved=include_resolved
     )
     if as_json:
         echo_json([c.to_dict() for c in found])
         return
-    table = Table("item", "votes", "resolution")
+    table = Table("item", "title", "year", "first author", "votes", "resolution")
     for c in found:
         votes = "; ".join(
             f"{r}: {v.decision}" + (f" ({v.reason})" if v.reason else "")
             for r, v in c.votes.items()
         )
         ruling = f"{c.resolution.reviewer}: {c.resolution.decision}" if c.resolution else "open"
-        table.add_row(str(c.item_id), votes, ruling)
+        table.add_row(
+            str(c.item_id),
+            _shorten(c.title or "(no title)", 60),
+            str(c.year or ""),
+            _surname(c.first_author),
+            votes,
+            ruling,
+        )
     stdout_console().print(table)
-    click.echo(f"{sum(1 for c in found if c.resolution is None)} open conflicts.")
+    n_open = sum(1 for c in found if c.resolution is None)
+    click.echo(f"{n_open} open conflicts at {screening.STAGES[chosen]}.")
+    if n_open:
+        click.echo(
+            f"Decide one with: reviewflow resolve ITEM --stage {chosen} --reviewer {reviewer} "
+            "--decision include|exclude"
+        )
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def _surname(author: str | None) -> str:
+    """ "Hall, Jane" -> "Hall"; names without a comma are shown whole."""
+    return (author or "").split(",")[0].strip()
 
 
 @cli.command("resolve")
@@ -310,7 +374,12 @@ def resolve_cmd(out: OutputContext, item_id: int, **kwargs: str) -> None:
     \b
         reviewflow resolve 7 --stage ft --reviewer LA --decision exclude --reason "not adults"
     """
-    vote = screening.resolve(out.project(), item_id=item_id, **kwargs)  # type: ignore[arg-type]
+    project = out.project()
+    kwargs["reviewer"] = need_reviewer(project, kwargs["reviewer"])
+    kwargs["stage"] = stage_for_item(
+        project, kwargs["stage"], item_id=item_id, reviewer=kwargs["reviewer"]
+    )
+    vote = screening.resolve(project, item_id=item_id, **kwargs)  # type: ignore[arg-type]
     click.echo(f"{kwargs['stage']} item {item_id}: {vote.decision} ({vote.reviewer}, arbiter)")
 
 
@@ -375,6 +444,9 @@ def fulltext_group() -> None:
 def reports_cmd(out: OutputContext, create: bool, as_json: bool) -> None:
     """List reports with their study and retrieval status.
 
+    A report has the id of the record it was made from: item 9 is the same paper at
+    title/abstract and at full text.
+
     Example:
 
     \b
@@ -392,7 +464,8 @@ def reports_cmd(out: OutputContext, create: bool, as_json: bool) -> None:
         table.add_row(str(r.id), str(r.study_id), r.kind or "", status, (r.title or "")[:70])
     stdout_console().print(table)
     if create:
-        click.echo(f"{len(created)} reports created.")
+        example = f" (report {created[0]} is record {created[0]})" if created else ""
+        click.echo(f"{len(created)} reports created; each has the id of its record{example}.")
 
 
 @fulltext_group.command("retrieve")
@@ -402,7 +475,7 @@ def reports_cmd(out: OutputContext, create: bool, as_json: bool) -> None:
 @_REVIEWER
 @pass_output
 def retrieve_cmd(
-    out: OutputContext, report_id: int, file: Path | None, why: str | None, reviewer: str
+    out: OutputContext, report_id: int, file: Path | None, why: str | None, reviewer: str | None
 ) -> None:
     """Attach a report's full text (copied into files/ by sha256), or record why not.
 
@@ -415,6 +488,7 @@ def retrieve_cmd(
     if (file is None) == (why is None):
         raise click.UsageError("give either --file or --not-retrieved")
     project = out.project()
+    reviewer = need_reviewer(project, reviewer)
     if file is not None:
         r = screening.retrieve(project, report_id, file=file, reviewer=reviewer)
         click.echo(f"report {r.id}: retrieved {r.file_name} (sha256 {r.file_sha256})")
