@@ -15,8 +15,8 @@ from rich.text import Text
 
 from ..stages import screening
 from ..stages.screening.decisions import replan
+from ..stages.screening.highlight import highlight_spans
 from ..stages.screening.prioritise import resume, stop, stopping_status
-from ..stages.screening.session import HELP
 from . import cli
 from ._choose import (
     need_reviewer,
@@ -42,10 +42,13 @@ _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON to stdo
 def screen_group(
     ctx: click.Context, out: OutputContext, stage: str | None, reviewer: str | None
 ) -> None:
-    """Screen your items at the keyboard: i include, e exclude, m maybe, r reason, u undo, q quit.
+    """Screen your items at the keyboard: i include, e exclude, m maybe, r reason, q quit.
 
-    Starts (and resumes) at your first item without a vote. Votes are blind: you see
-    only your own until the arbiter stage or until the stage is closed.
+    Also: n note, t tags (kept in the note as #tag words), u undo, s skip, and at full
+    text o to open the attached PDF. Starts (and resumes) at your first item without a
+    vote. Votes are blind: you see only your own until the arbiter stage or until the
+    stage is closed. Terms under [screening] highlight_include / highlight_exclude in
+    review.toml are shown in green / red.
 
     Example:
 
@@ -66,30 +69,71 @@ def screen_group(
         reviewer=reviewer,
         read_key=click.getchar,
         show=lambda view: _draw(console, view),
+        read_line=lambda prompt: click.prompt(prompt, default="", show_default=False),
+        open_file=lambda path: click.launch(str(path)),
     )
-    click.echo(
-        f"{result.decided} decisions recorded, {result.undone} undone; "
-        f"{result.remaining} of your items left at {screening.STAGES[stage]}."
-    )
+    console.clear()
+    where = screening.STAGES[stage]
+    session = f"{result.decided} decisions recorded this session, {result.undone} undone"
+    if result.total == 0:
+        click.echo(f"{reviewer} has no items at {where}.")
+    elif result.remaining == 0:
+        click.echo(f"All {result.total} items screened at {where} ({session}).")
+    else:
+        click.echo(f"{session}; {result.remaining} of your {result.total} items left at {where}.")
+
+
+_MARK = {"include": "bold green", "exclude": "bold red"}
+
+
+def _marked(text: str, view: screening.View, style: str = "") -> Text:
+    """``text`` with the protocol's include terms in green and exclude terms in red."""
+    out = Text(text, style=style)
+    for start, end, kind in highlight_spans(text, view.highlight_include, view.highlight_exclude):
+        out.stylize(_MARK[kind], start, end)
+    return out
 
 
 def _draw(console: Console, view: screening.View) -> None:
     console.clear()
-    if view.choosing_reason:
-        lines = [f"  {n}  {reason}" for n, reason in enumerate(view.reasons, start=1)]
-        console.print(Panel("\n".join(lines), title="Reason (digit), Esc to cancel"))
-        return
     filled = round(40 * view.done / max(view.total, 1))
     bar = Text.assemble(("━" * filled, "green"), ("━" * (40 - filled), "grey37"))
     pct = 100 * view.done / max(view.total, 1)
     bar.append(
         f" {view.done}/{view.total} screened ({pct:.0f} %)   {view.stage} item {view.item_id}"
     )
-    body = Text.assemble(
-        (view.title + "\n", "bold"), (f"{view.authors} ({view.year})\n\n", "dim"), view.abstract
-    )
-    status = Text(f"your vote: {view.vote or '—'}   {view.message}")
-    console.print(Group(bar, Panel(body), status, Text(HELP, style="dim")))
+    source = ", ".join(p for p in (view.journal, f"doi:{view.doi}" if view.doi else "") if p)
+    parts: list[Text] = [
+        _marked(view.title, view, "bold"),
+        Text(f"{view.authors} ({view.year})", style="dim"),
+    ]
+    if source:
+        parts.append(Text(source, style="dim"))
+    if view.keywords:
+        parts.append(Text("keywords: ").append(_marked("; ".join(view.keywords), view)))
+    parts += [Text(""), _marked(view.abstract, view)]
+    lines = [Panel(Text("\n").join(parts))]
+    if view.stage == "ft":
+        lines.append(
+            Text(f"full text: {view.file_name} (o opens it)")
+            if view.file_name
+            else Text("no full text attached", style="yellow")
+        )
+    if view.reasons:
+        need = "an exclusion needs one" if view.reason_required else "optional"
+        listed = " · ".join(f"{n} {r}" for n, r in enumerate(view.reasons, start=1))
+        lines.append(Text(f"reasons ({need}): {listed}", style="dim"))
+    extras = [f"note: {view.note}"] if view.note else []
+    extras += [" ".join(f"#{t}" for t in view.tags)] if view.tags else []
+    lines.append(Text(f"your vote: {view.vote or '—'}   " + "   ".join(extras)))
+    if view.choosing_reason:
+        rows = [f"  {n}  {reason}" for n, reason in enumerate(view.reasons, start=1)]
+        lines.append(Panel("\n".join(rows), title="Reason (digit), Esc to cancel"))
+    else:
+        if view.message:
+            lines.append(Text(view.message, style="yellow"))
+        lines.append(Text(view.help, style="dim"))
+    console.print(Group(bar, *lines))
 
 
 @screen_group.command("export")
