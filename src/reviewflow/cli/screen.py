@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..stages import screening
+from ..stages.screening.attach import attach_files
 from ..stages.screening.decisions import replan
 from ..stages.screening.highlight import highlight_spans
 from ..stages.screening.prioritise import resume, stop, stopping_status
@@ -478,7 +479,7 @@ def _num(value: float | None, *, scale: float = 1.0, digits: int = 2) -> str:
 
 @cli.group("fulltext")
 def fulltext_group() -> None:
-    """Reports for full-text screening: create, retrieve, group into studies."""
+    """Reports for full-text screening: create, attach or retrieve, group into studies."""
 
 
 @fulltext_group.command("reports")
@@ -539,6 +540,67 @@ def retrieve_cmd(
     else:
         r = screening.not_retrieved(project, report_id, reason=why or "", reviewer=reviewer)
         click.echo(f"report {r.id}: not retrieved ({r.not_retrieved_reason})")
+
+
+@fulltext_group.command("attach")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_REVIEWER
+@click.option("--dry-run", is_flag=True, help="Only show what would be attached.")
+@_JSON
+@pass_output
+def attach_cmd(
+    out: OutputContext, paths: tuple[Path, ...], reviewer: str | None, dry_run: bool, as_json: bool
+) -> None:
+    """Attach many full texts at once: each file is matched to its report, all in one go.
+
+    A file is matched by (in order) the report id at the start of its name ("9.pdf",
+    "9 - Hall 2020.pdf"; a report has its record's id), a DOI in its name or in the PDF,
+    or the first author's surname and the year in its name when only one report fits.
+    Files that match nothing, or more than one report, are listed and left alone.
+
+    Example:
+
+    \b
+        reviewflow fulltext attach pdfs/ --reviewer MC --dry-run
+        reviewflow fulltext attach pdfs/ --reviewer MC
+    """
+    project = out.project()
+    reviewer = need_reviewer(project, reviewer)
+    result = attach_files(project, paths, reviewer=reviewer, dry_run=dry_run)
+    if as_json:
+        echo_json(result.to_dict())
+        return
+    table = Table()
+    table.add_column("file", overflow="fold", min_width=16)
+    for name in ("status", "report", "matched by"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("title / why not", overflow="fold", min_width=20)
+    order = {"matched": 0, "already attached": 1, "ambiguous": 2, "unmatched": 3}
+    for m in sorted(result.matches, key=lambda m: order[m.status]):
+        status = "to attach" if dry_run and m.status == "matched" else m.status
+        style = {"matched": "green", "ambiguous": "yellow", "unmatched": "red"}.get(m.status, "")
+        table.add_row(
+            m.file.name,
+            Text(status, style=style),
+            str(m.report_id or ""),
+            m.how,
+            _shorten(m.detail, 48),
+        )
+    stdout_console().print(table)
+    counts = {s: sum(1 for m in result.matches if m.status == s) for s in order}
+    summary = f"{counts['ambiguous']} ambiguous, {counts['unmatched']} unmatched"
+    if dry_run:
+        click.echo(f"Dry run: {counts['matched']} files would be attached, {summary}.")
+        return
+    click.echo(
+        f"{result.attached} full texts attached, {counts['already attached']} "
+        f"already attached, {summary}."
+    )
+    if counts["ambiguous"] or counts["unmatched"]:
+        click.echo(
+            "Rename the others to start with their report id (e.g. '9 - Hall 2020.pdf') and "
+            "run this again, or attach one with: reviewflow fulltext retrieve ID --file FILE"
+        )
 
 
 @fulltext_group.command("group")
