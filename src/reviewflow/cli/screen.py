@@ -113,7 +113,7 @@ def _draw(console: Console, view: screening.View) -> None:
     if view.keywords:
         parts.append(Text("keywords: ").append(_marked("; ".join(view.keywords), view)))
     parts += [Text(""), _marked(view.abstract, view)]
-    lines = [Panel(Text("\n").join(parts))]
+    lines: list[Panel | Text] = [Panel(Text("\n").join(parts))]
     if view.stage == "ft":
         lines.append(
             Text(f"full text: {view.file_name} (o opens it)")
@@ -523,6 +523,9 @@ def retrieve_cmd(
     out: OutputContext, report_id: int, file: Path | None, why: str | None, reviewer: str | None
 ) -> None:
     """Attach a report's full text (copied into files/ by sha256), or record why not.
+
+    REPORT_ID is the id of the record the report was made from. For many files at
+    once: reviewflow fulltext attach FOLDER.
 
     Example:
 
