@@ -73,6 +73,10 @@ class ScreeningSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reasons: list[str] = Field(default_factory=list)
+    #: Terms highlighted in the screening view (green / red), matched case-insensitively
+    #: at the start of a word: "prescri" marks "prescribing" and "Prescription".
+    highlight_include: list[str] = Field(default_factory=list)
+    highlight_exclude: list[str] = Field(default_factory=list)
     ta: StagePlan = Field(default_factory=StagePlan)
     ft: StagePlan = Field(
         default_factory=lambda: StagePlan(rule="unanimous_else_arbiter", reason_required=True)

@@ -148,5 +148,5 @@ def test_keyboard_session_reads_keys_from_input(runner: CliRunner, proj: Path) -
         cli, ["-p", str(proj), "screen", "--stage", "ta", "--reviewer", "MC"], input="iieq"
     )
     assert result.exit_code == 0, result.output
-    assert "3 decisions recorded" in result.stdout
-    assert "7 of your items left" in result.stdout
+    assert "3 decisions recorded this session" in result.stdout
+    assert "7 of your 10 items left" in result.stdout

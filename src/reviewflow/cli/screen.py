@@ -14,36 +14,42 @@ from rich.table import Table
 from rich.text import Text
 
 from ..stages import screening
+from ..stages.screening.attach import attach_files
 from ..stages.screening.decisions import replan
+from ..stages.screening.highlight import highlight_spans
 from ..stages.screening.prioritise import resume, stop, stopping_status
-from ..stages.screening.session import HELP
 from . import cli
+from ._choose import (
+    need_reviewer,
+    need_stage,
+    reviewer_option,
+    stage_for_conflicts,
+    stage_for_item,
+    stage_for_work,
+    stage_option,
+)
 from ._output import OutputContext, echo_json, pass_output, stdout_console
 
-_STAGE = click.option(
-    "--stage",
-    type=click.Choice(list(screening.STAGES)),
-    required=True,
-    help="ta = title/abstract (records), ft = full text (reports).",
-)
-_REVIEWER = click.option("--reviewer", required=True, help="Your initials, as in review.toml.")
+_STAGE = stage_option
+_REVIEWER = reviewer_option
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON to stdout.")
 
 
 @cli.group("screen", invoke_without_command=True)
-@click.option(
-    "--stage", type=click.Choice(list(screening.STAGES)), help="ta (title/abstract) or ft."
-)
-@click.option("--reviewer", help="Your initials, as in review.toml.")
+@_STAGE
+@_REVIEWER
 @pass_output
 @click.pass_context
 def screen_group(
     ctx: click.Context, out: OutputContext, stage: str | None, reviewer: str | None
 ) -> None:
-    """Screen your items at the keyboard: i include, e exclude, m maybe, r reason, u undo, q quit.
+    """Screen your items at the keyboard: i include, e exclude, m maybe, r reason, q quit.
 
-    Starts (and resumes) at your first item without a vote. Votes are blind: you see
-    only your own until the arbiter stage or until the stage is closed.
+    Also: n note, t tags (kept in the note as #tag words), u undo, s skip, and at full
+    text o to open the attached PDF. Starts (and resumes) at your first item without a
+    vote. Votes are blind: you see only your own until the arbiter stage or until the
+    stage is closed. Terms under [screening] highlight_include / highlight_exclude in
+    review.toml are shown in green / red.
 
     Example:
 
@@ -54,39 +60,81 @@ def screen_group(
     """
     if ctx.invoked_subcommand is not None:
         return
-    if not stage or not reviewer:
-        raise click.UsageError("give --stage and --reviewer, e.g. --stage ta --reviewer MC")
+    project = out.project()
+    reviewer = need_reviewer(project, reviewer)
+    stage = stage_for_work(project, stage, reviewer=reviewer)
     console = Console()
     result = screening.screen_loop(
-        out.project(),
+        project,
         stage=stage,
         reviewer=reviewer,
         read_key=click.getchar,
         show=lambda view: _draw(console, view),
+        read_line=lambda prompt: click.prompt(prompt, default="", show_default=False),
+        open_file=lambda path: click.launch(str(path)),
     )
-    click.echo(
-        f"{result.decided} decisions recorded, {result.undone} undone; "
-        f"{result.remaining} of your items left at {screening.STAGES[stage]}."
-    )
+    console.clear()
+    where = screening.STAGES[stage]
+    session = f"{result.decided} decisions recorded this session, {result.undone} undone"
+    if result.total == 0:
+        click.echo(f"{reviewer} has no items at {where}.")
+    elif result.remaining == 0:
+        click.echo(f"All {result.total} items screened at {where} ({session}).")
+    else:
+        click.echo(f"{session}; {result.remaining} of your {result.total} items left at {where}.")
+
+
+_MARK = {"include": "bold green", "exclude": "bold red"}
+
+
+def _marked(text: str, view: screening.View, style: str = "") -> Text:
+    """``text`` with the protocol's include terms in green and exclude terms in red."""
+    out = Text(text, style=style)
+    for start, end, kind in highlight_spans(text, view.highlight_include, view.highlight_exclude):
+        out.stylize(_MARK[kind], start, end)
+    return out
 
 
 def _draw(console: Console, view: screening.View) -> None:
     console.clear()
-    if view.choosing_reason:
-        lines = [f"  {n}  {reason}" for n, reason in enumerate(view.reasons, start=1)]
-        console.print(Panel("\n".join(lines), title="Reason (digit), Esc to cancel"))
-        return
     filled = round(40 * view.done / max(view.total, 1))
     bar = Text.assemble(("━" * filled, "green"), ("━" * (40 - filled), "grey37"))
     pct = 100 * view.done / max(view.total, 1)
     bar.append(
         f" {view.done}/{view.total} screened ({pct:.0f} %)   {view.stage} item {view.item_id}"
     )
-    body = Text.assemble(
-        (view.title + "\n", "bold"), (f"{view.authors} ({view.year})\n\n", "dim"), view.abstract
-    )
-    status = Text(f"your vote: {view.vote or '—'}   {view.message}")
-    console.print(Group(bar, Panel(body), status, Text(HELP, style="dim")))
+    source = ", ".join(p for p in (view.journal, f"doi:{view.doi}" if view.doi else "") if p)
+    parts: list[Text] = [
+        _marked(view.title, view, "bold"),
+        Text(f"{view.authors} ({view.year})", style="dim"),
+    ]
+    if source:
+        parts.append(Text(source, style="dim"))
+    if view.keywords:
+        parts.append(Text("keywords: ").append(_marked("; ".join(view.keywords), view)))
+    parts += [Text(""), _marked(view.abstract, view)]
+    lines: list[Panel | Text] = [Panel(Text("\n").join(parts))]
+    if view.stage == "ft":
+        lines.append(
+            Text(f"full text: {view.file_name} (o opens it)")
+            if view.file_name
+            else Text("no full text attached", style="yellow")
+        )
+    if view.reasons:
+        need = "an exclusion needs one" if view.reason_required else "optional"
+        listed = " · ".join(f"{n} {r}" for n, r in enumerate(view.reasons, start=1))
+        lines.append(Text(f"reasons ({need}): {listed}", style="dim"))
+    extras = [f"note: {view.note}"] if view.note else []
+    extras += [" ".join(f"#{t}" for t in view.tags)] if view.tags else []
+    lines.append(Text(f"your vote: {view.vote or '—'}   " + "   ".join(extras)))
+    if view.choosing_reason:
+        rows = [f"  {n}  {reason}" for n, reason in enumerate(view.reasons, start=1)]
+        lines.append(Panel("\n".join(rows), title="Reason (digit), Esc to cancel"))
+    else:
+        if view.message:
+            lines.append(Text(view.message, style="yellow"))
+        lines.append(Text(view.help, style="dim"))
+    console.print(Group(bar, *lines))
 
 
 @screen_group.command("export")
@@ -94,7 +142,9 @@ def _draw(console: Console, view: screening.View) -> None:
 @_REVIEWER
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="CSV file.")
 @pass_output
-def export_cmd(out: OutputContext, stage: str, reviewer: str, output: Path | None) -> None:
+def export_cmd(
+    out: OutputContext, stage: str | None, reviewer: str | None, output: Path | None
+) -> None:
     """Write your screening sheet (CSV): your items and only your own votes.
 
     Fill in decision (include/exclude/maybe or i/e/m), reason and note, then import it.
@@ -104,7 +154,10 @@ def export_cmd(out: OutputContext, stage: str, reviewer: str, output: Path | Non
     \b
         reviewflow screen export --stage ta --reviewer CJ -o cj.csv
     """
-    text = screening.export_sheet(out.project(), stage=stage, reviewer=reviewer)
+    project = out.project()
+    reviewer = need_reviewer(project, reviewer)
+    stage = stage_for_work(project, stage, reviewer=reviewer)
+    text = screening.export_sheet(project, stage=stage, reviewer=reviewer)
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -148,13 +201,20 @@ def import_cmd(out: OutputContext, file: Path, stage: str | None, as_json: bool)
 def decide_cmd(out: OutputContext, item_id: int, **kwargs: str) -> None:
     """Record one decision on one item (scripts; people use the keyboard session).
 
+    Without --stage, the stage where the item is open for you is used.
+
     Example:
 
     \b
         reviewflow screen decide 12 --stage ft --reviewer DF --decision exclude \\
             --reason "not UK-based"
     """
-    vote = screening.decide(out.project(), item_id=item_id, **kwargs)  # type: ignore[arg-type]
+    project = out.project()
+    kwargs["reviewer"] = need_reviewer(project, kwargs["reviewer"])
+    kwargs["stage"] = stage_for_item(
+        project, kwargs["stage"], item_id=item_id, reviewer=kwargs["reviewer"]
+    )
+    vote = screening.decide(project, item_id=item_id, **kwargs)  # type: ignore[arg-type]
     click.echo(f"{vote.reviewer}: {vote.decision} on {kwargs['stage']} item {item_id}")
 
 
@@ -163,7 +223,7 @@ def decide_cmd(out: OutputContext, item_id: int, **kwargs: str) -> None:
 @_REVIEWER
 @click.option("--force", is_flag=True, help="Close even with items pending or in conflict.")
 @pass_output
-def close_cmd(out: OutputContext, stage: str, reviewer: str, force: bool) -> None:
+def close_cmd(out: OutputContext, stage: str | None, reviewer: str | None, force: bool) -> None:
     """Close a stage: no more decisions, and every vote becomes visible.
 
     Example:
@@ -171,7 +231,10 @@ def close_cmd(out: OutputContext, stage: str, reviewer: str, force: bool) -> Non
     \b
         reviewflow screen close --stage ta --reviewer LA
     """
-    screening.close_stage(out.project(), stage=stage, reviewer=reviewer, force=force)
+    project = out.project()
+    reviewer = need_reviewer(project, reviewer)
+    stage = need_stage(stage, context="the stage to close")
+    screening.close_stage(project, stage=stage, reviewer=reviewer, force=force)
     click.echo(f"{screening.STAGES[stage]} screening closed.")
 
 
@@ -179,7 +242,7 @@ def close_cmd(out: OutputContext, stage: str, reviewer: str, force: bool) -> Non
 @_STAGE
 @_REVIEWER
 @pass_output
-def reopen_cmd(out: OutputContext, stage: str, reviewer: str) -> None:
+def reopen_cmd(out: OutputContext, stage: str | None, reviewer: str | None) -> None:
     """Reopen a closed stage (blindness applies again).
 
     Example:
@@ -187,7 +250,10 @@ def reopen_cmd(out: OutputContext, stage: str, reviewer: str) -> None:
     \b
         reviewflow screen reopen --stage ta --reviewer LA
     """
-    screening.reopen_stage(out.project(), stage=stage, reviewer=reviewer)
+    project = out.project()
+    reviewer = need_reviewer(project, reviewer)
+    stage = need_stage(stage, context="the stage to reopen")
+    screening.reopen_stage(project, stage=stage, reviewer=reviewer)
     click.echo(f"{screening.STAGES[stage]} screening reopened.")
 
 
@@ -195,7 +261,7 @@ def reopen_cmd(out: OutputContext, stage: str, reviewer: str) -> None:
 @_STAGE
 @_REVIEWER
 @pass_output
-def replan_cmd(out: OutputContext, stage: str, reviewer: str) -> None:
+def replan_cmd(out: OutputContext, stage: str | None, reviewer: str | None) -> None:
     """Accept a changed plan (seed, share, reviewers) for a stage already being screened.
 
     Items may move in or out of the double-screened sample; votes already cast are kept.
@@ -205,7 +271,10 @@ def replan_cmd(out: OutputContext, stage: str, reviewer: str) -> None:
     \b
         reviewflow screen replan --stage ta --reviewer LA
     """
-    plan = replan(out.project(), stage=stage, reviewer=reviewer)
+    project = out.project()
+    reviewer = need_reviewer(project, reviewer)
+    stage = need_stage(stage, context="the stage whose plan changed")
+    plan = replan(project, stage=stage, reviewer=reviewer)
     click.echo(f"{screening.STAGES[stage]} plan accepted: {plan}")
 
 
@@ -231,7 +300,7 @@ def stopping_cmd(out: OutputContext, as_json: bool) -> None:
 @_REVIEWER
 @click.option("--force", is_flag=True, help="Stop although the rule does not justify it yet.")
 @pass_output
-def stop_cmd(out: OutputContext, reviewer: str, force: bool) -> None:
+def stop_cmd(out: OutputContext, reviewer: str | None, force: bool) -> None:
     """Stop title/abstract screening on the stopping rule's evidence.
 
     Records nobody has screened are then counted as excluded by automation tools.
@@ -241,14 +310,15 @@ def stop_cmd(out: OutputContext, reviewer: str, force: bool) -> None:
     \b
         reviewflow screen stop --reviewer LA
     """
-    report = stop(out.project(), reviewer=reviewer, force=force)
+    project = out.project()
+    report = stop(project, reviewer=need_reviewer(project, reviewer), force=force)
     click.echo(report.summary())
 
 
 @screen_group.command("resume")
 @_REVIEWER
 @pass_output
-def resume_cmd(out: OutputContext, reviewer: str) -> None:
+def resume_cmd(out: OutputContext, reviewer: str | None) -> None:
     """Resume title/abstract screening after a stop.
 
     Example:
@@ -256,7 +326,8 @@ def resume_cmd(out: OutputContext, reviewer: str) -> None:
     \b
         reviewflow screen resume --reviewer LA
     """
-    resume(out.project(), reviewer=reviewer)
+    project = out.project()
+    resume(project, reviewer=need_reviewer(project, reviewer))
     click.echo("Title/abstract screening resumed.")
 
 
@@ -267,31 +338,69 @@ def resume_cmd(out: OutputContext, reviewer: str) -> None:
 @_JSON
 @pass_output
 def conflicts_cmd(
-    out: OutputContext, stage: str, reviewer: str, include_resolved: bool, as_json: bool
+    out: OutputContext,
+    stage: str | None,
+    reviewer: str | None,
+    include_resolved: bool,
+    as_json: bool,
 ) -> None:
     """List items whose votes disagree (only the arbiter, until the stage is closed).
+
+    Each item is shown with its title, year and first author beside the votes. Without
+    --stage, the stage with open conflicts is used.
 
     Example:
 
     \b
         reviewflow conflicts --stage ft --reviewer LA
     """
+    project = out.project()
+    reviewer = need_reviewer(project, reviewer)
+    chosen = stage_for_conflicts(project, stage, reviewer=reviewer)
+    if chosen is None:
+        if as_json:
+            echo_json([])
+            return
+        click.echo("No open conflicts at title/abstract or full text.")
+        return
     found = screening.conflicts(
-        out.project(), stage=stage, reviewer=reviewer, include_resolved=include_resolved
+        project, stage=chosen, reviewer=reviewer, include_resolved=include_resolved
     )
     if as_json:
         echo_json([c.to_dict() for c in found])
         return
-    table = Table("item", "votes", "resolution")
+    table = Table("item", "title", "year", "first author", "votes", "resolution")
     for c in found:
         votes = "; ".join(
             f"{r}: {v.decision}" + (f" ({v.reason})" if v.reason else "")
             for r, v in c.votes.items()
         )
         ruling = f"{c.resolution.reviewer}: {c.resolution.decision}" if c.resolution else "open"
-        table.add_row(str(c.item_id), votes, ruling)
+        table.add_row(
+            str(c.item_id),
+            _shorten(c.title or "(no title)", 60),
+            str(c.year or ""),
+            _surname(c.first_author),
+            votes,
+            ruling,
+        )
     stdout_console().print(table)
-    click.echo(f"{sum(1 for c in found if c.resolution is None)} open conflicts.")
+    n_open = sum(1 for c in found if c.resolution is None)
+    click.echo(f"{n_open} open conflicts at {screening.STAGES[chosen]}.")
+    if n_open:
+        click.echo(
+            f"Decide one with: reviewflow resolve ITEM --stage {chosen} --reviewer {reviewer} "
+            "--decision include|exclude"
+        )
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def _surname(author: str | None) -> str:
+    """ "Hall, Jane" -> "Hall"; names without a comma are shown whole."""
+    return (author or "").split(",")[0].strip()
 
 
 @cli.command("resolve")
@@ -310,7 +419,12 @@ def resolve_cmd(out: OutputContext, item_id: int, **kwargs: str) -> None:
     \b
         reviewflow resolve 7 --stage ft --reviewer LA --decision exclude --reason "not adults"
     """
-    vote = screening.resolve(out.project(), item_id=item_id, **kwargs)  # type: ignore[arg-type]
+    project = out.project()
+    kwargs["reviewer"] = need_reviewer(project, kwargs["reviewer"])
+    kwargs["stage"] = stage_for_item(
+        project, kwargs["stage"], item_id=item_id, reviewer=kwargs["reviewer"]
+    )
+    vote = screening.resolve(project, item_id=item_id, **kwargs)  # type: ignore[arg-type]
     click.echo(f"{kwargs['stage']} item {item_id}: {vote.decision} ({vote.reviewer}, arbiter)")
 
 
@@ -365,7 +479,7 @@ def _num(value: float | None, *, scale: float = 1.0, digits: int = 2) -> str:
 
 @cli.group("fulltext")
 def fulltext_group() -> None:
-    """Reports for full-text screening: create, retrieve, group into studies."""
+    """Reports for full-text screening: create, attach or retrieve, group into studies."""
 
 
 @fulltext_group.command("reports")
@@ -374,6 +488,9 @@ def fulltext_group() -> None:
 @pass_output
 def reports_cmd(out: OutputContext, create: bool, as_json: bool) -> None:
     """List reports with their study and retrieval status.
+
+    A report has the id of the record it was made from: item 9 is the same paper at
+    title/abstract and at full text.
 
     Example:
 
@@ -392,7 +509,8 @@ def reports_cmd(out: OutputContext, create: bool, as_json: bool) -> None:
         table.add_row(str(r.id), str(r.study_id), r.kind or "", status, (r.title or "")[:70])
     stdout_console().print(table)
     if create:
-        click.echo(f"{len(created)} reports created.")
+        example = f" (report {created[0]} is record {created[0]})" if created else ""
+        click.echo(f"{len(created)} reports created; each has the id of its record{example}.")
 
 
 @fulltext_group.command("retrieve")
@@ -402,9 +520,12 @@ def reports_cmd(out: OutputContext, create: bool, as_json: bool) -> None:
 @_REVIEWER
 @pass_output
 def retrieve_cmd(
-    out: OutputContext, report_id: int, file: Path | None, why: str | None, reviewer: str
+    out: OutputContext, report_id: int, file: Path | None, why: str | None, reviewer: str | None
 ) -> None:
     """Attach a report's full text (copied into files/ by sha256), or record why not.
+
+    REPORT_ID is the id of the record the report was made from. For many files at
+    once: reviewflow fulltext attach FOLDER.
 
     Example:
 
@@ -415,12 +536,74 @@ def retrieve_cmd(
     if (file is None) == (why is None):
         raise click.UsageError("give either --file or --not-retrieved")
     project = out.project()
+    reviewer = need_reviewer(project, reviewer)
     if file is not None:
         r = screening.retrieve(project, report_id, file=file, reviewer=reviewer)
         click.echo(f"report {r.id}: retrieved {r.file_name} (sha256 {r.file_sha256})")
     else:
         r = screening.not_retrieved(project, report_id, reason=why or "", reviewer=reviewer)
         click.echo(f"report {r.id}: not retrieved ({r.not_retrieved_reason})")
+
+
+@fulltext_group.command("attach")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_REVIEWER
+@click.option("--dry-run", is_flag=True, help="Only show what would be attached.")
+@_JSON
+@pass_output
+def attach_cmd(
+    out: OutputContext, paths: tuple[Path, ...], reviewer: str | None, dry_run: bool, as_json: bool
+) -> None:
+    """Attach many full texts at once: each file is matched to its report, all in one go.
+
+    A file is matched by (in order) the report id at the start of its name ("9.pdf",
+    "9 - Hall 2020.pdf"; a report has its record's id), a DOI in its name or in the PDF,
+    or the first author's surname and the year in its name when only one report fits.
+    Files that match nothing, or more than one report, are listed and left alone.
+
+    Example:
+
+    \b
+        reviewflow fulltext attach pdfs/ --reviewer MC --dry-run
+        reviewflow fulltext attach pdfs/ --reviewer MC
+    """
+    project = out.project()
+    reviewer = need_reviewer(project, reviewer)
+    result = attach_files(project, paths, reviewer=reviewer, dry_run=dry_run)
+    if as_json:
+        echo_json(result.to_dict())
+        return
+    table = Table()
+    table.add_column("file", overflow="fold", min_width=16)
+    for name in ("status", "report", "matched by"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("title / why not", overflow="fold", min_width=20)
+    order = {"matched": 0, "already attached": 1, "ambiguous": 2, "unmatched": 3}
+    for m in sorted(result.matches, key=lambda m: order[m.status]):
+        status = "to attach" if dry_run and m.status == "matched" else m.status
+        style = {"matched": "green", "ambiguous": "yellow", "unmatched": "red"}.get(m.status, "")
+        table.add_row(
+            m.file.name,
+            Text(status, style=style),
+            str(m.report_id or ""),
+            m.how,
+            _shorten(m.detail, 48),
+        )
+    stdout_console().print(table)
+    counts = {s: sum(1 for m in result.matches if m.status == s) for s in order}
+    summary = f"{counts['ambiguous']} ambiguous, {counts['unmatched']} unmatched"
+    if dry_run:
+        click.echo(f"Dry run: {counts['matched']} files would be attached, {summary}.")
+        return
+    click.echo(
+        f"{result.attached} full texts attached, {counts['already attached']} "
+        f"already attached, {summary}."
+    )
+    if counts["ambiguous"] or counts["unmatched"]:
+        click.echo(
+            "Rename the others to start with their report id (e.g. '9 - Hall 2020.pdf') and "
+            "run this again, or attach one with: reviewflow fulltext retrieve ID --file FILE"
+        )
 
 
 @fulltext_group.command("group")

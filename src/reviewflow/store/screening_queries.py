@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from .queries import now
 from .schema import (
@@ -112,8 +112,12 @@ def insert_study(conn: Connection, *, label: str | None = None) -> int:
 def insert_studies_and_reports(conn: Connection, *, record_ids: Sequence[int]) -> list[int]:
     """One new study per record and a report of that record in it; the new report ids.
 
-    Bulk form of insert_study + insert_report (insertmanyvalues with RETURNING keeps the
-    order), so promoting thousands of records takes well under a second.
+    A report takes the id of its record, so "item 9" is the same paper at title/abstract
+    and at full text. Only when that id is already taken (by a report made without a
+    record, see :func:`insert_report`) does it get the next free id above every record
+    and report id. Ids are always given explicitly, so no database sequence is involved.
+    Bulk form (insertmanyvalues with RETURNING keeps the order), so promoting thousands
+    of records takes well under a second.
     """
     if not record_ids:
         return []
@@ -126,29 +130,45 @@ def insert_studies_and_reports(conn: Connection, *, record_ids: Sequence[int]) -
         .scalars()
         .all()
     )
+    taken = report_ids(conn)
+    spare = _next_free_id(conn)
+    ids = []
+    for r in record_ids:
+        if r in taken:
+            r, spare = spare, spare + 1
+        taken.add(r)
+        ids.append(r)
     rows = [
-        {"record_id": r, "study_id": s, "kind": None, "created_at": stamp}
-        for r, s in zip(record_ids, study_ids, strict=True)
+        {"id": i, "record_id": r, "study_id": s, "kind": None, "created_at": stamp}
+        for i, r, s in zip(ids, record_ids, study_ids, strict=True)
     ]
-    result = conn.execute(
-        insert(reports).returning(reports.c.id, sort_by_parameter_order=True), rows
-    )
-    return [int(i) for i in result.scalars().all()]
+    conn.execute(insert(reports), rows)
+    return ids
 
 
 def insert_report(
     conn: Connection, *, record_id: int | None, study_id: int, kind: str | None = None
 ) -> int:
-    result = conn.execute(
-        insert(reports)
-        .values(record_id=record_id, study_id=study_id, kind=kind, created_at=now())
-        .returning(reports.c.id)
+    """A report; one without a record gets an id above every record id (see above)."""
+    taken = report_ids(conn)
+    rid = record_id if record_id is not None and record_id not in taken else _next_free_id(conn)
+    conn.execute(
+        insert(reports).values(
+            id=rid, record_id=record_id, study_id=study_id, kind=kind, created_at=now()
+        )
     )
-    return int(result.scalar_one())
+    return rid
+
+
+def _next_free_id(conn: Connection) -> int:
+    """One above the largest record and report id: never the id of a record."""
+    top_record = conn.execute(select(func.max(records.c.id))).scalar() or 0
+    top_report = conn.execute(select(func.max(reports.c.id))).scalar() or 0
+    return max(top_record, top_report) + 1
 
 
 def list_reports(conn: Connection) -> list[dict[str, Any]]:
-    """Every report with its record's title, year and first author, in id order."""
+    """Every report with its record's title, year, authors and DOI, in id order."""
     stmt = (
         select(
             reports,
@@ -156,6 +176,7 @@ def list_reports(conn: Connection) -> list[dict[str, Any]]:
             records.c.year,
             records.c.authors,
             records.c.abstract,
+            records.c.doi,
             studies.c.label.label("study_label"),
         )
         .select_from(
@@ -208,7 +229,7 @@ def current_retrieval(conn: Connection) -> dict[int, dict[str, Any]]:
 
 
 def record_texts(conn: Connection, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    """id -> title, abstract, authors, year, source_title for the screening screen/sheet."""
+    """id -> title, abstract, authors, year, source_title, keywords, DOI for screeners."""
     cols = records.c
     out: dict[int, dict[str, Any]] = {}
     wanted = sorted(set(ids))
@@ -221,6 +242,7 @@ def record_texts(conn: Connection, ids: Iterable[int]) -> dict[int, dict[str, An
             cols.year,
             cols.source_title,
             cols.keywords,
+            cols.doi,
         ).where(cols.id.in_(wanted[start : start + _CHUNK]))
         for row in conn.execute(stmt).mappings():
             out[int(row["id"])] = dict(row)

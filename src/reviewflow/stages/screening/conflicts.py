@@ -7,11 +7,15 @@ them: knowing that an item is in conflict would tell a screener the other vote.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Connection
+
 from ...errors import StateError
 from ...project import Project
+from ...store import screening_queries as sq
 from .decisions import decide, visible_votes
 from .plan import STAGES, check_reviewer, check_stage
 from .state import CONFLICT, Vote, load_state
@@ -23,11 +27,18 @@ class Conflict:
     item_id: int
     votes: dict[str, Vote]
     resolution: Vote | None
+    #: What the item is, so the arbiter need not look each id up (record or report).
+    title: str | None = None
+    year: int | None = None
+    first_author: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "stage": self.stage,
             "item_id": self.item_id,
+            "title": self.title,
+            "year": self.year,
+            "first_author": self.first_author,
             "votes": {r: v.to_dict() for r, v in self.votes.items()},
             "resolution": self.resolution.to_dict() if self.resolution else None,
         }
@@ -47,13 +58,45 @@ def conflicts(
             f"{STAGES[stage]} screening before the stage is closed",
             hint="Screening is blind: ask the arbiter, or close the stage first.",
         )
-    out = []
+    found = []
     for item in state.items:
         resolved = state.arbiter.get(item)
         if state.results[item] == CONFLICT or (include_resolved and resolved is not None):
             votes = visible_votes(state, item, reviewer)
             votes.pop(resolved.reviewer if resolved else "", None)
-            out.append(Conflict(stage, item, votes, resolved))
+            found.append((item, votes, resolved))
+    with project.db.connect() as conn:
+        about = item_texts(conn, stage, [item for item, _, _ in found])
+    out = []
+    for item, votes, resolved in found:
+        text = about.get(item, {})
+        authors = text.get("authors") or []
+        out.append(
+            Conflict(
+                stage,
+                item,
+                votes,
+                resolved,
+                title=text.get("title"),
+                year=text.get("year"),
+                first_author=authors[0] if authors else None,
+            )
+        )
+    return out
+
+
+def item_texts(conn: Connection, stage: str, items: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Item id -> its record's texts (title, authors, year, ...): at full text, the record
+    the report was made from; a report without a record falls back to its study label."""
+    if stage == "ta":
+        return sq.record_texts(conn, items)
+    wanted = set(items)
+    rows = [r for r in sq.list_reports(conn) if r["id"] in wanted]
+    texts = sq.record_texts(conn, [r["record_id"] for r in rows if r["record_id"] is not None])
+    out = {}
+    for r in rows:
+        text = texts.get(r["record_id"], {})
+        out[r["id"]] = {**text, "title": text.get("title") or r["study_label"]}
     return out
 
 

@@ -203,8 +203,8 @@ def _not_an_item_hint(stage: str) -> str:
     if stage == "ta":
         return "Title/abstract items are canonical (non-duplicate) records: reviewflow status."
     return (
-        "Full-text items are reports that passed title/abstract and were retrieved: "
-        "reviewflow fulltext reports"
+        "Full-text items are reports (a report has the id of its record) that passed "
+        "title/abstract and were retrieved: reviewflow fulltext reports"
     )
 
 

@@ -10,7 +10,6 @@ so the same PDF is stored once and can be checked), or not retrieved (with why).
 from __future__ import annotations
 
 import hashlib
-import shutil
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -108,36 +107,54 @@ def set_report_kind(project: Project, report_id: int, kind: str | None) -> None:
 def retrieve(project: Project, report_id: int, *, file: str | Path, reviewer: str) -> Report:
     """Attach the full text: copy it to ``files/<sha256><suffix>`` and record the event."""
     check_reviewer(project, reviewer)
-    path = Path(file)
+    path = check_full_text_file(Path(file))
+    with project.db.transaction() as conn:
+        _check_report(conn, report_id)
+        sha256, rel = store_file(project, path)
+        sq.insert_retrieval_event(
+            conn, values=retrieved_event(report_id, path, sha256, rel, reviewer)
+        )
+    return _one(project, report_id)
+
+
+def check_full_text_file(path: Path) -> Path:
+    """``path`` if it is a file of a full-text kind, else an InputError saying what is."""
     if not path.is_file():
         raise InputError(f"{path}: no such file", hint="Give the path of the PDF or text file.")
     if path.suffix.lower() not in FULL_TEXT_SUFFIXES:
         raise InputError(
             f"{path.name}: not a full-text file ({', '.join(sorted(FULL_TEXT_SUFFIXES))})"
         )
-    data = path.read_bytes()
+    return path
+
+
+def store_file(project: Project, path: Path, *, data: bytes | None = None) -> tuple[str, Path]:
+    """Copy ``path`` into the content-addressed store: (sha256, path relative to the
+    project). The same PDF is stored once; an existing copy is not rewritten."""
+    data = path.read_bytes() if data is None else data
     sha256 = hashlib.sha256(data).hexdigest()
     rel = Path(FILES_DIR) / f"{sha256}{path.suffix.lower()}"
-    with project.db.transaction() as conn:
-        _check_report(conn, report_id)
-        target = project.root / rel
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(target.suffix + ".part")
-            shutil.copyfile(path, tmp)
-            tmp.replace(target)
-        sq.insert_retrieval_event(
-            conn,
-            values={
-                "report_id": report_id,
-                "status": "retrieved",
-                "file_name": path.name,
-                "file_sha256": sha256,
-                "file_path": rel.as_posix(),
-                "reviewer": reviewer,
-            },
-        )
-    return _one(project, report_id)
+    target = project.root / rel
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(target.suffix + ".part")
+        tmp.write_bytes(data)
+        tmp.replace(target)
+    return sha256, rel
+
+
+def retrieved_event(
+    report_id: int, path: Path, sha256: str, rel: Path, reviewer: str
+) -> dict[str, Any]:
+    """The retrieval event of an attached file."""
+    return {
+        "report_id": report_id,
+        "status": "retrieved",
+        "file_name": path.name,
+        "file_sha256": sha256,
+        "file_path": rel.as_posix(),
+        "reviewer": reviewer,
+    }
 
 
 def not_retrieved(project: Project, report_id: int, *, reason: str, reviewer: str) -> Report:

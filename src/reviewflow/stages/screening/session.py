@@ -3,24 +3,35 @@
 ``read_key`` returns one key per call (the CLI passes ``click.getchar``; tests pass an
 iterator over a string), ``show`` draws a :class:`View`. Keys: i include, e exclude,
 m maybe, r exclude with a reason (then a digit), u undo (withdraws one's last vote of this
-session: an event, not a deletion), n next item, q quit. The session starts, and resumes
-after a quit, at the reviewer's first item without a vote.
+session: an event, not a deletion), s skip to the next item, n note, t tags, o open the
+full text (full-text stage), q quit. The session starts, and resumes after a quit, at the
+reviewer's first item without a vote.
+
+A note and tags (``read_line`` reads them) are recorded with the next decision on the
+item. The decision table has a note column and nothing for tags, so tags are kept in the
+note as ``#tag`` words ("carers #peer-support #uk"), where a search finds them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from ...errors import ReviewflowError
 from ...project import Project
 from ...store import screening_queries as sq
+from .conflicts import item_texts
 from .decisions import decide, withdraw
 from .plan import check_reviewer, check_stage
 from .prioritise import SessionRanker, ranking_on, stopping_status
 from .state import StageState, load_state
 
-HELP = "i include · e exclude · m maybe · r reason+exclude · u undo · n next · q quit"
+HELP = (
+    "i include · e exclude · m maybe · r reason+exclude · n note · t tags · u undo · "
+    "s skip · q quit"
+)
+HELP_FT = HELP.replace(" · q quit", " · o open full text · q quit")
 
 
 @dataclass
@@ -37,6 +48,23 @@ class View:
     message: str = ""
     reasons: tuple[str, ...] = ()
     choosing_reason: bool = False
+    journal: str = ""
+    doi: str = ""
+    keywords: tuple[str, ...] = ()
+    #: The note and tags typed for this item, recorded with the decision.
+    note: str = ""
+    tags: tuple[str, ...] = ()
+    reason_required: bool = False
+    #: Full text: the attached file's name and path (None: no full text attached).
+    file_name: str | None = None
+    file_path: Path | None = None
+    #: The protocol's highlight terms (see :mod:`.highlight`).
+    highlight_include: tuple[str, ...] = ()
+    highlight_exclude: tuple[str, ...] = ()
+
+    @property
+    def help(self) -> str:
+        return HELP_FT if self.stage == "ft" else HELP
 
 
 @dataclass
@@ -44,7 +72,22 @@ class SessionResult:
     decided: int = 0
     undone: int = 0
     remaining: int = 0
+    #: How many items the reviewer has at this stage (all of them, voted or not).
+    total: int = 0
     log: list[str] = field(default_factory=list)
+
+
+def note_with_tags(note: str, tags: tuple[str, ...]) -> str | None:
+    """The note as stored: the text, then each tag as a ``#tag`` word."""
+    text = " ".join([note.strip(), *(f"#{t}" for t in tags)]).strip()
+    return text or None
+
+
+def parse_tags(line: str) -> tuple[str, ...]:
+    """ "peer support, carers" or "carers uk" -> ("peer-support", "carers") / ("carers", "uk")."""
+    parts = line.split(",") if "," in line else line.split()
+    tags = ("-".join(p.strip().lstrip("#").split()) for p in parts)
+    return tuple(dict.fromkeys(t for t in tags if t))
 
 
 def screen_loop(
@@ -54,8 +97,15 @@ def screen_loop(
     reviewer: str,
     read_key: Callable[[], str],
     show: Callable[[View], None],
+    read_line: Callable[[str], str] | None = None,
+    open_file: Callable[[Path], int | None] | None = None,
 ) -> SessionResult:
-    """Screen ``reviewer``'s items until they are all voted on or the reviewer quits."""
+    """Screen ``reviewer``'s items until they are all voted on or the reviewer quits.
+
+    ``read_line(prompt)`` reads a note or tags (without it n and t say they cannot);
+    ``open_file(path)`` shows a full text in the system viewer (the o key) and returns
+    non-zero when it could not.
+    """
     check_stage(stage)
     check_reviewer(project, reviewer)
     result = SessionResult()
@@ -72,15 +122,22 @@ def screen_loop(
     history: list[int] = []
     pos = _next_open(mine, voted, 0)
     message = ""
+    typed: dict[int, tuple[str, tuple[str, ...]]] = {}  # item -> note, tags
+    result.total = len(mine)
     while pos is not None:
         item = mine[pos]
-        show(_view(project, state, item, reviewer, len(voted), len(mine), message))
+        view = _view(project, state, item, reviewer, len(voted), len(mine), message)
+        view.note, view.tags = typed.get(item, ("", ()))
+        show(view)
         message = ""
         key = read_key().lower()
         if key == "q":
             break
-        if key == "n":
-            pos = (pos + 1) % len(mine)
+        if key == "s":
+            pos = _next_open(mine, voted, (pos + 1) % len(mine))
+            continue
+        if key in ("n", "t", "o"):
+            message = _extra(key, view, typed, read_line, open_file)
             continue
         if key == "u":
             if not history:
@@ -94,13 +151,14 @@ def screen_loop(
             result.log.append(f"undo {last}")
             pos, message = mine.index(last), f"vote on {last} withdrawn"
             continue
-        choice = _choice(key, state, item, reviewer, read_key, show, voted, len(mine))
+        choice = _choice(key, state, view, read_key, show)
         if choice is None:
-            message = f"unknown key {key!r}: {HELP}"
+            message = f"unknown key {key!r}: {view.help}"
             continue
         if choice == ("", None):
             continue  # reason menu cancelled
         decision, reason = choice
+        note = note_with_tags(view.note, view.tags)
         try:
             decide(
                 project,
@@ -109,15 +167,21 @@ def screen_loop(
                 reviewer=reviewer,
                 decision=decision,
                 reason=reason,
+                note=note,
             )
         except ReviewflowError as exc:
             message = exc.message
             continue
+        typed.pop(item, None)
         voted.add(item)
         own[item] = decision
         history.append(item)
         result.decided += 1
-        result.log.append(f"{decision} {item}" + (f" ({reason})" if reason else ""))
+        result.log.append(
+            f"{decision} {item}"
+            + (f" ({reason})" if reason else "")
+            + (f" [{note}]" if note else "")
+        )
         if ranker is not None:
             if result.decided % 10 == 0:
                 report = stopping_status(project)
@@ -132,15 +196,47 @@ def screen_loop(
     return result
 
 
+def _extra(
+    key: str,
+    view: View,
+    typed: dict[int, tuple[str, tuple[str, ...]]],
+    read_line: Callable[[str], str] | None,
+    open_file: Callable[[Path], int | None] | None,
+) -> str:
+    """The n (note), t (tags) and o (open full text) keys; returns the message to show."""
+    assert view.item_id is not None
+    if key == "o":
+        if view.stage != "ft":
+            return "o opens a full text; at title/abstract there is none"
+        if view.file_path is None or not view.file_path.is_file():
+            return (
+                f"no full text attached to report {view.item_id}: "
+                "reviewflow fulltext attach FOLDER --reviewer INITIALS"
+            )
+        if open_file is None:
+            return f"the full text is {view.file_path}"
+        if open_file(view.file_path):
+            return f"no viewer could open {view.file_name}; the file is {view.file_path}"
+        return f"opened {view.file_name} in the system viewer"
+    if read_line is None:
+        return "notes and tags cannot be typed here"
+    note, tags = view.note, view.tags
+    if key == "n":
+        note = read_line("Note (Enter to keep it empty)").strip()
+        said = f"note: {note}" if note else "note cleared"
+    else:
+        tags = parse_tags(read_line("Tags, separated by spaces or commas"))
+        said = "tags: " + " ".join(f"#{t}" for t in tags) if tags else "tags cleared"
+    typed[view.item_id] = (note, tags)
+    return said + " (recorded with your decision)"
+
+
 def _choice(
     key: str,
     state: StageState,
-    item: int,
-    reviewer: str,
+    view: View,
     read_key: Callable[[], str],
     show: Callable[[View], None],
-    voted: set[int],
-    total: int,
 ) -> tuple[str, str | None] | None:
     plan = state.plan
     if key == "i":
@@ -152,9 +248,7 @@ def _choice(
     if key in ("e", "r"):
         if not plan.reasons:
             return ("exclude", None)
-        view = View(plan.stage, item, "", "", "", "", len(voted), total)
-        view.reasons, view.choosing_reason = plan.reasons, True
-        show(view)
+        show(replace(view, choosing_reason=True, message=""))
         pick = read_key()
         if pick.isdigit() and 1 <= int(pick) <= len(plan.reasons):
             return ("exclude", plan.reasons[int(pick) - 1])
@@ -199,16 +293,16 @@ def _view(
     total: int,
     message: str,
 ) -> View:
+    stage = state.plan.stage
     with project.db.connect() as conn:
-        record_id = item
-        if state.plan.stage == "ft":
-            rows = {r["id"]: r["record_id"] for r in sq.list_reports(conn)}
-            record_id = rows.get(item) or -1
-        text = sq.record_texts(conn, [record_id]).get(record_id, {})
-        current = load_state(conn, project, state.plan.stage, only={item}).votes
+        text = item_texts(conn, stage, [item]).get(item, {})
+        current = load_state(conn, project, stage, only={item}).votes
+        retrieved = sq.current_retrieval(conn).get(item, {}) if stage == "ft" else {}
     vote = current.get(item, {}).get(reviewer)
+    settings = project.settings.screening
+    rel = retrieved.get("file_path")
     return View(
-        stage=state.plan.stage,
+        stage=stage,
         item_id=item,
         title=text.get("title") or "(no title)",
         authors="; ".join(text.get("authors") or []),
@@ -219,4 +313,12 @@ def _view(
         vote=vote.decision if vote else None,
         message=message,
         reasons=state.plan.reasons,
+        journal=text.get("source_title") or "",
+        doi=text.get("doi") or "",
+        keywords=tuple(text.get("keywords") or ()),
+        reason_required=state.plan.reason_required,
+        file_name=retrieved.get("file_name") if rel else None,
+        file_path=project.root / rel if rel else None,
+        highlight_include=tuple(settings.highlight_include) if settings else (),
+        highlight_exclude=tuple(settings.highlight_exclude) if settings else (),
     )
