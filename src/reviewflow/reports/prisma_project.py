@@ -95,10 +95,12 @@ def _identification(counts: PrismaCounts, conn: Any) -> None:
     imported: dict[int, int] = defaultdict(int)
     has_import: set[int] = set()
     unlinked = 0
+    unlinked_ids: list[str] = []
     for imp in queries.list_imports(conn):
         n = per_import.get(imp["id"], 0)
         if imp["search_id"] is None:
             unlinked += n
+            unlinked_ids.append(f"import {imp['id']} ({imp['file_name']})")
         else:
             imported[imp["search_id"]] += n
             has_import.add(imp["search_id"])
@@ -118,9 +120,10 @@ def _identification(counts: PrismaCounts, conn: Any) -> None:
     if unlinked:
         by_column["left"][UNLINKED] = unlinked
         counts.notes.append(
-            f"{unlinked:,} records were imported without a logged search; they are counted "
-            "under databases. Link each file to its search with: reviewflow import FILE "
-            "--search ID"
+            f"{unlinked:,} records were imported without a logged search "
+            f"({', '.join(unlinked_ids)}); they are counted under databases. Link each "
+            "import to its search (without importing it again) with: reviewflow imports "
+            "link IMPORT_ID --search SEARCH_ID (searches: reviewflow search list)"
         )
     counts.databases = list(by_column["left"].items())
     counts.registers = list(by_column["register"].items())
