@@ -140,7 +140,15 @@ def _echo_search_link(result: importing.ImportResult) -> None:
 
 @cli.group("imports")
 def imports_group() -> None:
-    """List imported files, link one to its search, or remove a mistaken one."""
+    """List imported files, link one to its search, or remove a mistaken one.
+
+    Example:
+
+    \b
+        reviewflow imports list
+        reviewflow imports link 3 --search 2
+        reviewflow imports remove 4
+    """
 
 
 @imports_group.command("list")

@@ -268,6 +268,18 @@ def _notes(conn: Any, plan: RemovalPlan) -> list[str]:
             "import. They stay: in each of their groups the record with the lowest id "
             "becomes the canonical record, screened in place of the removed one."
         )
+    if plan.search_id is not None:
+        others = [
+            i
+            for i in queries.list_imports(conn)
+            if i["search_id"] == plan.search_id and i["id"] != plan.import_id
+        ]
+        search = queries.get_search(conn, plan.search_id)
+        if not others and search is not None:
+            out.append(
+                f"{describe_search(search).capitalize()} then has no imported file: PRISMA "
+                "shows the records returned it logged (or not reported)."
+            )
     twins = [i for i in _same_file_imports(conn, plan.sha256) if i != plan.import_id]
     if twins:
         out.append(
@@ -337,14 +349,14 @@ def remove(
     return plan
 
 
-def _regroup_targets(links: dict[int, dict[str, Any]], removed: set[int]) -> dict[int, int]:
+def _regroup_targets(links: dict[int, dict[str, Any]], removed: set[int]) -> dict[int, int | None]:
     """Surviving record -> its new canonical record (None for the new canonical itself),
     for every group whose canonical record goes."""
     members: dict[int, list[int]] = defaultdict(list)
     for rid, row in links.items():
         if row["canonical_id"] in removed and rid not in removed:
             members[row["canonical_id"]].append(rid)
-    out: dict[int, int] = {}
+    out: dict[int, int | None] = {}
     for survivors in members.values():
         first, *rest = sorted(survivors)
         out[first] = None
