@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewflow.errors import DuplicateImportError, NotFoundError, ParseError
+from reviewflow.errors import DuplicateImportError, InputError, NotFoundError, ParseError
 from reviewflow.project import Project
 from reviewflow.stages import exporting, importing, searches, status
 from reviewflow.store import queries
@@ -143,3 +143,61 @@ def test_csv_export_of_mixed_sources_reimports_losslessly(project: Project, tmp_
     after = exporting.records(project, import_id=again.import_id)
     assert [r.canonical() for r in after] == [r.canonical() for r in before]
     assert [r.extra for r in after] == [r.extra for r in before]
+
+
+# -- the search a file came from, found by its sha256 -------------------------------------
+
+NEW = Path(__file__).parent.parent / "data" / "newreview"
+
+
+def test_import_without_search_links_the_search_that_logged_the_same_file(
+    project: Project, tmp_path: Path
+) -> None:
+    searches.add(project, searches.SearchEntry(source="Embase"), export_file=NEW / "embase.ris")
+    wos = searches.add(
+        project, searches.SearchEntry(source="Web of Science"), export_file=NEW / "wos.txt"
+    )
+    renamed = tmp_path / "savedrecs.txt"  # the name does not matter, the content does
+    shutil.copy(NEW / "wos.txt", renamed)
+    result = importing.run(project, renamed)
+    assert result.search_id == wos and result.linked_by_sha256
+    assert status.run(project).searches[1]["records_imported"] == 3
+
+
+def test_import_without_a_matching_search_is_stored_unlinked(project: Project) -> None:
+    searches.add(project, searches.SearchEntry(source="Embase"), export_file=NEW / "embase.ris")
+    result = importing.run(project, NEW / "wos.txt")
+    assert result.search_id is None and not result.linked_by_sha256
+    assert result.records == 3
+    assert any("reviewflow imports link 1" in n for n in status.run(project).notes)
+
+
+def test_a_file_logged_by_several_searches_needs_search(project: Project) -> None:
+    for source in ("Web of Science", "Web of Science (rerun)"):
+        searches.add(project, searches.SearchEntry(source=source), export_file=NEW / "wos.txt")
+    with pytest.raises(InputError, match=r"several searches \(1, 2\)") as err:
+        importing.run(project, NEW / "wos.txt")
+    assert "--search" in str(err.value)
+    assert status.run(project).records == 0
+    assert importing.run(project, NEW / "wos.txt", search_id=2).search_id == 2
+
+
+def test_search_given_for_another_file_is_imported_with_a_notice(project: Project) -> None:
+    sid = searches.add(
+        project, searches.SearchEntry(source="Embase"), export_file=NEW / "embase.ris"
+    )
+    result = importing.run(project, NEW / "wos.txt", search_id=sid)
+    assert result.search_id == sid and not result.linked_by_sha256
+    assert any("embase.ris" in n and "differs" in n for n in result.notices)
+
+
+def test_refused_duplicate_points_at_link_and_remove_before_force(project: Project) -> None:
+    importing.run(project, NEW / "wos.txt")
+    sid = searches.add(project, searches.SearchEntry(source="Web of Science"))
+    with pytest.raises(DuplicateImportError) as err:
+        importing.run(project, NEW / "wos.txt", search_id=sid)
+    text = str(err.value)
+    assert f"reviewflow imports link 1 --search {sid}" in text
+    assert "reviewflow imports remove 1" in text
+    assert "counts them twice" in text
+    assert text.index("imports link") < text.index("--force")

@@ -87,3 +87,28 @@ def test_update_of_an_unknown_search_is_refused(project: Project) -> None:
     with pytest.raises(NotFoundError, match="search 42"):
         searches.add(project, searches.SearchEntry(source="X", update_of=42))
     assert searches.list_all(project) == []
+
+
+NEW = Path(__file__).parent.parent / "data" / "newreview"
+
+
+def test_logging_a_search_after_its_file_was_imported_links_the_import(
+    project: Project,
+) -> None:
+    from reviewflow.stages import importing, imports
+
+    imported = importing.run(project, NEW / "wos.txt")
+    assert imported.search_id is None
+    sid = searches.add(
+        project, searches.SearchEntry(source="Web of Science"), export_file=NEW / "wos.txt"
+    )
+    said = searches.link_imported_file(project, sid)
+    assert said and "now linked to this search" in said[0]
+    assert [i["search_id"] for i in imports.list_all(project)] == [sid]
+    # a second search logging the same file does not steal it, it says how to move it
+    other = searches.add(
+        project, searches.SearchEntry(source="WoS again"), export_file=NEW / "wos.txt"
+    )
+    (line,) = searches.link_imported_file(project, other)
+    assert f"reviewflow imports link 1 --search {other} --replace" in line
+    assert [i["search_id"] for i in imports.list_all(project)] == [sid]

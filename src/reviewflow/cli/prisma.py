@@ -9,7 +9,8 @@ import click
 
 from ..errors import InputError
 from ..reports import prisma, prisma_svg
-from ..reports.prisma_project import counts_from_project
+from ..reports.prisma_project import counts_from_project, declared_from_settings
+from ..reports.report import save_declared
 from . import cli
 from ._output import OutputContext, echo_json, pass_output
 
@@ -83,7 +84,13 @@ def _int(key: str, value: str) -> int:
     "--declare",
     multiple=True,
     metavar="KEY=N",
-    help="A count from a stage run outside reviewflow; repeatable. Lists: KEY=Name:N;Name:N.",
+    help="A count from a stage run outside reviewflow; repeatable. Lists: KEY=Name:N;Name:N. "
+    "Overrides the project's declared counts for this run only, unless --save.",
+)
+@click.option(
+    "--save",
+    is_flag=True,
+    help="Keep the --declare counts in the project, so reviewflow report draws the same diagram.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print counts and checks as JSON.")
 @pass_output
@@ -94,12 +101,15 @@ def prisma_cmd(
     template: str,
     other_methods: bool | None,
     declare: tuple[str, ...],
+    save: bool,
     as_json: bool,
 ) -> None:
     """Draw the PRISMA 2020 flow diagram from the project and check its arithmetic.
 
     Counts are derived from the search log, imports, duplicate links and screening
-    decisions; --declare gives counts of stages run elsewhere (marked † in the diagram).
+    decisions; counts of stages run elsewhere are the project's declared counts (marked †
+    in the diagram), the same ones reviewflow report uses; --declare adds or overrides
+    some for this run (--save keeps them).
 
     Example:
 
@@ -108,10 +118,18 @@ def prisma_cmd(
         reviewflow prisma --format svg,csv --out figures --template updated \\
             --declare previous_studies=4 --declare previous_reports=5
         reviewflow prisma --declare duplicates_removed=10234 \\
-            --declare "exclusion_reasons=Not UK based:120;Not qualitative:98"
+            --declare "exclusion_reasons=Not UK based:120;Not qualitative:98" --save
     """
     project = out.project()
-    counts = counts_from_project(project, declared=parse_declare(declare))
+    extra = parse_declare(declare)
+    if save and not extra:
+        raise InputError(
+            "--save keeps --declare counts, but none were given",
+            hint="Write e.g. reviewflow prisma --declare duplicates_removed=10 --save",
+        )
+    counts = counts_from_project(project, declared=extra)
+    if save:
+        save_declared(project, {**declared_from_settings(project), **extra})
     wanted = [f.strip().lower() for f in formats.split(",") if f.strip()]
     paths = prisma_svg.write(
         counts,
@@ -138,5 +156,11 @@ def prisma_cmd(
         click.echo(f"Note: {note}", err=True)
     for problem in problems:
         click.echo(f"Does not add up: {problem}", err=True)
+    if extra and not save:
+        click.echo(
+            "Note: the --declare counts were used for this diagram only; reviewflow report "
+            "will not show them. Add --save to keep them in the project.",
+            err=True,
+        )
     if not problems:
         click.echo("The boxes add up.")

@@ -75,12 +75,15 @@ def add_cmd(
         query = query_file.read_text(encoding="utf-8-sig")
     entry = searches.SearchEntry(query=query, **fields)  # type: ignore[arg-type]
     search_id = searches.add(out.project(), entry, export_file=export_file)
+    linked = searches.link_imported_file(out.project(), search_id) if export_file else []
     if as_json:
         echo_json(searches.get(out.project(), search_id))
-    else:
-        click.echo(f"Logged search {search_id}: {entry.source}")
-        if export_file is not None:
-            click.echo(f"Next: reviewflow import {export_file} --search {search_id}")
+        return
+    click.echo(f"Logged search {search_id}: {entry.source}")
+    for line in linked:
+        click.echo(line)
+    if export_file is not None and not linked:
+        click.echo(f"Next: reviewflow import {export_file} --search {search_id}")
 
 
 @search_group.command("list")

@@ -1,11 +1,17 @@
 """PRISMA 2020 counts derived from a project's store, with declared counts for outside stages.
 
+:func:`counts_from_project` is the one place the project's diagram is computed:
+``reviewflow prisma``, ``reviewflow report`` and the demo all call it, so they cannot
+disagree (they once did: ``prisma`` ignored the counts declared in review.toml).
+
 Identification comes from the search log and the imports (a search counts the records
 imported for it, or its logged ``records_returned`` when nothing was imported), duplicates
 removed from the current duplicate links, and screening from
 :func:`reviewflow.stages.screening.counts`. A stage the team ran elsewhere (dedup in
 EndNote, screening in another tool) is passed in ``declared``; a declared count replaces
-the derived one and is marked as declared in the diagram and the CSV. Reads, never writes.
+the derived one and is marked as declared in the diagram and the CSV. Declared counts come
+from ``[report.declared]`` in review.toml, overridden for one run by the caller's own.
+Reads, never writes.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..project import Project
+from ..settings import NOT_REPORTED, ReportSettings
 from ..store import dedup_queries, queries
 from .prisma import COUNT_FIELDS, LIST_FIELDS, Entry, PrismaCounts
 
@@ -26,10 +33,13 @@ UNLINKED = "Imported without a logged search"
 def counts_from_project(
     project: Project, *, declared: dict[str, Any] | None = None
 ) -> PrismaCounts:
-    """Every PRISMA box the store can derive today, overridden by ``declared`` counts.
+    """The project's PRISMA diagram: every box the store derives, then the declared counts.
 
-    ``declared`` maps a :class:`PrismaCounts` field to an int (e.g. ``{"duplicates_removed":
-    10000}``) or, for list fields (databases, exclusion_reasons, ...), to (name, n) pairs.
+    Declared counts are ``[report.declared]`` of review.toml, with ``declared`` on top
+    (a one-off ``--declare``): a field of :class:`PrismaCounts` mapped to an int (e.g.
+    ``{"duplicates_removed": 10000}``) or, for list fields (databases, exclusion_reasons,
+    ...), to (name, n) pairs. Without a full-text screening plan, the studies included are
+    the project's studies.
     """
     counts = PrismaCounts()
     with project.db.connect() as conn:
@@ -43,9 +53,41 @@ def counts_from_project(
 
     with state_cache(project):  # counts and automation exclusions share one derived state
         _screening(counts, project)
-    if declared:
-        apply_declared(counts, declared)
+    wanted = {**declared_from_settings(project), **(declared or {})}
+    if wanted:
+        apply_declared(counts, wanted)
+    _studies_from_store(project, counts)
     return counts
+
+
+def declared_from_settings(project: Project) -> dict[str, Any]:
+    """``[report.declared]`` of review.toml (counts of stages run elsewhere), with
+    ``"not reported"`` read as an unknown count (None) rather than zero."""
+    settings = project.settings.report or ReportSettings()
+    raw = settings.declared.model_dump(exclude_none=True)
+    return {k: _from_toml(v) for k, v in raw.items()}
+
+
+def _from_toml(value: Any) -> Any:
+    if isinstance(value, list):
+        return [(str(name), None if n == NOT_REPORTED else n) for name, n in value]
+    return None if value == NOT_REPORTED else value
+
+
+def _studies_from_store(project: Project, counts: PrismaCounts) -> None:
+    """Without a full-text screening plan, the included studies are the study table."""
+    if counts.studies_included is not None or "studies_included" in counts.declared:
+        return
+    from ..store import synthesis_queries as sq
+
+    with project.db.connect() as conn:
+        n = len(sq.list_studies(conn))
+    if n:
+        counts.studies_included = n
+        counts.notes.append(
+            f"Studies included ({n}) are the studies recorded in the project "
+            "(no full-text screening plan)."
+        )
 
 
 def _identification(counts: PrismaCounts, conn: Any) -> None:
@@ -53,10 +95,12 @@ def _identification(counts: PrismaCounts, conn: Any) -> None:
     imported: dict[int, int] = defaultdict(int)
     has_import: set[int] = set()
     unlinked = 0
+    unlinked_ids: list[str] = []
     for imp in queries.list_imports(conn):
         n = per_import.get(imp["id"], 0)
         if imp["search_id"] is None:
             unlinked += n
+            unlinked_ids.append(f"import {imp['id']} ({imp['file_name']})")
         else:
             imported[imp["search_id"]] += n
             has_import.add(imp["search_id"])
@@ -76,9 +120,10 @@ def _identification(counts: PrismaCounts, conn: Any) -> None:
     if unlinked:
         by_column["left"][UNLINKED] = unlinked
         counts.notes.append(
-            f"{unlinked:,} records were imported without a logged search; they are counted "
-            "under databases. Link each file to its search with: reviewflow import FILE "
-            "--search ID"
+            f"{unlinked:,} records were imported without a logged search "
+            f"({', '.join(unlinked_ids)}); they are counted under databases. Link each "
+            "import to its search (without importing it again) with: reviewflow imports "
+            "link IMPORT_ID --search SEARCH_ID (searches: reviewflow search list)"
         )
     counts.databases = list(by_column["left"].items())
     counts.registers = list(by_column["register"].items())

@@ -27,6 +27,7 @@ from ..settings import NOT_REPORTED, DeclaredCounts, ReportSettings
 from . import prisma, prisma_svg, tables, tree
 from .prisma import PrismaCounts
 from .prisma_project import counts_from_project
+from .prisma_project import declared_from_settings as declared_from_settings
 from .tables import Table
 
 FORMATS = ("html", "docx", "md")
@@ -101,19 +102,6 @@ UNKNOWN = NOT_REPORTED
 def report_settings(project: Project) -> ReportSettings:
     """``[report]`` of review.toml (defaults when the section is absent)."""
     return project.settings.report or ReportSettings()
-
-
-def declared_from_settings(project: Project) -> dict[str, Any]:
-    """``[report.declared]`` of review.toml (counts of stages run elsewhere), with
-    ``"not reported"`` read as an unknown count (None) rather than zero."""
-    raw = report_settings(project).declared.model_dump(exclude_none=True)
-    return {k: _from_toml(v) for k, v in raw.items()}
-
-
-def _from_toml(value: Any) -> Any:
-    if isinstance(value, list):
-        return [(str(name), None if n == UNKNOWN else n) for name, n in value]
-    return None if value == UNKNOWN else value
 
 
 def _to_toml(value: Any) -> Any:
@@ -241,9 +229,7 @@ def _collect(
 ) -> ReportData:
     step = _stepper(progress, 6)
     step("PRISMA counts")
-    wanted = {**declared_from_settings(project), **(declared or {})}
-    counts = counts_from_project(project, declared=wanted)
-    _studies_from_store(project, counts)
+    counts = counts_from_project(project, declared=dict(declared or {}))
     data = ReportData(
         project.settings.title,
         project.settings.question,
@@ -312,22 +298,6 @@ def _declared_caption(counts: PrismaCounts) -> str:
         "Counts marked † were declared by the team (stages run outside reviewflow or "
         "given only as totals): " + "; ".join(names) + ". Every other count is derived."
     )
-
-
-def _studies_from_store(project: Project, counts: PrismaCounts) -> None:
-    """Without a full-text screening plan, the included studies are the study table."""
-    if counts.studies_included is not None or "studies_included" in counts.declared:
-        return
-    from ..store import synthesis_queries as sq
-
-    with project.db.connect() as conn:
-        n = len(sq.list_studies(conn))
-    if n:
-        counts.studies_included = n
-        counts.notes.append(
-            f"Studies included ({n}) are the studies recorded in the project "
-            "(no full-text screening plan)."
-        )
 
 
 def _extraction_and_appraisal(

@@ -20,7 +20,7 @@ from ..progress import Progress
 from ..project import Project
 from ..records import Record
 from ..store import dedup_queries as dq
-from ..store import queries
+from ..store import import_queries, queries
 from .dedupe import CATEGORIES, DedupPolicy, PairDecision, PairEvidence, find_duplicates
 
 DECISIONS = ("duplicate", "not_duplicate")
@@ -62,9 +62,8 @@ def run(
         records = list(queries.iter_records(conn))
         links = dq.latest_links(conn)
         decisions = dq.latest_decisions(conn)
-        last = dq.last_run(conn)
+        seen_up_to = deduplicated_up_to(conn)
         already = {(p["record_a"], p["record_b"]) for p in dq.queued_pairs(conn)}
-    seen_up_to = int(last["summary"].get("max_record_id", 0)) if last else 0
     new = [r for r in records if (r.id or 0) > seen_up_to]
     if not new:
         return DedupRunResult(None, len(records), 0, 0, len(links), 0)
@@ -110,6 +109,24 @@ def run(
         queued=sum(1 for p in pairs if p["queued"]),
         related=related,
     )
+
+
+def deduplicated_up_to(conn: Any) -> int:
+    """The highest record id the last run compared: records above it are new.
+
+    An import removed since that run may have taken the highest ids, which SQLite then
+    gives to the next import's records; the removal noted the highest id left, and ids
+    above that are new again.
+    """
+    last = dq.last_run(conn)
+    if last is None:
+        return 0
+    seen = int(last["summary"].get("max_record_id", 0))
+    for event in import_queries.list_import_events(conn, action="remove"):
+        details = event["details"] or {}
+        if details.get("dedup_run_id") == last["id"]:
+            seen = min(seen, int(details.get("max_record_id_after", seen)))
+    return seen
 
 
 def _groups_from_links(links: dict[int, dict[str, Any]]) -> list[list[int]]:

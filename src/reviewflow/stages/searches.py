@@ -111,3 +111,35 @@ def get(project: Project, search_id: int) -> dict[str, Any]:
             f"there is no search {search_id}", hint="List the searches with: reviewflow search list"
         )
     return row
+
+
+def link_imported_file(project: Project, search_id: int) -> list[str]:
+    """When the search's exported file was imported before it was logged, link that import.
+
+    Returns what was done, in words; empty when the file was not imported yet (the next
+    step is then ``reviewflow import FILE --search ID``). An import already linked to
+    another search is left alone: the message names the command that moves it.
+    """
+    from . import imports
+
+    search = get(project, search_id)
+    if not search["file_sha256"]:
+        return []
+    with project.db.connect() as conn:
+        found = queries.find_imports_by_sha256(conn, search["file_sha256"])
+    unlinked = [i for i in found if i["search_id"] is None]
+    if len(unlinked) == 1 and len(found) == 1:
+        imp = unlinked[0]
+        imports.link(project, imp["id"], search_id=search_id)
+        return [
+            f"{search['file_name']} was imported earlier as import {imp['id']} "
+            f"({imp['records_read']:,} records); it is now linked to this search."
+        ]
+    return [
+        f"{search['file_name']} was imported earlier as import {i['id']}"
+        + ("" if i["search_id"] is None else f", linked to search {i['search_id']}")
+        + f"; to link it here: reviewflow imports link {i['id']} --search {search_id}"
+        + ("" if i["search_id"] is None else " --replace")
+        for i in found
+        if i["search_id"] != search_id
+    ]

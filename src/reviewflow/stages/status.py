@@ -32,15 +32,15 @@ class Status:
 
 
 def run(project: Project) -> Status:
+    from . import dedup_project
+
     with project.db.connect() as conn:
         per_import = queries.records_per_import(conn)
         imports = queries.list_imports(conn)
         searches = queries.list_searches(conn)
         linked = len(dedup_queries.latest_links(conn))
-        last_dedup = dedup_queries.last_run(conn)
-        seen = int(last_dedup["summary"].get("max_record_id", 0)) if last_dedup else 0
+        seen = dedup_project.deduplicated_up_to(conn)
         not_deduplicated = queries.count_records_after(conn, seen)
-    from . import dedup_project
 
     pending_pairs = dedup_project.pending_pair_count(project)
     total = sum(per_import.values())
@@ -57,6 +57,7 @@ def run(project: Project) -> Status:
                     screening.automation_excluded(project)
                 )
                 notes.append("Stopping rule: " + stopping.summary())
+    notes += _import_notes(imports)
     per_search: dict[int, int] = {}
     for imp in imports:
         if imp["search_id"] is not None:
@@ -92,6 +93,27 @@ def run(project: Project) -> Status:
         stages=stages,
         notes=notes,
     )
+
+
+def _import_notes(imports: list[dict[str, Any]]) -> list[str]:
+    """Imports PRISMA counts apart (no search) or twice (the same file imported again)."""
+    out = []
+    first_of: dict[str, int] = {}
+    for imp in imports:
+        label = f"Import {imp['id']} ({imp['file_name']})"
+        if imp["search_id"] is None:
+            out.append(
+                f"{label} is not linked to a search, so PRISMA counts it apart. Link it: "
+                f"reviewflow imports link {imp['id']} --search SEARCH_ID"
+            )
+        earlier = first_of.setdefault(imp["file_sha256"], imp["id"])
+        if earlier != imp["id"]:
+            out.append(
+                f"{label} is the same file as import {earlier}, imported again with --force: "
+                "PRISMA counts its records twice among those identified. If that was a "
+                f"mistake: reviewflow imports remove {imp['id']}"
+            )
+    return out
 
 
 def _stages(total: int, linked: int, not_deduplicated: int, pending_pairs: int) -> dict[str, int]:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select
 
 from ..records import LIST_FIELDS, SCALAR_FIELDS, Record
-from .schema import duplicate_links, imports, metadata, records, searches
+from .schema import duplicate_links, import_events, imports, metadata, records, searches
 
 _INSERT_CHUNK = 2000
 
@@ -57,6 +57,13 @@ def find_imports_by_sha256(conn: Connection, sha256: str) -> list[dict[str, Any]
 def insert_import(conn: Connection, *, values: Mapping[str, Any]) -> int:
     row = dict(values)
     row.setdefault("imported_at", now())
+    if conn.dialect.name == "sqlite":
+        # SQLite would hand a removed import's id to the next import, and the history
+        # (import_events) would then name two different imports by one id.
+        used = select(func.max(imports.c.id)).union_all(select(func.max(import_events.c.import_id)))
+        row.setdefault(
+            "id", max((int(i) for i in conn.execute(used).scalars() if i), default=0) + 1
+        )
     result = conn.execute(insert(imports).values(**row).returning(imports.c.id))
     return int(result.scalar_one())
 

@@ -72,6 +72,27 @@ imports = Table(
 )
 Index("ix_imports_sha256", imports.c.file_sha256)
 
+#: Append-only history of what was done to imports afterwards: "link" (attached to a
+#: search, or moved from another) and "remove" (a mistaken import deleted with everything
+#: that depended on its records). ``import_id`` is not a foreign key: a removed import's
+#: row is gone, its history stays. ``details`` of a removal holds the counts of what went.
+import_events = Table(
+    "import_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("import_id", Integer, nullable=False),
+    Column("action", String(10), nullable=False),  # link | remove
+    Column("file_name", Text, nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    Column("search_id", Integer),  # link: the search now; remove: the search it had
+    Column("previous_search_id", Integer),  # link: the search it had before
+    Column("details", JSON, nullable=False),
+    Column("reviewer", String(20)),
+    Column("account", Text),  # the computer account that ran the command
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_import_events_import", import_events.c.import_id)
+
 #: Records in the canonical shape, plus the raw text and its provenance.
 records = Table(
     "records",
