@@ -18,7 +18,8 @@ from ..stages.screening.decisions import replan
 from ..stages.screening.prioritise import resume, stop, stopping_status
 from ..stages.screening.session import HELP
 from . import cli
-from ._output import OutputContext, echo_json, pass_output, stdout_console
+from ._output import OutputContext, echo_json, format_kappa, pass_output, stdout_console
+from ._output import format_stat as _num
 
 _STAGE = click.option(
     "--stage",
@@ -339,13 +340,11 @@ def agreement_cmd(out: OutputContext, stage: str | None, as_json: bool) -> None:
     for code, rep in reports.items():
         table = Table("pair", "n", "agree %", "κ (95 % CI)", "PABAK", "AC1", "Landis & Koch")
         for p in rep.pairs:
-            k = p.kappa
-            ci = f" ({k.ci_low:.2f} to {k.ci_high:.2f})" if k.ci_low is not None else ""
             table.add_row(
                 " / ".join(p.reviewers),
                 str(p.n),
                 _num(p.percent_agreement, scale=100, digits=1),
-                _num(k.kappa) + ci,
+                format_kappa(p.kappa),
                 _num(p.pabak),
                 _num(p.ac1.ac1),
                 p.landis_koch or "—",
@@ -357,10 +356,6 @@ def agreement_cmd(out: OutputContext, stage: str | None, as_json: bool) -> None:
         )
         for note in rep.notes:
             console.print(f"[dim]{note}[/dim]")
-
-
-def _num(value: float | None, *, scale: float = 1.0, digits: int = 2) -> str:
-    return "—" if value is None else f"{value * scale:.{digits}f}"
 
 
 @cli.group("fulltext")
