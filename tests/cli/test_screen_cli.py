@@ -150,3 +150,15 @@ def test_keyboard_session_reads_keys_from_input(runner: CliRunner, proj: Path) -
     assert result.exit_code == 0, result.output
     assert "3 decisions recorded" in result.stdout
     assert "7 of your items left" in result.stdout
+
+
+def test_agreement_before_any_double_screening_is_one_clear_line(
+    runner: CliRunner, proj: Path
+) -> None:
+    result = _run(runner, proj, "agreement", "--stage", "ta")
+    assert result.exit_code == 0, result.output
+    lines = [x for x in result.stdout.splitlines() if x.strip()]
+    assert lines == [
+        "Title/abstract screening: no item has been screened by two reviewers yet, so there "
+        "is no agreement to report; run `reviewflow screen --stage ta --reviewer CJ`."
+    ]

@@ -338,6 +338,9 @@ def agreement_cmd(out: OutputContext, stage: str | None, as_json: bool) -> None:
         return
     console = stdout_console()
     for code, rep in reports.items():
+        if not rep.n_multiply_rated:
+            console.print(_nothing_to_compare(out, code))
+            continue
         table = Table("pair", "n", "agree %", "κ (95 % CI)", "PABAK", "AC1", "Landis & Koch")
         for p in rep.pairs:
             table.add_row(
@@ -351,11 +354,24 @@ def agreement_cmd(out: OutputContext, stage: str | None, as_json: bool) -> None:
             )
         console.print(f"[bold]{screening.STAGES[code]}[/bold]: {rep.n_multiply_rated} items")
         console.print(table)
-        console.print(
-            f"Fleiss' κ {_num(rep.fleiss_kappa)}   Krippendorff's α {_num(rep.krippendorff_alpha)}"
-        )
+        fleiss = f"Fleiss' κ {_num(rep.fleiss_kappa)}   " if rep.n_rated_by_three else ""
+        console.print(f"{fleiss}Krippendorff's α {_num(rep.krippendorff_alpha)}")
         for note in rep.notes:
             console.print(f"[dim]{note}[/dim]")
+
+
+def _nothing_to_compare(out: OutputContext, code: str) -> str:
+    """One line for a stage no two reviewers have screened an item of yet, and what to do."""
+    plan = getattr(out.project().settings.screening, code)
+    second = [*plan.second_reviewers, *plan.reviewers[1:]]
+    if second:
+        then = f"run `reviewflow screen --stage {code} --reviewer {second[0]}`"
+    else:
+        then = "give the stage a second reviewer in the screening plan"
+    return (
+        f"[bold]{screening.STAGES[code].capitalize()} screening[/bold]: no item has been "
+        f"screened by two reviewers yet, so there is no agreement to report; {then}."
+    )
 
 
 @cli.group("fulltext")
