@@ -54,8 +54,10 @@ def test_braced_corporate_author_is_one_author():
         ("``Feeling heard'': link workers", "“Feeling heard”: link workers"),
         ("The `quote' and `don't go' stayed", "The ‘quote’ and ‘don't go’ stayed"),
         ("Pages 1--10, 2019---2020, p.~3", "Pages 1–10, 2019—2020, p. 3"),
-        ("See https://example.org/~smith/a--b and doi 10.1000/x--y~z",
-         "See https://example.org/~smith/a--b and doi 10.1000/x--y~z"),
+        (
+            "See https://example.org/~smith/a--b and doi 10.1000/x--y~z",
+            "See https://example.org/~smith/a--b and doi 10.1000/x--y~z",
+        ),
         (r"Online: \url{https://ex.org/~a} ``cited''", "Online: https://ex.org/~a “cited”"),
     ],
 )
