@@ -36,7 +36,8 @@ def test_import_code_theme_and_judge_from_the_command_line(tmp_path: Path) -> No
     segs = json.loads(_run(root, "code", "segments", "--in-scope", "--json"))
     first = segs[0]["id"]
     _run(root, "code", "new", "at ease", "--memo", "Relaxed with the LW", "--reviewer", "MC")
-    _run(root, "code", "apply", str(first), "at ease", "--coder", "MC")
+    applied = _run(root, "code", "apply", str(first), "at ease", "--coder", "MC")
+    assert applied.strip() == f"Applied 'at ease' to segment {first} (Kellezi 2019)"
     _run(
         root,
         "themes",
@@ -170,3 +171,23 @@ def test_import_findings_of_a_study_with_several_reports_uses_the_main_one(
     _run(root, "fulltext", "kind", str(ids[1]), "main")
     out = _run(root, "code", "import-findings", str(study))
     assert f"attached to report {ids[1]}: kellezi_like.txt" in out
+
+
+def test_code_apply_says_what_was_applied_where(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    _run(tmp_path, "init", str(root), "--title", "T")
+    _run(root, "code", "studies", "--add", "Greenwood 2013")
+    _run(root, "code", "import-findings", "Greenwood 2013", str(DATA / "findings.pdf"))
+    seg = next(
+        s
+        for s in json.loads(_run(root, "code", "segments", "--json"))
+        if s["page"] is not None and s["in_scope"]
+    )
+    _run(root, "code", "new", "peer understanding", "--reviewer", "MC")
+    code_id = json.loads(_run(root, "code", "list", "--json"))[0]["id"]
+    out = _run(root, "code", "apply", str(seg["id"]), str(code_id), "--coder", "MC",
+               "--span", "0:5")  # fmt: skip
+    assert out.strip() == (
+        f"Applied 'peer understanding' to characters 0–5 of segment {seg['id']} "
+        f"(Greenwood 2013, p.{seg['page']})"
+    )

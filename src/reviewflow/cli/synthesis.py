@@ -316,8 +316,15 @@ def apply_cmd(
         if not (start.isdigit() and end.isdigit()):
             raise InputError(f"--span {span!r}: write START:END, e.g. 0:25")
         bounds = (int(start), int(end))
+    project = out.project()
+    seg = findings.get_segment(project, segment)
+    where = seg["study"] or f"study {seg['study_id']}"
+    where += f", p.{seg['page']}" if seg["page"] is not None else ""
+    part = f"characters {bounds[0]}–{bounds[1]} of segment" if bounds else "segment"
     for ref in code_refs:
-        codes.apply_code(out.project(), segment, _ref(ref), coder=coder, span=bounds)
+        codes.apply_code(project, segment, _ref(ref), coder=coder, span=bounds)
+        name = codes.get_code(project, _ref(ref))["name"]
+        click.echo(f"Applied '{name}' to {part} {segment} ({where})")
 
 
 @code_group.command("list")
