@@ -367,10 +367,7 @@ def agreement_table(rows: Sequence[AgreementRow]) -> Table:
     return Table(
         "Agreement between reviewers",
         ["Stage", "Reviewers", "Items compared", "Statistic", "Value", "Note"],
-        [
-            [r.stage, r.reviewers, str(r.items), r.statistic, _value(r), r.note]
-            for r in rows
-        ],
+        [[r.stage, r.reviewers, str(r.items), r.statistic, _value(r), r.note] for r in rows],
     )
 
 
