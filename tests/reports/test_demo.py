@@ -185,3 +185,20 @@ def test_cli_demo_and_report_in_the_demo_folder(tmp_path: Path) -> None:
     assert "Reasons not reported in the publication" in csv and ",51965" in csv
     md = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
     assert "| Stickley et al. 2012 [24] | England | 16 |" in md
+
+
+def test_figures_are_numbered_in_reading_order_in_every_format(
+    demo: tuple[Path, ReportData],
+) -> None:
+    """Figure 1, 2, 3 as the reader meets them (the appraisal chart used to be "Figure 3"
+    before the tree's "Figure 2")."""
+    reports = demo[0] / "reports"
+    html = (reports / "report.html").read_text(encoding="utf-8")
+    md = (reports / "report.md").read_text(encoding="utf-8")
+    doc = Document(str(reports / "report.docx"))
+    docx = "\n".join(p.text for p in doc.paragraphs)
+    html_numbers = [int(n) for n in re.findall(r"<figcaption><b>Figure (\d+)\.", html)]
+    md_numbers = [int(n) for n in re.findall(r"^\*Figure (\d+)\.", md, re.MULTILINE)]
+    docx_numbers = [int(n) for n in re.findall(r"^Figure (\d+)\.", docx, re.MULTILINE)]
+    assert html_numbers == md_numbers == docx_numbers == [1, 2, 3]
+    assert re.search(r"Figure 2\. Quality appraisal", md) and "Figure 3. Thematic tree" in md
