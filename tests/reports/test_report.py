@@ -178,5 +178,3 @@ def test_docx_figures_fit_the_page_even_a_tall_thematic_tree(
     for shape in doc.inline_shapes:
         assert shape.width <= usable_w and shape.height <= usable_h
     assert tall.height > 0.8 * usable_h  # scaled to fit, not shrunk to a stamp
-
-
