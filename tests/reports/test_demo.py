@@ -202,3 +202,21 @@ def test_figures_are_numbered_in_reading_order_in_every_format(
     docx_numbers = [int(n) for n in re.findall(r"^Figure (\d+)\.", docx, re.MULTILINE)]
     assert html_numbers == md_numbers == docx_numbers == [1, 2, 3]
     assert re.search(r"Figure 2\. Quality appraisal", md) and "Figure 3. Thematic tree" in md
+
+
+def test_the_readme_shows_the_demos_screening_plans(demo: tuple[Path, ReportData]) -> None:
+    """The plan a user reads in the README is the one ``reviewflow demo`` writes, and
+    both are the seed's: LA arbitrates at both stages, no ranking."""
+    import tomllib
+
+    from reviewflow.settings import ScreeningSettings
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    heading = readme.index("## The seed review's screening plans")
+    block = re.search(r"```toml\n(.*?)```", readme[heading:], re.DOTALL).group(1)
+    shown = ScreeningSettings.model_validate(tomllib.loads(block)["screening"])
+    written = tomllib.loads((demo[0] / "review.toml").read_text(encoding="utf-8"))["screening"]
+    assert ScreeningSettings.model_validate(written) == shown
+    assert (shown.ta.rule, shown.ta.ranking, shown.ta.arbiter) == (
+        "unanimous_else_arbiter", False, "LA",
+    )  # fmt: skip
