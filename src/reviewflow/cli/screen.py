@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..stages import screening
+from ..stages.agreement import AgreementReport
 from ..stages.screening.decisions import replan
 from ..stages.screening.prioritise import resume, stop, stopping_status
 from ..stages.screening.session import HELP
@@ -339,7 +340,7 @@ def agreement_cmd(out: OutputContext, stage: str | None, as_json: bool) -> None:
     console = stdout_console()
     for code, rep in reports.items():
         if not rep.n_multiply_rated:
-            console.print(_nothing_to_compare(out, code))
+            console.print(_nothing_to_compare(out, code, rep))
             continue
         table = Table("pair", "n", "agree %", "κ (95 % CI)", "PABAK", "AC1", "Landis & Koch")
         for p in rep.pairs:
@@ -360,17 +361,29 @@ def agreement_cmd(out: OutputContext, stage: str | None, as_json: bool) -> None:
             console.print(f"[dim]{note}[/dim]")
 
 
-def _nothing_to_compare(out: OutputContext, code: str) -> str:
+def _nothing_to_compare(out: OutputContext, code: str, rep: AgreementReport) -> str:
     """One line for a stage no two reviewers have screened an item of yet, and what to do."""
     plan = getattr(out.project().settings.screening, code)
     second = [*plan.second_reviewers, *plan.reviewers[1:]]
-    if second:
+    if not plan.reviewers:
+        what = "the plan names no reviewers"
+        then = "add reviewers to the stage's screening plan"
+    elif rep.n_items == 0:
+        what = "none of the items to double-screen has been screened yet"
+        then = (
+            "create the reports with `reviewflow fulltext reports --create`, then screen them"
+            if code == "ft"
+            else f"start with `reviewflow screen --stage {code} --reviewer {plan.reviewers[0]}`"
+        )
+    elif second:
+        what = "no item has been screened by two reviewers yet"
         then = f"run `reviewflow screen --stage {code} --reviewer {second[0]}`"
     else:
+        what = "no item has been screened by two reviewers yet"
         then = "give the stage a second reviewer in the screening plan"
     return (
-        f"[bold]{screening.STAGES[code].capitalize()} screening[/bold]: no item has been "
-        f"screened by two reviewers yet, so there is no agreement to report; {then}."
+        f"[bold]{screening.STAGES[code].capitalize()} screening[/bold]: {what}, "
+        f"so there is no agreement to report; {then}."
     )
 
 

@@ -460,7 +460,8 @@ def agreement_report(
     three = [row for row, d in zip(rows, multi, strict=True) if len(d) >= 3]
     fleiss = fleiss_kappa(three, categories=cats) if three else None
     if not three:
-        notes.append("Fleiss' κ not computed: no item was rated by three or more reviewers")
+        if len(reviewers) >= 3:  # with two reviewers Cohen's κ is the statistic: no note
+            notes.append("Fleiss' κ not computed: no item was rated by three or more reviewers")
     elif fleiss is None:
         notes.append("Fleiss' κ undefined: every rating is in one category")
     alpha = krippendorff_alpha(rows, categories=cats)
