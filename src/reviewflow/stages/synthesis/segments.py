@@ -174,7 +174,7 @@ def _sentence_spans(text: str) -> list[tuple[int, int]]:
             depth -= 1
             if depth == 0 and i > 0 and text[i - 1] in ".!?,":
                 # a quotation ending a sentence, maybe with an attribution: (P4) or [P4]
-                after = re.match(_ATTRIBUTION + r"[.,;:]?(?=\s+[A-Z“\"‘'(])", text[i + 1 :])
+                after = re.match(_ATTRIBUTION + r"[.,;:]?(?=\s+[A-Z“\"‘'(]|\s*$)", text[i + 1 :])
                 if after:
                     j = i + 1 + after.end()
                     spans.append((start, j))
