@@ -61,3 +61,27 @@ def test_bad_appraisal_is_an_error_without_traceback(proj: Path) -> None:
     assert result.exit_code == 1 and "no study 'Nobody 1999'" in result.output
     (row,) = json.loads(run(proj, "appraise", "scores", "--json").stdout)
     assert row["status"] == "not appraised"
+
+
+def test_agreement_prints_rounded_coefficients(proj: Path) -> None:
+    """κ is printed as a review reports it (two decimals, with its CI), not as a raw float."""
+    project = Project.open(proj)
+    with project.db.transaction() as conn:
+        screening_queries.insert_study(conn, label="Greenwood et al. 2013")
+    project.close()
+    roberts = [*YES[:5], "q6=no", "q7=no", "q8=cant_tell", "q9=yes", "q10=yes"]
+    greenwood = [*YES[:3], "q4=no", *YES[4:8], "q9=cant_tell", "q10=yes"]
+    for study, mc, js in [
+        ("1", roberts, [*roberts[:7], "q8=no", *roberts[8:]]),
+        ("2", greenwood, [*greenwood[:3], "q4=yes", *greenwood[4:]]),
+    ]:
+        assert run(proj, "appraise", "add", study, "--appraiser", "MC", *mc).exit_code == 0
+        assert run(proj, "appraise", "add", study, "--appraiser", "JS", *js).exit_code == 0
+    data = json.loads(run(proj, "appraise", "agreement", "--json").stdout)
+    assert len(str(data["kappa"])) > 6  # the raw value has many digits: the text must not
+    result = run(proj, "appraise", "agreement")
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.stdout.splitlines() if "κ" in x)
+    assert f"κ (95 % CI) = {data['kappa']:.2f} (" in line
+    assert str(data["kappa"]) not in result.stdout
+    assert f"AC1 = {data['ac1']:.2f}" in line

@@ -110,6 +110,41 @@ def test_export_writes_ris(runner: CliRunner, proj: Path, tmp_path: Path) -> Non
     assert out.read_text(encoding="utf-8").count("ER  -") == 3
 
 
+def test_export_csv_leads_with_the_record_id_and_round_trips(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """The exported CSV names each record by its id; importing it elsewhere and exporting
+    again gives the same records, and the id column does not turn into a field."""
+    import csv
+    import io
+
+    newreview = Path(__file__).parent.parent / "data" / "newreview"
+    for name in ("a", "b"):
+        args = ["init", str(tmp_path / name), "--title", "T", "--reviewer", "MC:M Cooper"]
+        assert runner.invoke(cli, args).exit_code == 0
+    a, b = tmp_path / "a", tmp_path / "b"
+    for file in ("embase.ris", "medline.nbib", "wos.txt"):
+        assert runner.invoke(cli, ["-p", str(a), "import", str(newreview / file)]).exit_code == 0
+    first = tmp_path / "first.csv"
+    assert runner.invoke(cli, ["-p", str(a), "export", str(first)]).exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(first.read_text(encoding="utf-8"))))
+    assert next(iter(rows[0])) == "record_id"
+    assert [r["record_id"] for r in rows] == [str(i) for i in range(1, 14)]
+    # b already holds a record, so the re-imported ones get other ids than in a
+    assert (
+        runner.invoke(cli, ["-p", str(b), "import", str(DATA / "embase_ovid.ris")]).exit_code == 0
+    )
+    result = runner.invoke(cli, ["-p", str(b), "import", str(first)])
+    assert result.exit_code == 0, result.output
+    second = tmp_path / "second.csv"
+    assert runner.invoke(cli, ["-p", str(b), "export", str(second), "--import", "2"]).exit_code == 0
+    again = list(csv.DictReader(io.StringIO(second.read_text(encoding="utf-8"))))
+    assert list(again[0]) == list(rows[0])  # same columns: no stray "record_id" extra column
+    assert [r["record_id"] for r in again] == [str(i) for i in range(4, 17)]
+    strip = [{k: v for k, v in r.items() if k != "record_id"} for r in rows]
+    assert [{k: v for k, v in r.items() if k != "record_id"} for r in again] == strip
+
+
 def test_every_command_help_has_an_example(runner: CliRunner) -> None:
     import click
 

@@ -150,3 +150,27 @@ def test_keyboard_session_reads_keys_from_input(runner: CliRunner, proj: Path) -
     assert result.exit_code == 0, result.output
     assert "3 decisions recorded this session" in result.stdout
     assert "7 of your 10 items left" in result.stdout
+
+
+def test_agreement_before_any_double_screening_is_one_clear_line(
+    runner: CliRunner, proj: Path
+) -> None:
+    result = _run(runner, proj, "agreement")
+    assert result.exit_code == 0, result.output
+    lines = [x for x in result.stdout.splitlines() if x.strip()]
+    assert lines == [
+        "Title/abstract screening: none of the items to double-screen has been screened yet, "
+        "so there is no agreement to report; start with `reviewflow screen --stage ta "
+        "--reviewer MC`.",
+        "Full text screening: none of the items to double-screen has been screened yet, so "
+        "there is no agreement to report; create the reports with `reviewflow fulltext "
+        "reports --create`, then screen them.",
+    ]
+    for item in range(1, 11):
+        args = ["screen", "decide", str(item), "--stage", "ta", "--reviewer", "MC"]
+        assert _run(runner, proj, *args, "--decision", "include").exit_code == 0
+    result = _run(runner, proj, "agreement", "--stage", "ta")
+    assert [x for x in result.stdout.splitlines() if x.strip()] == [
+        "Title/abstract screening: no item has been screened by two reviewers yet, so there "
+        "is no agreement to report; run `reviewflow screen --stage ta --reviewer CJ`."
+    ]

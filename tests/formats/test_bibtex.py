@@ -51,6 +51,14 @@ def test_braced_corporate_author_is_one_author():
         (r"Caf{\'e} culture and na{\"\i}ve {\em loneliness}", "Café culture and naïve loneliness"),
         (r"{{The {COVID}-19 pandemic}}", "The COVID-19 pandemic"),
         (r"50\% of \c{c}a $\alpha$-synuclein", "50% of ça α-synuclein"),
+        ("``Feeling heard'': link workers", "“Feeling heard”: link workers"),
+        ("The `quote' and `don't go' stayed", "The ‘quote’ and ‘don't go’ stayed"),
+        ("Pages 1--10, 2019---2020, p.~3", "Pages 1–10, 2019—2020, p. 3"),
+        (
+            "See https://example.org/~smith/a--b and doi 10.1000/x--y~z",
+            "See https://example.org/~smith/a--b and doi 10.1000/x--y~z",
+        ),
+        (r"Online: \url{https://ex.org/~a} ``cited''", "Online: https://ex.org/~a “cited”"),
     ],
 )
 def test_latex_becomes_unicode(latex, text):
@@ -125,3 +133,13 @@ def test_repeated_field_is_a_warning_with_line():
     assert result.records[0].keywords == ["k1"]
     (warning,) = result.report.warnings
     assert warning.line == 1 and "'keywords' appears more than once" in warning.message
+
+
+def test_latex_quotes_in_a_file_become_typographic_and_the_url_stays() -> None:
+    text = (
+        "@article{k,\n title = {``Somewhere to go'': a `safe' space---or not},\n"
+        " url = {https://example.org/~group/a--b},\n doi = {10.1000/abc--1},\n year = 2020}\n"
+    )
+    (rec,) = bibtex.loads(text).records
+    assert rec.title == "“Somewhere to go”: a ‘safe’ space—or not"
+    assert (rec.url, rec.doi) == ("https://example.org/~group/a--b", "10.1000/abc--1")

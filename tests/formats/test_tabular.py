@@ -221,3 +221,16 @@ def test_stray_quote_is_an_error_not_a_misread_row():
     with pytest.raises(ParseError) as info:
         tabular.loads('Title,Year\nA,2001\n"B" extra,2002\n', file="t.csv", dialect="csv")
     assert info.value.line == 3
+
+
+def test_record_id_column_is_provenance_not_a_field_and_id_stays_data():
+    """Our export's ``record_id`` is the source project's id: not a field, not extra; an
+    ``ID`` column of the user's own (a BibTeX key) is data and comes back as it was."""
+    records = [Record(title="T", extra={"ID": ["smith2019"], "Record ID": ["r1"]}, id=7)]
+    text = tabular.dumps(records)
+    assert text.splitlines()[0].startswith("record_id,title,")
+    (back,) = tabular.loads(text, file="rt.csv", dialect="csv").records
+    assert back.extra == {"ID": ["smith2019"], "Record ID": ["r1"]} and back.id is None
+    assert back.raw.startswith("7,T,")
+    stale = Record(title="T", extra={"record_id": ["3"]}, id=9)  # read before this column
+    assert tabular.dumps([stale]).splitlines()[0].count("record_id") == 1

@@ -185,3 +185,38 @@ def test_cli_demo_and_report_in_the_demo_folder(tmp_path: Path) -> None:
     assert "Reasons not reported in the publication" in csv and ",51965" in csv
     md = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
     assert "| Stickley et al. 2012 [24] | England | 16 |" in md
+
+
+def test_figures_are_numbered_in_reading_order_in_every_format(
+    demo: tuple[Path, ReportData],
+) -> None:
+    """Figure 1, 2, 3 as the reader meets them (the appraisal chart used to be "Figure 3"
+    before the tree's "Figure 2")."""
+    reports = demo[0] / "reports"
+    html = (reports / "report.html").read_text(encoding="utf-8")
+    md = (reports / "report.md").read_text(encoding="utf-8")
+    doc = Document(str(reports / "report.docx"))
+    docx = "\n".join(p.text for p in doc.paragraphs)
+    html_numbers = [int(n) for n in re.findall(r"<figcaption><b>Figure (\d+)\.", html)]
+    md_numbers = [int(n) for n in re.findall(r"^\*Figure (\d+)\.", md, re.MULTILINE)]
+    docx_numbers = [int(n) for n in re.findall(r"^Figure (\d+)\.", docx, re.MULTILINE)]
+    assert html_numbers == md_numbers == docx_numbers == [1, 2, 3]
+    assert re.search(r"Figure 2\. Quality appraisal", md) and "Figure 3. Thematic tree" in md
+
+
+def test_the_readme_shows_the_demos_screening_plans(demo: tuple[Path, ReportData]) -> None:
+    """The plan a user reads in the README is the one ``reviewflow demo`` writes, and
+    both are the seed's: LA arbitrates at both stages, no ranking."""
+    import tomllib
+
+    from reviewflow.settings import ScreeningSettings
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    heading = readme.index("## The seed review's screening plans")
+    block = re.search(r"```toml\n(.*?)```", readme[heading:], re.DOTALL).group(1)
+    shown = ScreeningSettings.model_validate(tomllib.loads(block)["screening"])
+    written = tomllib.loads((demo[0] / "review.toml").read_text(encoding="utf-8"))["screening"]
+    assert ScreeningSettings.model_validate(written) == shown
+    assert (shown.ta.rule, shown.ta.ranking, shown.ta.arbiter) == (
+        "unanimous_else_arbiter", False, "LA",
+    )  # fmt: skip

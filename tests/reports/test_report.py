@@ -144,3 +144,37 @@ def test_every_prisma_box_can_be_declared_in_review_toml() -> None:
 
     boxes = {*COUNT_FIELDS, *LIST_FIELDS, "other_methods_screened"}
     assert set(DeclaredCounts.model_fields) == boxes
+
+
+def test_docx_figures_fit_the_page_even_a_tall_thematic_tree(
+    project: Project, tmp_path: Path
+) -> None:
+    """A tree far taller than the page is scaled down to the page's usable height (it used
+    to be set to the page width and run off the bottom, half of it cut)."""
+    from docx.shared import Emu
+
+    study = findings.list_segments(project)[0]["study_id"]
+    blocks = [Block(f"finding number {i} was reported") for i in range(40)]
+    findings.store_blocks(project, study, blocks, file_name="b.txt", unit="line")
+    parent = themes.theme_tree(project)[0]["id"]
+    for k, seg in enumerate(findings.list_segments(project)[1:]):
+        code = codes.create_code(project, f"code {k}", reviewer="MC")
+        codes.apply_code(project, seg["id"], code, coder="MC")
+        if k % 4 == 0:
+            name, label = f"Theme {k}", f"1.{k + 2}"
+            theme = themes.create_theme(
+                project, name, kind="descriptive", description="d", label=label, parent=parent
+            )
+        themes.group_codes(project, theme, [code])
+    paths = build_report(project, formats=["docx"], out_dir=tmp_path / "out")
+    doc = Document(str(paths["docx"]))
+    section = doc.sections[0]
+    usable_w = section.page_width - section.left_margin - section.right_margin
+    usable_h = section.page_height - section.top_margin - section.bottom_margin
+    shapes = {round(s.width / s.height, 2): s for s in doc.inline_shapes}
+    assert len(shapes) == 2  # PRISMA diagram and tree
+    tall = shapes[min(shapes)]
+    assert Emu(tall.height).cm > Emu(tall.width).cm  # the tree really is taller than wide
+    for shape in doc.inline_shapes:
+        assert shape.width <= usable_w and shape.height <= usable_h
+    assert tall.height > 0.8 * usable_h  # scaled to fit, not shrunk to a stamp

@@ -133,3 +133,64 @@ def test_votes_changed_after_arbitration_do_not_count(project: Project, tmp_path
     # After the ruling JS changes their vote; agreement stays as it was before arbitration.
     screening.decide(project, stage="ft", item_id=reports[0], reviewer="JS", decision="include")
     assert screening.agreement(project, stage="ft")["ft"].to_dict() == before
+
+
+def _full_text(project: Project, tmp_path: object, n: int, reviewers: list[str]) -> list[int]:
+    plan = {**SEED_SCREENING, "ft": {**SEED_SCREENING["ft"], "reviewers": reviewers}}
+    seed_team(project, screening=plan)
+    for i in add_records(project, n):
+        screening.decide(project, stage="ta", item_id=i, reviewer="MC", decision="include")
+    reports = screening.create_reports(project)
+    for k, rid in enumerate(reports):
+        pdf = tmp_path / f"r{k}.pdf"  # type: ignore[operator]
+        pdf.write_bytes(b"%PDF " + str(k).encode())
+        screening.retrieve(project, rid, file=pdf, reviewer="MC")
+    return reports
+
+
+def _ft_vote(project: Project, rid: int, who: str, decision: str) -> None:
+    reason = "not adults" if decision == "exclude" else None
+    screening.decide(
+        project, stage="ft", item_id=rid, reviewer=who, decision=decision, reason=reason
+    )
+
+
+def _report_agreement_rows(project: Project) -> list[list[str]]:
+    from reviewflow.reports.report import collect
+
+    return collect(project).table("Agreement").rows
+
+
+def test_report_headlines_cohen_kappa_with_ci_for_two_full_text_reviewers(
+    project: Project, tmp_path: object
+) -> None:
+    """Two reviewers on a stage: the report shows Cohen's κ and its CI, not an undefined
+    Fleiss' κ (which needs three raters)."""
+    reports = _full_text(project, tmp_path, 10, ["MC", "DF"])
+    for k, rid in enumerate(reports):
+        _ft_vote(project, rid, "MC", "include" if k < 5 else "exclude")
+        _ft_vote(project, rid, "DF", "include" if k < 4 or k == 9 else "exclude")
+    (pair,) = screening.agreement(project, stage="ft")["ft"].pairs
+    k = pair.kappa
+    (row,) = _report_agreement_rows(project)
+    assert row[:4] == ["Full-text screening", "DF, MC", "10", "Cohen's κ"]
+    assert row[4] == f"{k.kappa:.2f} (95 % CI {k.ci_low:.2f} to {k.ci_high:.2f})"
+    assert "not defined" not in " ".join(row) and "Fleiss" not in " ".join(row)
+    assert "agreed on 80.0 %" in row[5]
+
+
+def test_report_shows_fleiss_for_three_and_a_defined_statistic_when_kappa_is_not(
+    project: Project, tmp_path: object
+) -> None:
+    reports = _full_text(project, tmp_path, 4, ["MC", "DF", "JS"])
+    for rid in reports:  # every vote an include: κ undefined, AC1 (and agreement) defined
+        for who in ("MC", "DF", "JS"):
+            _ft_vote(project, rid, who, "include")
+    (row,) = _report_agreement_rows(project)
+    assert row[:5] == ["Full-text screening", "DF, JS, MC", "4", "Gwet's AC1", "1.00"]
+    assert "Fleiss' κ not defined: every rating is in one category" in row[5]
+    _ft_vote(project, reports[0], "JS", "exclude")
+    _ft_vote(project, reports[1], "DF", "exclude")
+    (row,) = _report_agreement_rows(project)
+    fleiss = screening.agreement(project, stage="ft")["ft"].fleiss_kappa
+    assert fleiss is not None and row[3:5] == ["Fleiss' κ", f"{fleiss:.2f}"]

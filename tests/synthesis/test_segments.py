@@ -145,3 +145,16 @@ def test_missing_findings_section_names_the_headings_found() -> None:
     assert "--section" in str(err.value)
     whole = sources.load(DATA / "kellezi_like.txt", sections=None)
     assert any("abstract is not coded" in b.text for b in whole.blocks)
+
+
+def _sentence_cases() -> list:
+    import json
+
+    cases = json.loads((DATA / "sentence_cases.json").read_text(encoding="utf-8"))["cases"]
+    return [pytest.param(c["input"], c["expected"], id=c["id"]) for c in cases]
+
+
+@pytest.mark.parametrize(("text", "expected"), _sentence_cases())
+def test_sentence_splitting_case_table(text: str, expected: list[str]) -> None:
+    """Numbers (60.4, 3.5%, p<0.05, 1.2.3) and common abbreviations do not end a sentence."""
+    assert [s.text for s in segments.segment([Block(text)])] == expected

@@ -36,7 +36,8 @@ def test_import_code_theme_and_judge_from_the_command_line(tmp_path: Path) -> No
     segs = json.loads(_run(root, "code", "segments", "--in-scope", "--json"))
     first = segs[0]["id"]
     _run(root, "code", "new", "at ease", "--memo", "Relaxed with the LW", "--reviewer", "MC")
-    _run(root, "code", "apply", str(first), "at ease", "--coder", "MC")
+    applied = _run(root, "code", "apply", str(first), "at ease", "--coder", "MC")
+    assert applied.strip() == f"Applied 'at ease' to segment {first} (Kellezi 2019)"
     _run(
         root,
         "themes",
@@ -117,3 +118,76 @@ def test_user_errors_exit_1_with_a_hint(tmp_path: Path) -> None:
         cli, ["-p", str(root), "cerqual", "judge", "F9", "overall", "high", "--explanation", "x"]
     )
     assert result.exit_code == 1 and "no review finding" in result.output
+
+
+def _full_text_study(tmp_path: Path, reports: int = 1) -> tuple[Path, list[int]]:
+    """A fresh review whose first included records have full texts attached."""
+    root = tmp_path / "r"
+    _run(tmp_path, "init", str(root), "--title", "T", "--reviewer", "MC:M Cooper")
+    with (root / "review.toml").open("a", encoding="utf-8") as fh:
+        fh.write('\n[screening.ta]\nreviewers = ["MC"]\n')
+    _run(root, "import", str(DATA.parent / "newreview" / "embase.ris"))
+    for item in range(1, reports + 1):
+        _run(root, "screen", "decide", str(item), "--stage", "ta", "--reviewer", "MC",
+             "--decision", "include")  # fmt: skip
+    ids = [r["id"] for r in json.loads(_run(root, "fulltext", "reports", "--create", "--json"))]
+    for rid in ids:
+        _run(root, "fulltext", "retrieve", str(rid), "--file", str(DATA / "kellezi_like.txt"),
+             "--reviewer", "MC")  # fmt: skip
+    return root, ids
+
+
+def test_import_findings_reads_the_full_text_already_attached(tmp_path: Path) -> None:
+    root, (rid,) = _full_text_study(tmp_path)
+    study = json.loads(_run(root, "fulltext", "reports", "--json"))[0]["study_id"]
+    out = _run(root, "code", "import-findings", str(study))
+    assert f"Read the full text attached to report {rid}: kellezi_like.txt" in out
+    assert "kellezi_like.txt: 7 segments" in out
+    segs = json.loads(_run(root, "code", "segments", "--study", str(study), "--json"))
+    assert len(segs) == 7
+
+
+def test_import_findings_without_a_file_and_nothing_attached_says_what_to_do(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "r"
+    _run(tmp_path, "init", str(root), "--title", "T")
+    _run(root, "code", "studies", "--add", "Kellezi 2019")
+    result = CliRunner().invoke(cli, ["-p", str(root), "code", "import-findings", "Kellezi 2019"])
+    assert result.exit_code == 1
+    assert "has no full text attached" in result.stderr
+    assert "reviewflow fulltext retrieve" in result.stderr and "Traceback" not in result.output
+
+
+def test_import_findings_of_a_study_with_several_reports_uses_the_main_one(
+    tmp_path: Path,
+) -> None:
+    root, ids = _full_text_study(tmp_path, reports=2)
+    _run(root, "fulltext", "group", *map(str, ids))
+    study = json.loads(_run(root, "fulltext", "reports", "--json"))[0]["study_id"]
+    result = CliRunner().invoke(cli, ["-p", str(root), "code", "import-findings", str(study)])
+    assert result.exit_code == 1 and "2 full texts attached" in result.stderr
+    assert "fulltext kind" in result.stderr
+    _run(root, "fulltext", "kind", str(ids[1]), "main")
+    out = _run(root, "code", "import-findings", str(study))
+    assert f"attached to report {ids[1]}: kellezi_like.txt" in out
+
+
+def test_code_apply_says_what_was_applied_where(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    _run(tmp_path, "init", str(root), "--title", "T")
+    _run(root, "code", "studies", "--add", "Greenwood 2013")
+    _run(root, "code", "import-findings", "Greenwood 2013", str(DATA / "findings.pdf"))
+    seg = next(
+        s
+        for s in json.loads(_run(root, "code", "segments", "--json"))
+        if s["page"] is not None and s["in_scope"]
+    )
+    _run(root, "code", "new", "peer understanding", "--reviewer", "MC")
+    code_id = json.loads(_run(root, "code", "list", "--json"))[0]["id"]
+    out = _run(root, "code", "apply", str(seg["id"]), str(code_id), "--coder", "MC",
+               "--span", "0:5")  # fmt: skip
+    assert out.strip() == (
+        f"Applied 'peer understanding' to characters 0–5 of segment {seg['id']} "
+        f"(Greenwood 2013, p.{seg['page']})"
+    )

@@ -41,6 +41,21 @@ def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=_default))
 
 
+def format_stat(value: float | None, *, scale: float = 1.0, digits: int = 2) -> str:
+    """A coefficient as a review reports it (0.76, not 0.7575757575757579); "—" if undefined.
+
+    The one formatter for agreement statistics on the terminal, so every command rounds alike.
+    """
+    return "—" if value is None else f"{value * scale:.{digits}f}"
+
+
+def format_kappa(kappa: Any) -> str:
+    """Cohen's κ with its 95 % CI, e.g. ``0.76 (0.50 to 1.00)``, from a ``KappaResult``."""
+    if kappa.kappa is None or kappa.ci_low is None:
+        return format_stat(kappa.kappa)
+    return f"{format_stat(kappa.kappa)} ({kappa.ci_low:.2f} to {kappa.ci_high:.2f})"
+
+
 def stdout_console() -> Console:
     return Console(highlight=False, soft_wrap=True)
 

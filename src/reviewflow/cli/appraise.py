@@ -12,7 +12,14 @@ from rich.table import Table
 
 from ..stages import appraise
 from . import cli
-from ._output import OutputContext, echo_json, pass_output, stdout_console
+from ._output import (
+    OutputContext,
+    echo_json,
+    format_kappa,
+    format_stat,
+    pass_output,
+    stdout_console,
+)
 from .extract import pairs
 
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON to stdout.")
@@ -127,7 +134,10 @@ def agreement_cmd(out: OutputContext, as_json: bool) -> None:
     for i in items:
         table.add_row(i["item"], f"{i['agreed']}/{i['compared']}")
     stdout_console().print(table)
-    click.echo(f"κ = {result.kappa.kappa}, AC1 = {result.ac1.ac1}")
+    click.echo(
+        f"Cohen's κ (95 % CI) = {format_kappa(result.kappa)}, "
+        f"Gwet's AC1 = {format_stat(result.ac1.ac1)}"
+    )
     for d in open_:
         click.echo(f"study {d['study']} {d['item']}: {d['first']} vs {d['second']}")
 

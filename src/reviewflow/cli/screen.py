@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..stages import screening
+from ..stages.agreement import AgreementReport
 from ..stages.screening.attach import attach_files
 from ..stages.screening.decisions import replan
 from ..stages.screening.highlight import highlight_spans
@@ -28,7 +29,8 @@ from ._choose import (
     stage_for_work,
     stage_option,
 )
-from ._output import OutputContext, echo_json, pass_output, stdout_console
+from ._output import OutputContext, echo_json, format_kappa, pass_output, stdout_console
+from ._output import format_stat as _num
 
 _STAGE = stage_option
 _REVIEWER = reviewer_option
@@ -451,30 +453,52 @@ def agreement_cmd(out: OutputContext, stage: str | None, as_json: bool) -> None:
         return
     console = stdout_console()
     for code, rep in reports.items():
+        if not rep.n_multiply_rated:
+            console.print(_nothing_to_compare(out, code, rep))
+            continue
         table = Table("pair", "n", "agree %", "κ (95 % CI)", "PABAK", "AC1", "Landis & Koch")
         for p in rep.pairs:
-            k = p.kappa
-            ci = f" ({k.ci_low:.2f} to {k.ci_high:.2f})" if k.ci_low is not None else ""
             table.add_row(
                 " / ".join(p.reviewers),
                 str(p.n),
                 _num(p.percent_agreement, scale=100, digits=1),
-                _num(k.kappa) + ci,
+                format_kappa(p.kappa),
                 _num(p.pabak),
                 _num(p.ac1.ac1),
                 p.landis_koch or "—",
             )
         console.print(f"[bold]{screening.STAGES[code]}[/bold]: {rep.n_multiply_rated} items")
         console.print(table)
-        console.print(
-            f"Fleiss' κ {_num(rep.fleiss_kappa)}   Krippendorff's α {_num(rep.krippendorff_alpha)}"
-        )
+        fleiss = f"Fleiss' κ {_num(rep.fleiss_kappa)}   " if rep.n_rated_by_three else ""
+        console.print(f"{fleiss}Krippendorff's α {_num(rep.krippendorff_alpha)}")
         for note in rep.notes:
             console.print(f"[dim]{note}[/dim]")
 
 
-def _num(value: float | None, *, scale: float = 1.0, digits: int = 2) -> str:
-    return "—" if value is None else f"{value * scale:.{digits}f}"
+def _nothing_to_compare(out: OutputContext, code: str, rep: AgreementReport) -> str:
+    """One line for a stage no two reviewers have screened an item of yet, and what to do."""
+    plan = getattr(out.project().settings.screening, code)
+    second = [*plan.second_reviewers, *plan.reviewers[1:]]
+    if not plan.reviewers:
+        what = "the plan names no reviewers"
+        then = "add reviewers to the stage's screening plan"
+    elif rep.n_items == 0:
+        what = "none of the items to double-screen has been screened yet"
+        then = (
+            "create the reports with `reviewflow fulltext reports --create`, then screen them"
+            if code == "ft"
+            else f"start with `reviewflow screen --stage {code} --reviewer {plan.reviewers[0]}`"
+        )
+    elif second:
+        what = "no item has been screened by two reviewers yet"
+        then = f"run `reviewflow screen --stage {code} --reviewer {second[0]}`"
+    else:
+        what = "no item has been screened by two reviewers yet"
+        then = "give the stage a second reviewer in the screening plan"
+    return (
+        f"[bold]{screening.STAGES[code].capitalize()} screening[/bold]: {what}, "
+        f"so there is no agreement to report; {then}."
+    )
 
 
 @cli.group("fulltext")

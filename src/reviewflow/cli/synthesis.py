@@ -69,7 +69,9 @@ def studies_cmd(out: OutputContext, add_label: str | None, as_json: bool) -> Non
 
 @code_group.command("import-findings")
 @click.argument("study")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--section", "sections", multiple=True, help="Heading of a section to keep.")
 @click.option("--whole", is_flag=True, help="Keep the whole document, not only findings.")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "docx", "pdf"]))
@@ -80,7 +82,7 @@ def studies_cmd(out: OutputContext, add_label: str | None, as_json: bool) -> Non
 def import_findings_cmd(
     out: OutputContext,
     study: str,
-    file: Path,
+    file: Path | None,
     sections: tuple[str, ...],
     whole: bool,
     fmt: str | None,
@@ -90,11 +92,15 @@ def import_findings_cmd(
 ) -> None:
     """Import the results/findings sections of a study's report and segment them.
 
+    Without FILE, the full text attached to the study's report (reviewflow fulltext
+    retrieve) is read.
+
     Example:
 
     \b
         reviewflow code import-findings "Moffatt et al. 2017" moffatt.pdf
         reviewflow code import-findings 3 wildman.docx --section "Findings"
+        reviewflow code import-findings 3
     """
     result = findings.import_findings(
         out.project(),
@@ -108,6 +114,10 @@ def import_findings_cmd(
     if as_json:
         echo_json(result.to_dict())
     else:
+        if result.attached_report is not None:
+            click.echo(
+                f"Read the full text attached to report {result.attached_report}: {result.file}"
+            )
         click.echo(
             f"{result.file}: {result.segments} segments ({result.added} new, {result.kept} kept), "
             f"{result.quotes} participant quotes, {result.in_scope} in scope"
@@ -306,8 +316,15 @@ def apply_cmd(
         if not (start.isdigit() and end.isdigit()):
             raise InputError(f"--span {span!r}: write START:END, e.g. 0:25")
         bounds = (int(start), int(end))
+    project = out.project()
+    seg = findings.get_segment(project, segment)
+    where = seg["study"] or f"study {seg['study_id']}"
+    where += f", p.{seg['page']}" if seg["page"] is not None else ""
+    part = f"characters {bounds[0]}–{bounds[1]} of segment" if bounds else "segment"
     for ref in code_refs:
-        codes.apply_code(out.project(), segment, _ref(ref), coder=coder, span=bounds)
+        codes.apply_code(project, segment, _ref(ref), coder=coder, span=bounds)
+        name = codes.get_code(project, _ref(ref))["name"]
+        click.echo(f"Applied '{name}' to {part} {segment} ({where})")
 
 
 @code_group.command("list")

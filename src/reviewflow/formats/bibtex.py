@@ -251,18 +251,38 @@ _FORMATTING = frozenset(
 )  # fmt: skip
 
 
+#: A URL or DOI inside a text field (a note, a howpublished): kept as written.
+_LINK = re.compile(r"(?:https?://|ftp://|www\.|\b10\.\d{4,9}/)[^\s{}]+", re.IGNORECASE)
+#: LaTeX quotes: ``double'' and `single' (an apostrophe inside, as in `don't', stays).
+_DOUBLE_QUOTE = re.compile(r"``(.*?)''", re.DOTALL)
+_SINGLE_QUOTE = re.compile(r"`(.*?)'(?![A-Za-z])", re.DOTALL)
+
+
 def latex_to_text(value: str) -> str:
-    """LaTeX accents and symbols to unicode; formatting commands and braces dropped.
+    """LaTeX accents, symbols, quotes and dashes to unicode; formatting and braces dropped.
 
     bibtexparser's own table mangles some accents (``Mar{\\'i}a`` -> ``Mar\\á``) and
-    keeps ``\\emph``; the few dozen forms exports really use are listed here.
+    keeps ``\\emph``; the few dozen forms exports really use are listed here. ``quote''
+    and `quote' become “quote” and ‘quote’, -- and --- dashes, ~ a space; URLs and DOIs in
+    the text are left as they are (a ``~`` or ``--`` there is part of the address).
     """
-    if "\\" not in value and "{" not in value and "$" not in value and "--" not in value:
+    if not any(c in value for c in "\\{$~`") and "--" not in value and "''" not in value:
         return value
+    parts, pos = [], 0
+    for link in _LINK.finditer(value):
+        parts += [_latex(value[pos : link.start()]), link.group(0)]
+        pos = link.end()
+    parts.append(_latex(value[pos:]))
+    return "".join(parts)
+
+
+def _latex(value: str) -> str:
     text = _SYMBOL_ACCENT.sub(_accent, value)
     text = _LETTER_ACCENT.sub(_accent, text)
     text = _NAMED.sub(_named, text)
     text = re.sub(r"\\([&%$#_{}])", r"\1", text)
+    text = _DOUBLE_QUOTE.sub(r"“\1”", text)
+    text = _SINGLE_QUOTE.sub(r"‘\1’", text)
     text = text.replace("---", "—").replace("--", "–")
     text = re.sub(r"(?<!\\)[{}$]", "", text).replace("~", " ")
     return unicodedata.normalize("NFC", text)

@@ -169,8 +169,8 @@ def _delimited_kind(head: str, first_line: str, *, file: str, need_known: bool) 
         return None
     if delimiter == "\t":
         return "wos-tab" if header[:2] == ["pt", "au"] else "tsv"
-    if header[: len(_OWN_EXPORT)] == _OWN_EXPORT:
-        return "csv"  # reviewflow's own export, whatever extra columns it carries
+    if _OWN_EXPORT in (header[: len(_OWN_EXPORT)], header[1 : len(_OWN_EXPORT) + 1]):
+        return "csv"  # reviewflow's own export (record_id first, or not yet), any extras
     if "source title" in header and _SCOPUS_MARKERS & set(header):
         return "scopus-csv"
     return "csv"
@@ -195,5 +195,5 @@ def _norm(header: str) -> str:
     return re.sub(r"[\s_]+", " ", header.strip().strip('"').lstrip("\ufeff")).lower()
 
 
-#: The first columns of ``reviewflow export FILE.csv`` (canonical fields in order).
+#: The canonical columns of ``reviewflow export FILE.csv``, in order, after its record_id.
 _OWN_EXPORT = [_norm(name) for name in SCALAR_FIELDS]

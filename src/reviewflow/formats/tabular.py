@@ -25,6 +25,10 @@ from ._base import ParseReport, ParseResult
 
 #: Pseudo-fields: the two halves of a page range held in separate columns.
 PAGE_START, PAGE_END = "page_start", "page_end"
+#: Our export's first column: the record's id in the project it came from. Read back (this
+#: exact header only: a user's "Record ID" column is their data), it is not stored: the new
+#: project gives its own id, and the row's raw text keeps it.
+RECORD_ID = "record_id"
 FIELDS: tuple[str, ...] = (*SCALAR_FIELDS, *LIST_FIELDS, PAGE_START, PAGE_END)
 
 #: Scopus "CSV export" headers (all export options ticked) -> canonical field.
@@ -219,17 +223,21 @@ def _extra_values(text: str) -> list[str]:
 
 
 def dumps(records: Iterable[Record]) -> str:
-    """CSV with the canonical columns then every ``extra`` key, readable back by :func:`loads`."""
+    """CSV with the record id, the canonical columns, then every ``extra`` key, readable back
+    by :func:`loads` (which reads the id column as provenance, not as a field)."""
     records = list(records)
     extra_keys: dict[str, None] = {}
     for record in records:
-        extra_keys.update(dict.fromkeys(k for k in record.extra if k not in FIELDS))
-    header = [*SCALAR_FIELDS, *LIST_FIELDS, *extra_keys]
+        extra_keys.update(
+            dict.fromkeys(k for k in record.extra if k not in FIELDS and k != RECORD_ID)
+        )
+    header = [RECORD_ID, *SCALAR_FIELDS, *LIST_FIELDS, *extra_keys]
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
     for record in records:
-        row = [
+        row = ["" if record.id is None else str(record.id)]
+        row += [
             "" if getattr(record, name) is None else str(getattr(record, name))
             for name in SCALAR_FIELDS
         ]
@@ -264,6 +272,8 @@ def map_columns(
             target = overrides[key]
         elif preset is not None:
             target = preset.get(key)
+        elif cell == RECORD_ID:
+            target = RECORD_ID  # our own export's id column
         else:
             target = synonyms.get(key)
         if key not in overrides and target in overrides.values():
@@ -435,6 +445,8 @@ def _set_field(
     name = column.field
     if name is None:
         return False
+    if name == RECORD_ID:
+        return True  # another project's id: provenance in the raw row, not a field here
     if name in (PAGE_START, PAGE_END):
         pages[name] = text
         return False

@@ -1,9 +1,13 @@
-"""The report as a Word document: real Word tables, figures embedded as PNG (python-docx)."""
+"""The report as a Word document: real Word tables, figures embedded as PNG (python-docx).
+
+Every figure is scaled to fit the page inside its margins, in width and in height: a tall
+thematic tree set to the page width would run off the bottom of the page and be cut.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .sections import Block, outline
 from .tables import Table
@@ -27,17 +31,41 @@ def write_docx(data: ReportData, path: str | Path, *, figure_dir: str | Path) ->
     doc.styles["Normal"].font.name = "Arial"
     doc.styles["Normal"].font.size = Pt(10)
     doc.add_heading(data.title, level=0)
-    width = section.page_width - section.left_margin - section.right_margin
+    box = usable_area(section)
     for sec in outline(data):
         doc.add_heading(sec.heading, level=1)
         for block in sec.blocks:
-            _block(doc, block, Path(figure_dir), width)
+            _block(doc, block, Path(figure_dir), box)
     out = Path(path)
     doc.save(str(out))
     return out
 
 
-def _block(doc: object, block: Block, figure_dir: Path, width: int) -> None:
+#: Height kept free under a figure for its caption (a few lines of 9 pt), in EMU (1.5 cm).
+CAPTION_ROOM = 540_000
+
+
+def usable_area(section: Any) -> tuple[int, int]:
+    """Width and height (EMU) a figure may take: the page inside its margins, less room
+    for the caption, so a figure and its caption stay on one page."""
+    width = section.page_width - section.left_margin - section.right_margin
+    height = section.page_height - section.top_margin - section.bottom_margin - CAPTION_ROOM
+    return int(width), int(height)
+
+
+def fit_figure(png: Path, box: tuple[int, int]) -> tuple[int, int]:
+    """The largest width and height (EMU) with the image's aspect ratio inside ``box``:
+    a wide diagram takes the full width, a tall tree the full height."""
+    from docx.image.image import Image
+
+    image = Image.from_file(str(png))
+    max_w, max_h = box
+    aspect = image.px_width / image.px_height
+    width = min(max_w, int(max_h * aspect))
+    return width, int(width / aspect)
+
+
+def _block(doc: object, block: Block, figure_dir: Path, box: tuple[int, int]) -> None:
     from docx.shared import Pt, RGBColor
 
     if block.kind == "p":
@@ -53,7 +81,8 @@ def _block(doc: object, block: Block, figure_dir: Path, width: int) -> None:
     else:
         fig = block.value
         png = figure_dir / f"{fig.stem}.png"
-        doc.add_picture(str(png), width=width)  # type: ignore[attr-defined]
+        width, height = fit_figure(png, box)
+        doc.add_picture(str(png), width=width, height=height)  # type: ignore[attr-defined]
         cap = doc.add_paragraph()  # type: ignore[attr-defined]
         cap.add_run(f"{fig.title}. ").bold = True
         cap.add_run(fig.caption).font.size = Pt(9)

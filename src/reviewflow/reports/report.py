@@ -35,7 +35,11 @@ FORMATS = ("html", "docx", "md")
 
 @dataclass
 class Figure:
-    """A figure as SVG text; ``stem`` names its files (``stem.svg``, ``stem.png``)."""
+    """A figure as SVG text; ``stem`` names its files (``stem.svg``, ``stem.png``).
+
+    ``title`` carries no number: :func:`reviewflow.reports.sections.outline` numbers the
+    figures in the order the report shows them, the same in every format.
+    """
 
     stem: str
     title: str
@@ -240,7 +244,7 @@ def _collect(
     data.figures.append(
         Figure(
             "prisma",
-            "Figure 1. PRISMA 2020 flow diagram",
+            "PRISMA 2020 flow diagram",
             prisma_svg.to_svg(counts),
             _declared_caption(counts),
         )
@@ -317,7 +321,7 @@ def _extraction_and_appraisal(
         data.figures.append(
             Figure(
                 "appraisal_traffic_light",
-                "Figure 3. Quality appraisal per question",
+                "Quality appraisal per question",
                 tables.traffic_light_svg(
                     appraisal.checklist, appraisal.appraisals, appraisal.labels
                 ),
@@ -385,7 +389,7 @@ def _synthesis(project: Project, data: ReportData) -> None:
     data.figures.append(
         Figure(
             "thematic_tree",
-            "Figure 2. Thematic tree",
+            "Thematic tree",
             tree.to_svg(
                 theme_tree, labels, code_studies={k: sorted(v) for k, v in code_studies.items()}
             ),

@@ -6,7 +6,7 @@ decides how a paragraph, a list, a table or a figure looks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -115,7 +115,20 @@ def outline(data: ReportData) -> list[Section]:
             )
         )
         out.append(stated)
+    _number_figures(out)
     return out
+
+
+def _number_figures(sections: list[Section]) -> None:
+    """Number figures in reading order (Figure 1, 2, ...): the report's one numbering pass."""
+    n = 0
+    for section in sections:
+        for i, block in enumerate(section.blocks):
+            if block.kind == "figure":
+                n += 1
+                section.blocks[i] = Block(
+                    "figure", replace(block.value, title=f"Figure {n}. {block.value.title}")
+                )
 
 
 def _table(section: Section, table: Any) -> None:

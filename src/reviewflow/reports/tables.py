@@ -358,6 +358,8 @@ class AgreementRow:
     statistic: str
     value: float | None
     note: str = ""
+    #: 95 % confidence interval of ``value``, when the statistic has one (Cohen's κ).
+    ci: tuple[float, float] | None = None
 
 
 def agreement_table(rows: Sequence[AgreementRow]) -> Table:
@@ -365,36 +367,69 @@ def agreement_table(rows: Sequence[AgreementRow]) -> Table:
     return Table(
         "Agreement between reviewers",
         ["Stage", "Reviewers", "Items compared", "Statistic", "Value", "Note"],
-        [
-            [
-                r.stage,
-                r.reviewers,
-                str(r.items),
-                r.statistic,
-                "not defined" if r.value is None else f"{r.value:.2f}",
-                r.note,
-            ]
-            for r in rows
-        ],
+        [[r.stage, r.reviewers, str(r.items), r.statistic, _value(r), r.note] for r in rows],
     )
 
 
+def _value(row: AgreementRow) -> str:
+    if row.value is None:
+        return "not defined"
+    if row.ci is None:
+        return f"{row.value:.2f}"
+    return f"{row.value:.2f} (95 % CI {row.ci[0]:.2f} to {row.ci[1]:.2f})"
+
+
 def screening_agreement_rows(reports: Mapping[str, Any]) -> list[AgreementRow]:
-    """Rows from :func:`reviewflow.stages.screening.agreement` (stage → AgreementReport)."""
+    """Rows from :func:`reviewflow.stages.screening.agreement` (stage → AgreementReport).
+
+    The headline is the statistic the design calls for: Cohen's κ (with its CI) for each
+    pair of reviewers when no item had three, Fleiss' κ where three or more rated the same
+    items. When that κ is undefined (every rating in one category) the row shows a
+    statistic that is defined (Gwet's AC1, else observed agreement) and says why.
+    """
     names = {"ta": "Title/abstract screening", "ft": "Full-text screening"}
     rows = []
     for stage, rep in reports.items():
-        rows.append(
-            AgreementRow(
-                names.get(stage, stage),
-                ", ".join(rep.reviewers),
-                rep.n_multiply_rated,
-                "Fleiss' κ",
-                rep.fleiss_kappa,
-                f"Gwet's AC1 {rep.ac1.ac1:.2f}" if rep.ac1.ac1 is not None else "",
-            )
-        )
+        name = names.get(stage, stage)
+        if rep.n_rated_by_three:
+            rows.append(_fleiss_row(name, rep))
+        else:
+            rows += [_cohen_row(name, pair) for pair in rep.pairs]
     return rows
+
+
+def _cohen_row(stage: str, pair: Any) -> AgreementRow:
+    k = pair.kappa
+    agreed = f"agreed on {pair.percent_agreement * 100:.1f} %"
+    reviewers, n = ", ".join(pair.reviewers), pair.n
+    if k.kappa is not None:
+        ci = (k.ci_low, k.ci_high) if k.ci_low is not None else None
+        extra = [agreed, f"Gwet's AC1 {_two(pair.ac1.ac1)}"]
+        if pair.landis_koch:
+            extra.append(f"{pair.landis_koch} (Landis & Koch)")
+        return AgreementRow(stage, reviewers, n, "Cohen's κ", k.kappa, "; ".join(extra), ci)
+    why = f"Cohen's κ not defined: {_reason(k.reason)}"
+    if pair.ac1.ac1 is not None:
+        return AgreementRow(stage, reviewers, n, "Gwet's AC1", pair.ac1.ac1, f"{why}; {agreed}")
+    return AgreementRow(stage, reviewers, n, "Observed agreement", pair.percent_agreement, why)
+
+
+def _fleiss_row(stage: str, rep: Any) -> AgreementRow:
+    reviewers, n = ", ".join(rep.reviewers), rep.n_rated_by_three
+    ac1 = rep.ac1.ac1
+    if rep.fleiss_kappa is not None:
+        note = f"Gwet's AC1 {ac1:.2f}" if ac1 is not None else ""
+        return AgreementRow(stage, reviewers, n, "Fleiss' κ", rep.fleiss_kappa, note)
+    why = "Fleiss' κ not defined: every rating is in one category"
+    if ac1 is not None:
+        return AgreementRow(stage, reviewers, n, "Gwet's AC1", ac1, why)
+    return AgreementRow(stage, reviewers, n, "Observed agreement", rep.ac1.observed, why)
+
+
+def _reason(reason: str | None) -> str:
+    """Why κ is undefined, without repeating "κ is undefined"."""
+    text = reason or "no variation in the ratings"
+    return text.split(": ", 1)[-1] if text.startswith("κ is undefined") else text
 
 
 def pilot_agreement_row(report: Any) -> AgreementRow:

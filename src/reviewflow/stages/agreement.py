@@ -371,6 +371,8 @@ class AgreementReport:
     ac1: AC1Result
     pairs: tuple[PairAgreement, ...]
     notes: tuple[str, ...] = field(default=())
+    #: Items rated by three or more reviewers: the ones Fleiss' κ is computed on.
+    n_rated_by_three: int = 0
 
     def to_dict(self) -> dict:
         """JSON-ready dict (``--json`` output); undefined coefficients are ``null``."""
@@ -380,6 +382,7 @@ class AgreementReport:
             "reviewers": list(self.reviewers),
             "n_items": self.n_items,
             "n_multiply_rated": self.n_multiply_rated,
+            "n_rated_by_three": self.n_rated_by_three,
             "fleiss_kappa": self.fleiss_kappa,
             "fleiss_landis_koch": landis_koch(self.fleiss_kappa),
             "krippendorff_alpha": self.krippendorff_alpha,
@@ -457,7 +460,8 @@ def agreement_report(
     three = [row for row, d in zip(rows, multi, strict=True) if len(d) >= 3]
     fleiss = fleiss_kappa(three, categories=cats) if three else None
     if not three:
-        notes.append("Fleiss' κ not computed: no item was rated by three or more reviewers")
+        if len(reviewers) >= 3:  # with two reviewers Cohen's κ is the statistic: no note
+            notes.append("Fleiss' κ not computed: no item was rated by three or more reviewers")
     elif fleiss is None:
         notes.append("Fleiss' κ undefined: every rating is in one category")
     alpha = krippendorff_alpha(rows, categories=cats)
@@ -475,4 +479,5 @@ def agreement_report(
         ac1=gwet_ac1_multi(rows, categories=cats),
         pairs=tuple(p for p in pairs if p is not None),
         notes=tuple(notes),
+        n_rated_by_three=len(three),
     )

@@ -77,13 +77,16 @@ TABLE1_COLUMNS = [
     "model",
     "timing",
 ]
-#: The seed's plans (Methods, "Screening"); the README shows the same toml. The seed names
-#: no exclusion reasons, so the protocol list is the review's eligibility criteria.
+#: The seed's plans (Methods, "Screening"); the README shows the same toml. Disagreements
+#: "at both stages" went to LA, so title/abstract too is unanimous-else-arbiter; the seed
+#: reports no ranking. The seed names no exclusion reasons, so the protocol list is the
+#: review's eligibility criteria.
 PLANS = {
     "reasons": ["not UK-based", "not social prescribing", "no qualitative data",
                 "not adults", "not mental health"],
     "ta": {"reviewers": ["MC"], "second_reviewers": ["CJ"], "double_share": 0.20,
-           "seed": 2022, "arbiter": "LA", "rule": "any_include", "reason_required": False},
+           "seed": 2022, "arbiter": "LA", "rule": "unanimous_else_arbiter",
+           "reason_required": False, "ranking": False},
     "ft": {"reviewers": ["MC", "DF", "JS"], "double_share": 1.0, "arbiter": "LA",
            "rule": "unanimous_else_arbiter", "reason_required": True},
 }  # fmt: skip

@@ -6,7 +6,8 @@ assignment, results, conflicts, agreement and PRISMA counts are derived from the
 web app call these same functions.
 
 The seed review's plans (titles/abstracts by MC, a random 20 % independently by CJ;
-full texts by MC, DF and JS independently; LA decides disagreements) in review.toml::
+full texts by MC, DF and JS independently; LA decides disagreements at both stages) in
+review.toml::
 
     [screening]
     reasons = ["not UK-based", "not social prescribing", "no qualitative data",
@@ -17,7 +18,7 @@ full texts by MC, DF and JS independently; LA decides disagreements) in review.t
     double_share = 0.20
     seed = 2022
     arbiter = "LA"
-    rule = "any_include"          # any include/maybe passes
+    rule = "unanimous_else_arbiter"   # or "any_include": any include/maybe passes
     reason_required = false
     [screening.ft]
     reviewers = ["MC", "DF", "JS"]

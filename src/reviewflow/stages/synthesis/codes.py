@@ -39,6 +39,12 @@ def resolve(conn: Connection, ref: CodeRef) -> dict[str, Any]:
     return row
 
 
+def get_code(project: Project, code: CodeRef) -> dict[str, Any]:
+    """An active code by id or name, as :func:`resolve` finds it."""
+    with project.db.connect() as conn:
+        return resolve(conn, code)
+
+
 def create_code(
     project: Project,
     name: str,

@@ -13,6 +13,7 @@ from typing import Any
 
 from ...errors import DuplicateImportError, InputError, NotFoundError
 from ...project import Project
+from ...store import screening_queries as screening_sq
 from ...store import synthesis_queries as sq
 from . import segments as seg
 from . import sources
@@ -30,9 +31,21 @@ class FindingsImport:
     kept: int
     quotes: int
     in_scope: int
+    #: The report whose attached full text was read, when no file was named.
+    attached_report: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class AttachedText:
+    """A full text attached to one of a study's reports (``reviewflow fulltext retrieve``)."""
+
+    report_id: int
+    file_name: str
+    path: Path
+    kind: str | None = None
 
 
 def study_id(project: Project, ref: str | int) -> int:
@@ -52,29 +65,91 @@ def add_study(project: Project, label: str) -> int:
         return sq.insert_study(conn, label=label)
 
 
+def attached_full_texts(project: Project, study: str | int) -> list[AttachedText]:
+    """The full texts retrieved for ``study``'s reports, in report order."""
+    sid = study_id(project, study)
+    with project.db.connect() as conn:
+        reports = [r for r in screening_sq.list_reports(conn) if r["study_id"] == sid]
+        retrieval = screening_sq.current_retrieval(conn)
+    out = []
+    for report in reports:
+        event = retrieval.get(report["id"], {})
+        if event.get("status") == "retrieved" and event.get("file_path"):
+            out.append(
+                AttachedText(
+                    report["id"],
+                    event.get("file_name") or Path(event["file_path"]).name,
+                    project.root / event["file_path"],
+                    report.get("kind"),
+                )
+            )
+    return out
+
+
+def attached_full_text(project: Project, study: str | int) -> AttachedText:
+    """The one full text to read findings from when the user names no file.
+
+    A study with several attached reports (protocol, main paper, follow-up) uses the one
+    labelled ``main``; otherwise the user must say which file holds the findings.
+    """
+    texts = attached_full_texts(project, study)
+    if not texts:
+        raise InputError(
+            f"study {study!r} has no full text attached",
+            hint=f'Name the findings file: reviewflow code import-findings "{study}" FILE '
+            "(or attach it first: reviewflow fulltext retrieve REPORT --file FILE --reviewer XX).",
+        )
+    if len(texts) > 1:
+        main = [t for t in texts if (t.kind or "").strip().lower() == "main"]
+        if len(main) != 1:
+            listed = ", ".join(f"report {t.report_id}: {t.file_name}" for t in texts)
+            raise InputError(
+                f"study {study!r} has {len(texts)} full texts attached ({listed})",
+                hint=f'Name the one with the findings: reviewflow code import-findings "{study}" '
+                f"{texts[0].path}  (or mark it: reviewflow fulltext kind REPORT main).",
+            )
+        texts = main
+    text = texts[0]
+    if not text.path.is_file():
+        raise InputError(
+            f"the full text attached to report {text.report_id} ({text.file_name}) is missing: "
+            f"{text.path}",
+            hint="Attach it again: reviewflow fulltext retrieve "
+            f"{text.report_id} --file FILE --reviewer XX",
+        )
+    return text
+
+
 def import_findings(
     project: Project,
     study: str | int,
-    path: str | Path,
+    path: str | Path | None = None,
     *,
     sections: Sequence[str] | None = sources.DEFAULT_SECTIONS,
     fmt: str | None = None,
     unit: seg.Unit = "sentence",
     code_quotes: bool = False,
 ) -> FindingsImport:
-    """Read a findings document of ``study``, segment it and store the segments."""
-    doc = sources.load(path, sections=sections, fmt=fmt)
-    return store_blocks(
+    """Read a findings document of ``study``, segment it and store the segments.
+
+    Without ``path`` the study's attached full text is read (:func:`attached_full_text`),
+    so a file already given to ``reviewflow fulltext retrieve`` is not asked for again.
+    """
+    attached = attached_full_text(project, study) if path is None else None
+    doc = sources.load(attached.path if attached else path, sections=sections, fmt=fmt)
+    result = store_blocks(
         project,
         study,
         doc.blocks,
-        file_name=doc.file_name,
+        file_name=attached.file_name if attached else doc.file_name,
         fmt=doc.format,
         sha256=doc.sha256,
         sections=doc.sections,
         unit=unit,
         code_quotes=code_quotes,
     )
+    result.attached_report = attached.report_id if attached else None
+    return result
 
 
 def store_blocks(

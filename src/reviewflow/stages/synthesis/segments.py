@@ -174,13 +174,13 @@ def _sentence_spans(text: str) -> list[tuple[int, int]]:
             depth -= 1
             if depth == 0 and i > 0 and text[i - 1] in ".!?,":
                 # a quotation ending a sentence, maybe with an attribution: (P4) or [P4]
-                after = re.match(_ATTRIBUTION + r"[.,;:]?(?=\s+[A-Z“\"‘'(])", text[i + 1 :])
+                after = re.match(_ATTRIBUTION + r"[.,;:]?(?=\s+[A-Z“\"‘'(]|\s*$)", text[i + 1 :])
                 if after:
                     j = i + 1 + after.end()
                     spans.append((start, j))
                     start = i = j
                     continue
-        elif ch in ".!?" and depth == 0 and not _abbreviation(text, i):
+        elif ch in ".!?" and depth == 0 and not _abbreviation(text, i) and not _in_number(text, i):
             j = i + 1
             while j < n and text[j] in ".!?”’\"')]":
                 j += 1
@@ -200,6 +200,11 @@ def _sentence_spans(text: str) -> list[tuple[int, int]]:
     if start < n:
         spans.append((start, n))
     return spans
+
+
+def _in_number(text: str, i: int) -> bool:
+    """A point with a digit right after it is inside a number: 60.4, 3.5%, p<.05, 1.2.3."""
+    return text[i] == "." and i + 1 < len(text) and text[i + 1].isdigit()
 
 
 def _abbreviation(text: str, i: int) -> bool:
