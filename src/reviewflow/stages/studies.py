@@ -256,7 +256,8 @@ def _main_record(reports: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | No
     """The report whose record names the study: kind "main", else the first with a record."""
     with_record = [r for r in reports if r["record_id"] is not None]
     main = [r for r in with_record if (r["kind"] or "").strip().lower() == "main"]
-    return (main or with_record or [None])[0]
+    chosen = main or with_record
+    return chosen[0] if chosen else None
 
 
 def _derived_of(reports: Sequence[Mapping[str, Any]]) -> str | None:
