@@ -74,6 +74,7 @@ from . import (  # noqa: E402, F401
     screen,
     search,
     simulate,
+    studies,
     synthesis,
     themes,
 )

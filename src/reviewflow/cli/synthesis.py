@@ -14,6 +14,7 @@ import click
 from rich.table import Table
 
 from ..errors import InputError
+from ..stages import studies as studies_mod
 from ..stages.synthesis import (
     codes,
     codings,
@@ -22,7 +23,6 @@ from ..stages.synthesis import (
     refi,
     suggest,
 )
-from ..store import synthesis_queries as sq
 from . import cli
 from ._output import OutputContext, echo_json, pass_output, stdout_console
 
@@ -43,28 +43,33 @@ def code_group() -> None:
 
 
 @code_group.command("studies")
-@click.option("--add", "add_label", help="Add a study with this label.")
+@click.option(
+    "--add",
+    "add_label",
+    help="Record a study directly (only in a project without full-text screening; "
+    "otherwise name one with: reviewflow studies rename).",
+)
 @_JSON
 @pass_output
 def studies_cmd(out: OutputContext, add_label: str | None, as_json: bool) -> None:
-    """List the studies (or add one).
+    """List the included studies, the ones to code (or record one directly).
 
     Example:
 
     \b
-        reviewflow code studies --add "Moffatt et al. 2017"
-        reviewflow code studies --json
+        reviewflow code studies
+        reviewflow code studies --add "Moffatt et al. 2017"   # no full-text screening
+        reviewflow studies rename 3 "Moffatt et al. 2017"     # name a screened study
     """
     project = out.project()
     if add_label:
         findings.add_study(project, add_label)
-    with project.db.connect() as conn:
-        rows = sq.list_studies(conn)
+    rows = studies_mod.included(project)
     if as_json:
-        echo_json([{"id": r["id"], "label": r["label"]} for r in rows])
+        echo_json([{"id": r.id, "label": r.label} for r in rows])
         return
     for r in rows:
-        click.echo(f"{r['id']}\t{r['label']}")
+        click.echo(f"{r.id}\t{r.label}")
 
 
 @code_group.command("import-findings")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
+from ..stages import studies as studies_mod
 from ..stages.synthesis import (
     seed,
     suggest,
     themes,
 )
-from ..store import synthesis_queries as sq
 from . import cli
 from ._output import OutputContext, echo_json, pass_output, stdout_console
 from .synthesis import _JSON, _ref
@@ -154,7 +154,8 @@ def themes_list_cmd(out: OutputContext, as_json: bool) -> None:
 @_JSON
 @pass_output
 def themes_matrix_cmd(out: OutputContext, coder: str | None, as_json: bool) -> None:
-    """The theme × study matrix, derived from the code applications (segments per cell).
+    """The theme × study matrix of the included studies, derived from the code
+    applications (segments per cell).
 
     Example:
 
@@ -166,14 +167,13 @@ def themes_matrix_cmd(out: OutputContext, coder: str | None, as_json: bool) -> N
     if as_json:
         echo_json([r.to_dict() for r in rows])
         return
-    with project.db.connect() as conn:
-        studies = sq.list_studies(conn)
-    table = Table("theme", *[s["label"] or str(s["id"]) for s in studies])
+    studies = studies_mod.included(project)
+    table = Table("theme", *[s.label for s in studies])
     for r in rows:
-        cells = [str(r.segments_by_study.get(s["id"], "")) for s in studies]
+        cells = [str(r.segments_by_study.get(s.id, "")) for s in studies]
         reported = set(r.reported_studies or [])
         cells = [
-            c + (" *" if s["id"] in reported else "") for c, s in zip(cells, studies, strict=True)
+            c + (" *" if s.id in reported else "") for c, s in zip(cells, studies, strict=True)
         ]
         indent = "  " if r.parent_id else ""
         table.add_row(f"{indent}{r.label or r.name}", *cells)

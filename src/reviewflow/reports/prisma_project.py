@@ -78,10 +78,9 @@ def _studies_from_store(project: Project, counts: PrismaCounts) -> None:
     """Without a full-text screening plan, the included studies are the study table."""
     if counts.studies_included is not None or "studies_included" in counts.declared:
         return
-    from ..store import synthesis_queries as sq
+    from ..stages import studies
 
-    with project.db.connect() as conn:
-        n = len(sq.list_studies(conn))
+    n = len(studies.included(project))
     if n:
         counts.studies_included = n
         counts.notes.append(

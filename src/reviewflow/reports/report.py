@@ -374,6 +374,7 @@ def _agreement(
 
 
 def _synthesis(project: Project, data: ReportData) -> None:
+    from ..stages import studies
     from ..stages.synthesis import cerqual, themes
     from ..store import synthesis_queries as sq
 
@@ -381,10 +382,13 @@ def _synthesis(project: Project, data: ReportData) -> None:
     if not theme_tree:
         return
     with project.db.connect() as conn:
-        labels = {s["id"]: s["label"] for s in sq.list_studies(conn)}
+        known = studies.load(conn, project)
+        labels = {s.id: s.label for s in known.included}
         names = {c["id"]: c["name"] for c in sq.list_codes(conn, include_inactive=True)}
         code_studies: dict[str, set[int]] = {}
         for app in sq.active_applications(conn):
+            if app["study_id"] not in labels:
+                continue  # a study no longer included supports nothing
             code_studies.setdefault(names[app["code_id"]], set()).add(app["study_id"])
     data.figures.append(
         Figure(

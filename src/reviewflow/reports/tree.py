@@ -9,6 +9,7 @@ the code applications, so the figure shows how each stage maps onto the studies.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,12 +172,20 @@ def _box(n: Node) -> str:
     return "".join(out)
 
 
-def short_label(label: str) -> str:
-    """'Kellezi et al. 2019 [7]' → 'Kellezi 2019': short enough for a node."""
-    words = label.replace(",", " ").split()
-    year = next((w for w in words if w[:4].isdigit() and len(w) == 4), "")
-    name = words[0] if words else label
-    return f"{name} {year}".strip()
+def short_label(label: str | None) -> str:
+    """'Kellezi et al. 2019 [7]' → 'Kellezi 2019', 'Greenwood et al. 2013a' →
+    'Greenwood 2013a': short enough for a node."""
+    words = (label or "").replace(",", " ").split()
+    year = next((w for w in words if _YEAR.fullmatch(w)), "")
+    name = []
+    for w in words:
+        if w in ("et", "&", "and") or _YEAR.fullmatch(w) or w.startswith("["):
+            break
+        name.append(w)
+    return " ".join([*(name or words[:1]), year]).strip()
+
+
+_YEAR = re.compile(r"\d{4}[a-z]?|n\.d\.[a-z]?")
 
 
 def write(

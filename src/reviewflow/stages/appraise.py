@@ -25,7 +25,7 @@ from ..errors import InputError, ProjectError, StateError
 from ..project import Project
 from ..settings import AppraisalSettings
 from ..store import extraction_queries as xq
-from .extract import _study
+from . import studies as studies_mod
 from .screening.plan import check_reviewer
 
 INDEPENDENT, CONSENSUS = "independent", "consensus"
@@ -64,11 +64,13 @@ class _Rows:
     consensus: Appraisal | None
 
 
-def _load(conn: Any, checklist: Checklist) -> dict[int, _Rows]:
-    studies = {int(s["id"]): s["label"] or f"study {s['id']}" for s in xq.list_studies(conn)}
-    out = {sid: _Rows(sid, label, {}, None) for sid, label in studies.items()}
+def _load(conn: Any, project: Project, checklist: Checklist) -> dict[int, _Rows]:
+    """The included studies' appraisals (a study excluded after appraisal drops out)."""
+    out = {s.id: _Rows(s.id, s.label, {}, None) for s in studies_mod.load(conn, project).included}
     for row in xq.appraisal_rows(conn, checklist_id=checklist.id):
         sid = int(row["study_id"])
+        if sid not in out:
+            continue
         appraisal = Appraisal(
             str(sid), row["appraiser"], checklist.id, row["answers"], row["notes"] or {}
         )
@@ -103,11 +105,11 @@ def import_rows(
     checklist = checklist_in_use(project)
     out, inserts = [], []
     with project.db.transaction() as conn:
-        current = _load(conn, checklist)
+        current = _load(conn, project, checklist)
+        known = studies_mod.load(conn, project)
         for study, appraiser, answers, notes in rows:
             check_reviewer(project, appraiser)
-            found = _study(conn, study)
-            state = current[int(found["id"])]
+            state = current[known.require_included(study, doing="appraised").id]
             appraisal = make_appraisal_pure(
                 checklist, str(state.study_id), appraiser, answers, notes=notes
             )
@@ -205,7 +207,7 @@ def agreement(project: Project) -> AppraisalAgreement:
     """Item-level agreement of the two appraisers over every study both appraised."""
     checklist = checklist_in_use(project)
     with project.db.connect() as conn:
-        pairs = [p for s in _load(conn, checklist).values() if (p := _pair(project, s))]
+        pairs = [p for s in _load(conn, project, checklist).values() if (p := _pair(project, s))]
     if not pairs:
         raise StateError("no study has two independent appraisals yet")
     if len({(a.appraiser, b.appraiser) for a, b in pairs}) > 1:
@@ -230,7 +232,8 @@ def record_consensus(
     check_reviewer(project, by)
     checklist = checklist_in_use(project)
     with project.db.transaction() as conn:
-        state = _load(conn, checklist)[int(_study(conn, study)["id"])]
+        found = studies_mod.load(conn, project).require_included(study, doing="appraised")
+        state = _load(conn, project, checklist)[found.id]
         pair = _pair(project, state)
         if pair is None:
             raise StateError(
@@ -267,7 +270,7 @@ def record_agreed_consensus(project: Project, *, by: str) -> list[int]:
     that has none yet; the study ids recorded."""
     checklist = checklist_in_use(project)
     with project.db.connect() as conn:
-        states = list(_load(conn, checklist).values())
+        states = list(_load(conn, project, checklist).values())
     todo = [
         s.study_id
         for s in states
@@ -296,7 +299,7 @@ def overview(project: Project) -> list[StudyAppraisal]:
     checklist = checklist_in_use(project)
     scoring = scheme_in_use(project, checklist)
     with project.db.connect() as conn:
-        states = list(_load(conn, checklist).values())
+        states = list(_load(conn, project, checklist).values())
     out = []
     for s in states:
         pair = _pair(project, s)

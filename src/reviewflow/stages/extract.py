@@ -14,8 +14,9 @@ applies resolutions; this module records what it returns as append-only events
 * corrections and re-verifications are new events (``replace=True``); the history of
   every field can be read back (``study_extraction(...).history``).
 
-Studies are referred to by id or exact label (``studies`` table, created by full-text
-screening). The CLI (``reviewflow extract ...``) and the web app call these functions.
+Studies are referred to by id or label and only included studies are extracted
+(:mod:`.studies` decides both). The CLI (``reviewflow extract ...``) and the web app
+call these functions.
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ from ..extraction.verify import resolve as resolve_pure
 from ..project import Project
 from ..settings import ExtractionSettings, FormRef
 from ..store import extraction_queries as xq
+from . import studies as studies_mod
 from .screening.plan import check_reviewer
+from .studies import Study
 
 # -- forms -----------------------------------------------------------------------------
 
@@ -184,8 +187,8 @@ class _State:
     history: list[Event] = field(default_factory=list)
 
 
-def _load(conn: Any, form: Form, study: Mapping[str, Any]) -> _State:
-    state = _State(int(study["id"]), study["label"] or f"study {study['id']}")
+def _load(conn: Any, form: Form, study: Study) -> _State:
+    state = _State(study.id, study.label)
     sid = str(state.study_id)
     forms: dict[int, Form] = {}
     for ev in xq.events(conn, form_id=form.id, study_id=state.study_id):
@@ -225,14 +228,13 @@ def _load(conn: Any, form: Form, study: Mapping[str, Any]) -> _State:
     return state
 
 
-def _study(conn: Any, ref: str | int) -> dict[str, Any]:
-    found = xq.find_study(conn, ref)
-    if found is None:
-        raise NotFoundError(
-            f"no study {ref!r} in this project",
-            hint="Studies come from full-text screening; list them with: reviewflow extract show",
-        )
-    return found
+def _study(conn: Any, project: Project, ref: str | int, *, doing: str = "extracted") -> Study:
+    """An included study by id or label, or an error saying why it cannot be used."""
+    return studies_mod.load(conn, project).require_included(ref, doing=doing)
+
+
+def _included(conn: Any, project: Project) -> list[Study]:
+    return studies_mod.load(conn, project).included
 
 
 def _main_key(state: _State, form: Form) -> tuple[int, str] | None:
@@ -264,7 +266,7 @@ class StudyExtraction:
     history: tuple[Event, ...]
 
 
-def _summary(conn: Any, form: Form, study: Mapping[str, Any]) -> StudyExtraction:
+def _summary(conn: Any, form: Form, study: Study) -> StudyExtraction:
     state = _load(conn, form, study)
     key = _main_key(state, form)
     base = dict(study_id=state.study_id, label=state.label, history=tuple(state.history))
@@ -297,14 +299,14 @@ def study_extraction(
     """One study's status, current (or final) answers, open discrepancies and full history."""
     form = form_in_use(project, form_id)
     with project.db.connect() as conn:
-        return _summary(conn, form, _study(conn, study))
+        return _summary(conn, form, _study(conn, project, study))
 
 
 def overview(project: Project, *, form_id: str | None = None) -> list[StudyExtraction]:
-    """Every study of the project with its extraction status, in study id order."""
+    """Every included study with its extraction status, in study id order."""
     form = form_in_use(project, form_id)
     with project.db.connect() as conn:
-        return [_summary(conn, form, s) for s in xq.list_studies(conn)]
+        return [_summary(conn, form, s) for s in _included(conn, project)]
 
 
 def table1_rows(
@@ -348,7 +350,7 @@ def _same(form: Form, a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
 def _record(
     conn: Any,
     form: Form,
-    study: Mapping[str, Any],
+    study: Study,
     extraction: Extraction,
     *,
     pilot: bool,
@@ -398,8 +400,8 @@ def record_extraction(
     check_reviewer(project, reviewer)
     form, text = _form_and_text(project, form_id)
     with project.db.transaction() as conn:
-        found = _study(conn, study)
-        extraction = make_extraction(form, str(found["id"]), reviewer, answers, notes=notes)
+        found = _study(conn, project, study)
+        extraction = make_extraction(form, str(found.id), reviewer, answers, notes=notes)
         _register(conn, form, text)
         _record(conn, form, found, extraction, pilot=pilot, replace=replace, source=None)
     return extraction
@@ -419,7 +421,10 @@ def pilot_report(
     form = form_in_use(project, form_id)
     first, second = [], []
     with project.db.connect() as conn:
-        chosen = [_study(conn, s) for s in studies] if studies else xq.list_studies(conn)
+        if studies:
+            chosen = [_study(conn, project, s) for s in studies]
+        else:
+            chosen = _included(conn, project)
         for study in chosen:
             state = _load(conn, form, study)
             a = state.extractions.get((form.version, reviewers[0]))
@@ -459,13 +464,14 @@ def verify(
         items.update({f.id: "agree" for f in form.fields if f.id not in items})
     with project.db.transaction() as conn:
         _register(conn, form, text)
-        return _verify(conn, form, _study(conn, study), reviewer, items, of=of, replace=replace)
+        found = _study(conn, project, study)
+        return _verify(conn, form, found, reviewer, items, of=of, replace=replace)
 
 
 def _verify(
     conn: Any,
     form: Form,
-    study: Mapping[str, Any],
+    study: Study,
     reviewer: str,
     checks: Mapping[str, Any],
     *,
@@ -527,7 +533,7 @@ def resolve(
     form, text = _form_and_text(project, form_id)
     notes = dict(notes or {})
     with project.db.transaction() as conn:
-        state = _load(conn, form, _study(conn, study))
+        state = _load(conn, form, _study(conn, project, study))
         key = _main_key(state, form)
         if key is None or key not in state.verifications:
             raise StateError(f"{state.label}: not verified yet; nothing to resolve")

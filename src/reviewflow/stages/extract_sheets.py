@@ -19,27 +19,26 @@ from ..extraction import xlsx
 from ..extraction.forms import Form, make_extraction
 from ..extraction.verify import Comparison
 from ..project import Project
-from ..store import extraction_queries as xq
-from .extract import _form_and_text, _load, _record, _register, _verify, form_in_use
+from .extract import _form_and_text, _included, _load, _record, _register, _verify, form_in_use
 from .screening.plan import check_reviewer
 
 
 def write_template(
     project: Project, path: str | Path, *, form_id: str | None = None, prefill: str | None = None
 ) -> Path:
-    """An XLSX template of the form in use, one row per study (Study ID = study id);
+    """An XLSX template of the form in use, one row per included study (Study ID = id);
     ``prefill`` copies that reviewer's answers in (a verifier's copy)."""
     form = form_in_use(project, form_id)
     answers: dict[str, Mapping[str, Any]] = {}
     with project.db.connect() as conn:
-        studies = xq.list_studies(conn)
+        studies = _included(conn, project)
         if prefill is not None:
             check_reviewer(project, prefill)
             for s in studies:
                 ext = _load(conn, form, s).extractions.get((form.version, prefill))
                 if ext is not None:
-                    answers[str(s["id"])] = ext.answers
-    labels = {str(s["id"]): s["label"] or "" for s in studies}
+                    answers[str(s.id)] = ext.answers
+    labels = {str(s.id): s.label for s in studies}
     return xlsx.write_template(form, labels, path, answers=answers)
 
 
@@ -93,8 +92,8 @@ def import_template(
     form, text = _form_and_text(project, form_id)
     recorded, unchanged, empty = [], [], []
     with project.db.transaction() as conn:
-        studies = {str(s["id"]): s for s in xq.list_studies(conn)}
-        labels = {k: s["label"] or "" for k, s in studies.items()}
+        studies = {str(s.id): s for s in _included(conn, project)}
+        labels = {k: s.label for k, s in studies.items()}
         sheet = _read_sheet(path, form, labels, require_all_studies=require_all_studies)
         _register(conn, form, text)
         for sid, answers in sheet.items():
@@ -124,8 +123,8 @@ def verify_from_template(
     form, text = _form_and_text(project, form_id)
     out = {}
     with project.db.transaction() as conn:
-        studies = {str(s["id"]): s for s in xq.list_studies(conn)}
-        labels = {k: s["label"] or "" for k, s in studies.items()}
+        studies = {str(s.id): s for s in _included(conn, project)}
+        labels = {k: s.label for k, s in studies.items()}
         sheet = xlsx.read_template(path, form, labels, require_complete=False)
         _register(conn, form, text)
         for sid, answers in sheet.items():

@@ -13,30 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from .queries import now
-from .schema import appraisals, extraction_events, extraction_forms, extraction_values, studies
-
-# -- studies ---------------------------------------------------------------------------
-
-
-def list_studies(conn: Connection) -> list[dict[str, Any]]:
-    """Every study (id, label) in id order."""
-    stmt = select(studies.c.id, studies.c.label).order_by(studies.c.id)
-    return [dict(r) for r in conn.execute(stmt).mappings()]
-
-
-def find_study(conn: Connection, ref: str | int) -> dict[str, Any] | None:
-    """A study by id (int or digits) or by exact label; None when there is none."""
-    if isinstance(ref, int) or str(ref).strip().isdigit():
-        stmt = select(studies.c.id, studies.c.label).where(studies.c.id == int(ref))
-    else:
-        stmt = (
-            select(studies.c.id, studies.c.label)
-            .where(studies.c.label == str(ref).strip())
-            .order_by(studies.c.id)
-        )
-    row = conn.execute(stmt).mappings().first()
-    return dict(row) if row else None
-
+from .schema import appraisals, extraction_events, extraction_forms, extraction_values
 
 # -- form versions ---------------------------------------------------------------------
 

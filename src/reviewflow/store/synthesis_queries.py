@@ -39,17 +39,9 @@ def insert_study(conn: Connection, *, label: str) -> int:
 
 
 def list_studies(conn: Connection) -> list[dict[str, Any]]:
+    """Study rows as stored (label: the team's, or None); labels and inclusion are
+    derived by :mod:`reviewflow.stages.studies`, which every stage reads them through."""
     return [dict(r) for r in conn.execute(select(studies).order_by(studies.c.id)).mappings()]
-
-
-def find_study(conn: Connection, ref: str | int) -> dict[str, Any] | None:
-    """A study by id or by exact label."""
-    if isinstance(ref, int) or str(ref).isdigit():
-        stmt = select(studies).where(studies.c.id == int(ref))
-    else:
-        stmt = select(studies).where(studies.c.label == ref).order_by(studies.c.id)
-    row = conn.execute(stmt).mappings().first()
-    return dict(row) if row else None
 
 
 # -- sources and segments --------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any
 from ...errors import InputError, NotFoundError
 from ...project import Project
 from ...store import synthesis_queries as sq
+from .. import studies as studies_mod
 from . import themes as theme_mod
 
 COMPONENTS: tuple[str, ...] = (
@@ -132,7 +133,7 @@ def soqf_table(project: Project, *, appraisals: Mapping[int, str] | None = None)
     with project.db.connect() as conn:
         findings = sq.list_findings(conn)
         judged = sq.current_judgements(conn)
-        labels = {s["id"]: s["label"] for s in sq.list_studies(conn)}
+        labels = studies_mod.load(conn, project).labels()
     rows = []
     for finding in findings:
         studies = sorted({s for t in finding["theme_ids"] for s in matrix[t].studies})

@@ -18,9 +18,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ...errors import InputError, ParseError
+from ...errors import InputError, ParseError, ReviewflowError
 from ...project import Project
 from ...store import synthesis_queries as sq
+from .. import studies as studies_mod
 from .codes import _apply, ensure_code
 
 _ANNOTATED = re.compile(r"^(?P<text>.*?)\s*\{(?P<codes>[^{}]*)\}\s*$")
@@ -29,7 +30,9 @@ _ANNOTATED = re.compile(r"^(?P<text>.*?)\s*\{(?P<codes>[^{}]*)\}\s*$")
 def segments_sheet(project: Project, *, study: int | None = None) -> str:
     """The in-scope segments as a CSV to code in a spreadsheet (fill the ``codes`` column)."""
     with project.db.connect() as conn:
+        names = studies_mod.load(conn, project).labels()
         rows = [s for s in sq.list_segments(conn, study_id=study) if s["in_scope"]]
+        rows = studies_mod.with_labels(rows, names)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["segment_id", "study", "key", "page", "text", "codes"])
@@ -44,7 +47,7 @@ def import_codings(project: Project, path: str | Path, *, coder: str) -> dict[st
     text = path.read_text(encoding="utf-8-sig")
     with project.db.connect() as conn:
         segs = sq.list_segments(conn)
-        studies = sq.list_studies(conn)
+        studies = studies_mod.load(conn, project)
     parse = _parse_csv if path.suffix.lower() == ".csv" else _parse_annotated
     items = parse(text, str(path), segs, studies, coder)
     applied = 0
@@ -59,13 +62,12 @@ def import_codings(project: Project, path: str | Path, *, coder: str) -> dict[st
 Item = tuple[int, int, list[str], str]
 
 
-def _study_id(ref: str, studies: list[dict[str, Any]], file: str, line: int) -> int:
-    for s in studies:
-        if ref.strip() in (str(s["id"]), s["label"]):
-            return int(s["id"])
-    raise ParseError(
-        f"no study {ref!r}", file=file, line=line, hint="List: reviewflow code studies"
-    )
+def _study_id(ref: str, studies: studies_mod.Studies, file: str, line: int) -> int:
+    """An included study by id or label; an error at ``file:line`` otherwise."""
+    try:
+        return studies.require_included(ref, doing="coded").id
+    except ReviewflowError as exc:
+        raise ParseError(exc.message, file=file, line=line, hint=exc.hint) from None
 
 
 def _find_segment(
@@ -80,7 +82,7 @@ def _find_segment(
 
 
 def _parse_csv(
-    text: str, file: str, segs: list[dict[str, Any]], studies: list[dict[str, Any]], coder: str
+    text: str, file: str, segs: list[dict[str, Any]], studies: studies_mod.Studies, coder: str
 ) -> list[Item]:
     reader = csv.DictReader(io.StringIO(text))
     fields = set(reader.fieldnames or [])
@@ -110,7 +112,7 @@ def _parse_csv(
 
 
 def _parse_annotated(
-    text: str, file: str, segs: list[dict[str, Any]], studies: list[dict[str, Any]], coder: str
+    text: str, file: str, segs: list[dict[str, Any]], studies: studies_mod.Studies, coder: str
 ) -> list[Item]:
     items: list[Item] = []
     study: int | None = None

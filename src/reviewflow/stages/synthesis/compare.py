@@ -12,6 +12,7 @@ from typing import Any
 
 from ...project import Project
 from ...store import synthesis_queries as sq
+from .. import studies as studies_mod
 from ..agreement import cohen_kappa, percent_agreement
 
 _YES_NO = (True, False)
@@ -48,7 +49,7 @@ def compare_coders(project: Project, first: str, second: str) -> dict[str, Any]:
         apps_b = sq.active_applications(conn, coder=second)
         segs = [s for s in sq.list_segments(conn) if s["in_scope"]]
         code_rows = {c["id"]: c["name"] for c in sq.list_codes(conn)}
-        labels = {s["id"]: s["label"] for s in sq.list_studies(conn)}
+        labels = studies_mod.load(conn, project).labels()
     studies = sorted({a["study_id"] for a in apps_a} & {b["study_id"] for b in apps_b})
     seg_ids = [s["id"] for s in segs if s["study_id"] in studies]
     pairs_a = {(a["segment_id"], a["code_id"]) for a in apps_a}

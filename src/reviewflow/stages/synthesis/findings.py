@@ -15,6 +15,7 @@ from ...errors import DuplicateImportError, InputError, NotFoundError
 from ...project import Project
 from ...store import screening_queries as screening_sq
 from ...store import synthesis_queries as sq
+from .. import studies
 from . import segments as seg
 from . import sources
 
@@ -48,21 +49,18 @@ class AttachedText:
     kind: str | None = None
 
 
-def study_id(project: Project, ref: str | int) -> int:
-    """A study by id or label, or a NotFoundError naming the next step."""
+def study_id(project: Project, ref: str | int, *, included: bool = True) -> int:
+    """An included study (any study with ``included=False``) by id or label, or an error
+    saying why it cannot be used and what to do."""
     with project.db.connect() as conn:
-        row = sq.find_study(conn, ref)
-    if row is None:
-        raise NotFoundError(
-            f"no study {ref!r}",
-            hint="List studies with: reviewflow code studies (or add one: --add-study LABEL).",
-        )
-    return int(row["id"])
+        known = studies.load(conn, project)
+    found = known.require_included(ref, doing="coded") if included else known.find(ref)
+    return found.id
 
 
 def add_study(project: Project, label: str) -> int:
-    with project.db.transaction() as conn:
-        return sq.insert_study(conn, label=label)
+    """A study recorded directly (see :func:`reviewflow.stages.studies.add_study`)."""
+    return studies.add_study(project, label)
 
 
 def attached_full_texts(project: Project, study: str | int) -> list[AttachedText]:
@@ -223,15 +221,18 @@ def store_blocks(
 def list_segments(
     project: Project, *, study: str | int | None = None, in_scope_only: bool = False
 ) -> list[dict[str, Any]]:
-    sid = study_id(project, study) if study is not None else None
+    sid = study_id(project, study, included=False) if study is not None else None
     with project.db.connect() as conn:
         rows = sq.list_segments(conn, study_id=sid)
-    return [r for r in rows if r["in_scope"] or not in_scope_only]
+        names = studies.load(conn, project).labels()
+    return [r for r in studies.with_labels(rows, names) if r["in_scope"] or not in_scope_only]
 
 
 def get_segment(project: Project, segment_id: int) -> dict[str, Any]:
     with project.db.connect() as conn:
-        rows = sq.list_segments(conn, segment_ids=[segment_id])
+        rows = studies.with_labels(
+            sq.list_segments(conn, segment_ids=[segment_id]), studies.load(conn, project).labels()
+        )
     if not rows:
         raise NotFoundError(
             f"no segment {segment_id}", hint="List segments with: reviewflow code segments"

@@ -18,7 +18,6 @@ from importlib import resources
 from typing import Any
 
 from ...project import Project
-from ...store import synthesis_queries as sq
 from . import codes, findings, themes
 from .segments import Block
 
@@ -32,11 +31,8 @@ def build_seed(project: Project, *, coder: str = "MC") -> dict[str, Any]:
     """Create the seed's studies, findings, codes, themes and quotes; returns the ids."""
     seed = load_seed()
     study_ids: dict[int, int] = {}
-    with project.db.connect() as conn:
-        existing = {s["label"]: s["id"] for s in sq.list_studies(conn)}
-    for study in seed["studies"]:
-        label = study["label"]
-        study_ids[study["ref"]] = existing.get(label) or findings.add_study(project, label)
+    for study in seed["studies"]:  # an existing study of the same label is reused
+        study_ids[study["ref"]] = findings.add_study(project, study["label"])
     for ref, sid in study_ids.items():
         fragments = [q["text"] for q in seed["quotes"] if q["study"] == ref]
         if fragments:

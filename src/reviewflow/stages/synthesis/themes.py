@@ -5,7 +5,8 @@ never typed in: a study supports a descriptive theme when one of its segments ca
 code the theme groups (or a sub-code of one), and an analytical theme when it supports one
 of its descriptive themes. A published statement of which studies report a theme (such as
 the seed review's reference lists) is kept apart as ``reported_studies`` so the two can
-be compared.
+be compared. Only included studies (:mod:`reviewflow.stages.studies`) count: the coded
+segments of a study excluded later stay stored but support no theme.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import Connection
 from ...errors import InputError, NotFoundError
 from ...project import Project
 from ...store import synthesis_queries as sq
+from .. import studies as studies_mod
 from .codes import CodeRef, resolve
 
 KINDS = ("descriptive", "analytical")
@@ -186,13 +188,15 @@ def describe(project: Project, theme: ThemeRef, description: str) -> None:
 
 
 def matrix(project: Project, *, coder: str | None = None) -> list[MatrixRow]:
-    """The theme × study matrix derived from the (current) code applications."""
+    """The theme × study matrix derived from the (current) code applications of the
+    included studies."""
     with project.db.connect() as conn:
         themes = sq.list_themes(conn)
         links = sq.list_theme_codes(conn)
         parents = {c["id"]: c["parent_id"] for c in sq.list_codes(conn, include_inactive=True)}
         apps = sq.active_applications(conn, coder=coder)
-    return derive_matrix(themes, links, parents, apps)
+        included = {s.id for s in studies_mod.load(conn, project).included}
+    return derive_matrix(themes, links, parents, [a for a in apps if a["study_id"] in included])
 
 
 def add_quote(
@@ -215,8 +219,8 @@ def add_quote(
             study, text, page = seg["study_id"], text or seg["text"], page or seg["page"]
         if study is None or not text:
             raise InputError("a quote needs a segment, or a text and its study")
-        if sq.find_study(conn, study) is None:
-            raise NotFoundError(f"no study {study}")
+        found = studies_mod.load(conn, project).require_included(study, doing="quoted")
+        study = found.id
         return sq.insert_quote(
             conn,
             values={
@@ -236,7 +240,13 @@ def theme_tree(project: Project) -> list[dict[str, Any]]:
         themes = sq.list_themes(conn)
         links = sq.list_theme_codes(conn)
         codes = {c["id"]: c for c in sq.list_codes(conn, include_inactive=True)}
-        quotes = sq.list_quotes(conn)
+        known = studies_mod.load(conn, project)
+        included = {s.id for s in known.included}
+        quotes = [
+            q
+            for q in studies_mod.with_labels(sq.list_quotes(conn), known.labels())
+            if q["study_id"] in included
+        ]
 
     def node(theme: Mapping[str, Any]) -> dict[str, Any]:
         row = rows[theme["id"]]
