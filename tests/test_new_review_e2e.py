@@ -191,17 +191,23 @@ def test_bulk_attach_matches_by_id_doi_and_author_year(review: Team) -> None:
 
 
 def test_studies_are_named_by_author_and_year(review: Team) -> None:
-    studies = review("studies", "list").output
-    for label in INCLUDED_STUDIES:
-        assert label in studies
-    assert "None" not in studies
+    import json
+
+    studies = json.loads(review("studies", "list", "--json").output)
+    labels = {s["label"]: s["status"] for s in studies}
+    assert {k for k, v in labels.items() if v == "included"} == set(INCLUDED_STUDIES)
+    assert labels["Hall & Sikes 2020"] == "excluded"
+    assert labels["Keyes & Clarke 2021"] == "not retrieved"
 
 
 def test_later_stages_see_included_studies_only(review: Team) -> None:
-    show = review("extract", "show").output
+    import json
+
+    show = review("extract", "show", "--json").output
     for label in INCLUDED_STUDIES:
         assert label in show
     assert "Hall" not in show and "Keyes" not in show
+    assert len(json.loads(show)) == len(INCLUDED_STUDIES)
     hall = str(review.ids["Hall & Sikes 2020"])  # type: ignore[attr-defined]
     refused = review("appraise", "add", hall, "--appraiser", "AB",
                      *[f"q{i}=yes" for i in range(1, 11)], ok=False)  # fmt: skip

@@ -284,8 +284,8 @@ def _extract_and_appraise(root: Path, tmp_path: Path, labels: list[str]) -> None
     values = {
         "Country": "England",
         "Sample size": 12,
-        "Model of social prescribing (Husk et al.)": "Direct referral",
-        "Timing of data collection": "After engagement",
+        "Study design": "Qualitative",
+        "Data collection methods": "Semi-structured interviews",
     }
     for r in range(3, ws.max_row + 1):
         if ws.cell(r, 2).value in labels:

@@ -103,33 +103,29 @@ def latest_stage_action(conn: Connection, *, stage: str, actions: Sequence[str])
 
 
 def insert_study(conn: Connection, *, label: str | None = None) -> int:
-    result = conn.execute(
-        insert(studies).values(label=label, created_at=now()).returning(studies.c.id)
-    )
-    return int(result.scalar_one())
+    """A study recorded directly (no report yet): the next id above every study id.
+
+    Ids are given explicitly, as for reports, so that a study made by screening can
+    take its report's id (PostgreSQL's sequence would not know of those ids).
+    """
+    sid = (conn.execute(select(func.max(studies.c.id))).scalar() or 0) + 1
+    conn.execute(insert(studies).values(id=sid, label=label, created_at=now()))
+    return sid
 
 
 def insert_studies_and_reports(conn: Connection, *, record_ids: Sequence[int]) -> list[int]:
     """One new study per record and a report of that record in it; the new report ids.
 
-    A report takes the id of its record, so "item 9" is the same paper at title/abstract
-    and at full text. Only when that id is already taken (by a report made without a
-    record, see :func:`insert_report`) does it get the next free id above every record
-    and report id. Ids are always given explicitly, so no database sequence is involved.
-    Bulk form (insertmanyvalues with RETURNING keeps the order), so promoting thousands
-    of records takes well under a second.
+    A report and its new study take the id of its record, so "item 9" is the same paper at
+    title/abstract, at full text and in later stages. Only when that id is already taken
+    (by a report made without a record, see :func:`insert_report`, or a study recorded
+    directly) does it get the next free id above every record and report id. Ids are
+    always given explicitly, so no database sequence is involved; one bulk insert per
+    table, so promoting thousands of records takes well under a second.
     """
     if not record_ids:
         return []
     stamp = now()
-    study_ids = (
-        conn.execute(
-            insert(studies).returning(studies.c.id, sort_by_parameter_order=True),
-            [{"label": None, "created_at": stamp} for _ in record_ids],
-        )
-        .scalars()
-        .all()
-    )
     taken = report_ids(conn)
     spare = _next_free_id(conn)
     ids = []
@@ -138,9 +134,22 @@ def insert_studies_and_reports(conn: Connection, *, record_ids: Sequence[int]) -
             r, spare = spare, spare + 1
         taken.add(r)
         ids.append(r)
+    # The new study takes its report's id too, so "study 9" is the paper of record 9,
+    # unless a study recorded directly already holds that id.
+    taken_studies = study_ids(conn)
+    spare_study = max(spare, max(taken_studies, default=0) + 1)
+    study_ids_ = []
+    for i in ids:
+        if i in taken_studies:
+            i, spare_study = spare_study, spare_study + 1
+        taken_studies.add(i)
+        study_ids_.append(i)
+    conn.execute(
+        insert(studies), [{"id": i, "label": None, "created_at": stamp} for i in study_ids_]
+    )
     rows = [
         {"id": i, "record_id": r, "study_id": s, "kind": None, "created_at": stamp}
-        for i, r, s in zip(ids, record_ids, study_ids, strict=True)
+        for i, r, s in zip(ids, record_ids, study_ids_, strict=True)
     ]
     conn.execute(insert(reports), rows)
     return ids

@@ -32,10 +32,9 @@ from .schema import (
 
 def insert_study(conn: Connection, *, label: str) -> int:
     """A study row (normally made by full-text screening; here for imports and tests)."""
-    result = conn.execute(
-        insert(studies).values(label=label, created_at=now()).returning(studies.c.id)
-    )
-    return int(result.scalar_one())
+    from .screening_queries import insert_study as insert
+
+    return insert(conn, label=label)
 
 
 def list_studies(conn: Connection) -> list[dict[str, Any]]:
