@@ -108,3 +108,14 @@ def test_empty_database_asks_for_upgrade(tmp_path: Path, database_url: str) -> N
     with pytest.raises(StoreError, match="no reviewflow tables yet") as err:
         Project.open(root)
     assert "reviewflow upgrade" in str(err.value)
+
+
+def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path: Path) -> None:
+    Project.create(tmp_path / "p", title="T").close()
+    for leftover in tmp_path.glob("p/review.db*"):
+        leftover.unlink()
+    (tmp_path / "p" / "review.db").write_text("not a database", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--project", str(tmp_path / "p"), "status"])
+    assert result.exit_code == 1
+    assert "cannot read the database" in result.output
+    assert "Traceback" not in result.output

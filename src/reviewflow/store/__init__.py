@@ -119,10 +119,16 @@ class Database:
         """The schema revision the database is at; None if it has no reviewflow tables."""
         if not self.exists():
             return None
-        with self.connect() as conn:  # an unreachable server becomes a StoreError here
-            if not inspect(conn).has_table("alembic_version"):
-                return None
-            rows = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+        try:
+            with self.connect() as conn:  # an unreachable server becomes a StoreError here
+                if not inspect(conn).has_table("alembic_version"):
+                    return None
+                rows = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+        except SQLAlchemyError as exc:  # e.g. a file that is not a database
+            raise StoreError(
+                f"cannot read the database at {safe_url(self.url)}: {getattr(exc, 'orig', exc)}",
+                hint="Check the database URL in review.toml; restore a damaged file from a backup.",
+            ) from exc
         if len(rows) != 1:
             return "+".join(sorted(str(r[0]) for r in rows)) or None
         return str(rows[0][0])
