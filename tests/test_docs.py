@@ -26,7 +26,7 @@ def _resolve(words: tuple[str, ...]) -> bool:
     for n, word in enumerate(words):
         if not isinstance(command, click.Group):
             return n > 0  # a plain command followed by an argument (e.g. a folder name)
-        sub = command.commands.get(word)
+        sub = command.get_command(click.Context(command), word)  # loads lazy commands
         if sub is None:  # only a group that runs itself and takes an argument accepts it
             takes_argument = any(isinstance(p, click.Argument) for p in command.params)
             return n > 0 and command.invoke_without_command and takes_argument

@@ -21,7 +21,7 @@ from .settings import (
     dump_settings,
     load_settings,
 )
-from .store import Database, resolve_url
+from .store import HEAD_REVISION, Database, resolve_url
 
 
 @dataclass
@@ -63,13 +63,29 @@ class Project:
         return cls(root=root, settings=settings, db=db)
 
     @classmethod
-    def open(cls, root: str | Path | None = None) -> Project:
-        """Open the project in ``root`` or, if None, in the current folder or a parent."""
+    def open(cls, root: str | Path | None = None, *, check_schema: bool = True) -> Project:
+        """Open the project in ``root`` or, if None, in the current folder or a parent.
+
+        The database must already have this reviewflow's schema (a one-query check, so
+        that every command starts fast); :meth:`upgrade` migrates it. ``check_schema=False``
+        is for ``reviewflow upgrade`` itself.
+        """
         found = find_root(root)
         settings = load_settings(found / CONFIG_NAME)
         db = Database(resolve_url(settings.database.url, base=found))
-        db.migrate()
+        if check_schema:
+            try:
+                db.check_schema()
+            except BaseException:
+                db.dispose()
+                raise
         return cls(root=found, settings=settings, db=db)
+
+    def upgrade(self) -> tuple[str | None, str]:
+        """Migrate the database to this reviewflow's schema; (revision before, after)."""
+        before = self.db.revision()
+        self.db.migrate()
+        return before, HEAD_REVISION
 
     def save_settings(self) -> None:
         self.config_path.write_text(dump_settings(self.settings), encoding="utf-8")

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from reviewflow.appraisal.checklists import Appraisal, Checklist
 from reviewflow.errors import InputError, StateError
-from reviewflow.stages.agreement import AC1Result, KappaResult, cohen_kappa, gwet_ac1
+
+if TYPE_CHECKING:
+    from reviewflow.stages.agreement import AC1Result, KappaResult
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,8 @@ def appraisal_agreement(
     checklist: Checklist, first: Sequence[Appraisal], second: Sequence[Appraisal]
 ) -> AppraisalAgreement:
     """Item-level agreement of two appraisers over the same studies."""
+    from reviewflow.stages.agreement import cohen_kappa, gwet_ac1  # numpy: only here
+
     pairs = _pairs(checklist, first, second)
     items, disagreements, xs, ys = [], [], [], []
     for item in checklist.item_ids:

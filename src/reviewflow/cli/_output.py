@@ -1,4 +1,8 @@
-"""Output helpers: JSON to stdout, progress bars to stderr only on a terminal."""
+"""Output helpers: JSON to stdout, progress bars to stderr only on a terminal.
+
+Imported by ``reviewflow --help``: rich and the project (pydantic, SQLAlchemy) are
+imported only when a command uses them.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
-from ..project import Project
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import TaskID
+
+    from ..project import Project
 
 
 @dataclass
@@ -24,6 +30,8 @@ class OutputContext:
 
     def project(self) -> Project:
         if self._project is None:
+            from ..project import Project
+
             self._project = Project.open(self.project_dir)
         return self._project
 
@@ -57,6 +65,8 @@ def format_kappa(kappa: Any) -> str:
 
 
 def stdout_console() -> Console:
+    from rich.console import Console
+
     return Console(highlight=False, soft_wrap=True)
 
 
@@ -66,6 +76,9 @@ def progress_bar(description: str) -> Iterator[Any]:
     if not sys.stderr.isatty():
         yield None
         return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
     console = Console(stderr=True)
     tasks: dict[str, TaskID] = {}
     with Progress(

@@ -1,4 +1,4 @@
-"""``reviewflow init`` and ``reviewflow status``."""
+"""``reviewflow init``, ``reviewflow status`` and ``reviewflow upgrade``."""
 
 from __future__ import annotations
 
@@ -369,3 +369,30 @@ def status_cmd(out: OutputContext, as_json: bool) -> None:
     console.print(table)
     for note in st.notes:
         console.print(note)
+
+
+@cli.command("upgrade")
+@pass_output
+def upgrade_cmd(out: OutputContext) -> None:
+    """Bring the project database up to this version of reviewflow.
+
+    Run it after installing a new reviewflow when a command says the database was made
+    by an older one (back up review.db first). Every other command only checks the
+    version, which keeps them fast.
+
+    Example:
+
+    \b
+        reviewflow upgrade
+    """
+    project = Project.open(out.project_dir, check_schema=False)
+    try:
+        before, after = project.upgrade()
+    finally:
+        project.close()
+    if before == after:
+        click.echo(f"The database is up to date (schema {after}).")
+    elif before is None:
+        click.echo(f"Created the reviewflow tables (schema {after}).")
+    else:
+        click.echo(f"Upgraded the database from schema {before} to {after}.")

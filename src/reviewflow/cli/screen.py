@@ -6,6 +6,7 @@ Thin shells over :mod:`reviewflow.stages.screening`; blindness and validation li
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console, Group
@@ -14,7 +15,6 @@ from rich.table import Table
 from rich.text import Text
 
 from ..stages import screening
-from ..stages.agreement import AgreementReport
 from ..stages.screening.attach import attach_files
 from ..stages.screening.decisions import replan
 from ..stages.screening.highlight import highlight_spans
@@ -31,6 +31,10 @@ from ._choose import (
 )
 from ._output import OutputContext, echo_json, format_kappa, pass_output, stdout_console
 from ._output import format_stat as _num
+
+if TYPE_CHECKING:
+    # numpy-backed statistics load only in `reviewflow agreement`.
+    from ..stages.agreement import AgreementReport
 
 _STAGE = stage_option
 _REVIEWER = reviewer_option

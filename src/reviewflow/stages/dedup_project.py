@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, NotFoundError, StateError
 from ..progress import Progress
@@ -21,7 +21,11 @@ from ..project import Project
 from ..records import Record
 from ..store import dedup_queries as dq
 from ..store import import_queries, queries
-from .dedupe import CATEGORIES, DedupPolicy, PairDecision, PairEvidence, find_duplicates
+
+if TYPE_CHECKING:
+    # The dedup core (numpy, rapidfuzz) loads only where it runs: ``reviewflow status``
+    # imports this module for pending_pair_count().
+    from .dedupe import DedupPolicy, PairEvidence
 
 DECISIONS = ("duplicate", "not_duplicate")
 
@@ -42,6 +46,8 @@ class DedupRunResult:
 
 def policy_from_settings(project: Project) -> DedupPolicy:
     """The policy in review.toml's ``[dedup.related]`` table (category = merge|review|separate)."""
+    from .dedupe import CATEGORIES, DedupPolicy
+
     extra = project.settings.model_extra or {}
     actions = (extra.get("dedup") or {}).get("related") or {}
     try:
@@ -57,6 +63,8 @@ def run(
     project: Project, *, policy: DedupPolicy | None = None, progress: Progress | None = None
 ) -> DedupRunResult:
     """Deduplicate the records imported since the last run against the whole project."""
+    from .dedupe import PairDecision, find_duplicates
+
     policy = policy or policy_from_settings(project)
     with project.db.connect() as conn:
         records = list(queries.iter_records(conn))

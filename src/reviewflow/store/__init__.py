@@ -13,11 +13,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from ..errors import StoreError
+
+# Every Alembic revision in migrations/versions, oldest first; the last is the schema this
+# reviewflow reads and writes. Opening a project compares the database with it (one small
+# query) instead of running Alembic on every command. A migration adds its id here;
+# tests/store/test_store.py fails until it does.
+SCHEMA_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
+HEAD_REVISION = SCHEMA_REVISIONS[-1]
 
 _ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -101,10 +108,74 @@ class Database:
                 hint="Check that the database server is running and reachable.",
             ) from exc
 
+    def exists(self) -> bool:
+        """False for a SQLite file that is not there yet (connecting would create it)."""
+        path = self.engine.url.database
+        if not self.is_sqlite or not path or path == ":memory:" or path.startswith("file:"):
+            return True
+        return Path(path).exists()
+
+    def revision(self) -> str | None:
+        """The schema revision the database is at; None if it has no reviewflow tables."""
+        if not self.exists():
+            return None
+        try:
+            with self.connect() as conn:  # an unreachable server becomes a StoreError here
+                if not inspect(conn).has_table("alembic_version"):
+                    return None
+                rows = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+        except SQLAlchemyError as exc:  # e.g. a file that is not a database
+            raise StoreError(
+                f"cannot read the database at {safe_url(self.url)}: {getattr(exc, 'orig', exc)}",
+                hint="Check the database URL in review.toml; restore a damaged file from a backup.",
+            ) from exc
+        if len(rows) != 1:
+            return "+".join(sorted(str(r[0]) for r in rows)) or None
+        return str(rows[0][0])
+
+    def check_schema(self) -> None:
+        """Refuse a database whose schema is not the one this reviewflow uses.
+
+        Cheap (one query) so every command can afford it; only ``reviewflow init`` and
+        ``reviewflow upgrade`` run the migrations.
+        """
+        if not self.exists():
+            raise StoreError(
+                f"the project database {self.engine.url.database} does not exist",
+                hint="If review.toml names the right file, create an empty database there "
+                "with: reviewflow upgrade",
+            )
+        current = self.revision()
+        if current == HEAD_REVISION:
+            return
+        where = safe_url(self.url)
+        if current is None:
+            raise StoreError(
+                f"the database at {where} has no reviewflow tables yet",
+                hint="Create them with: reviewflow upgrade",
+            )
+        if current in SCHEMA_REVISIONS:
+            raise StoreError(
+                f"the database at {where} was made by an older reviewflow "
+                f"(schema {current}; this version uses {HEAD_REVISION})",
+                hint="Back it up, then bring it up to date with: reviewflow upgrade",
+            )
+        raise self._newer(current)
+
+    def _newer(self, current: str) -> StoreError:
+        return StoreError(
+            f"the database at {safe_url(self.url)} has schema {current}, which this version "
+            f"of reviewflow does not know (it uses {HEAD_REVISION}): a newer reviewflow made it",
+            hint="Install the newer reviewflow: pip install --upgrade reviewflow",
+        )
+
     def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision."""
+        """Bring the schema to the newest Alembic revision (imports Alembic: init/upgrade)."""
         from .migrate import upgrade
 
+        current = self.revision()
+        if current is not None and current not in SCHEMA_REVISIONS:
+            raise self._newer(current)
         try:
             upgrade(self.engine)
         except SQLAlchemyError as exc:

@@ -8,15 +8,21 @@ are :func:`reviewflow.stages.agreement.agreement_report` ("maybe" counts as incl
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ...project import Project
-from ..agreement import AgreementReport, agreement_report
 from .assign import double_screened
 from .plan import STAGES, check_stage, screening_settings
 from .state import load_state
 
+if TYPE_CHECKING:
+    from ..agreement import AgreementReport
+
 
 def agreement(project: Project, *, stage: str | None = None) -> dict[str, AgreementReport]:
     """stage -> agreement report, for ``stage`` or every stage that has a plan."""
+    from ..agreement import agreement_report  # numpy: only agreement needs it
+
     settings = screening_settings(project)
     planned = [s for s in STAGES if getattr(settings, s).reviewers]
     stages = [check_stage(stage)] if stage else planned

@@ -9,6 +9,9 @@ The stopping rule (:mod:`reviewflow.ranking.stopping`, Callaghan & Müller-Hanse
 reads the sequence of first votes on the stage's records. When the team stops with the
 rule's backing, a "stop" stage event is recorded; records nobody has screened by then are
 "excluded by automation tools" in PRISMA, derived from that event and the votes.
+
+The ranker (scikit-learn, numpy, scipy) is imported only where a ranked session or the
+stopping rule runs: every screening command imports this module, most never rank.
 """
 
 from __future__ import annotations
@@ -17,19 +20,18 @@ import hashlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import scipy.sparse as sp
+from typing import TYPE_CHECKING, Any
 
 from ...errors import StateError
 from ...project import Project
-from ...ranking import Ranker, features, record_text
-from ...ranking.simulate import batch_size
-from ...ranking.stopping import SWITCH_AFTER_IRRELEVANT, stopping_test
 from ...store import screening_queries as sq
 from .plan import screening_settings
 from .state import StageState, load_state
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+    from ...ranking import Ranker
 
 RELEVANT = ("include", "maybe")
 
@@ -44,6 +46,8 @@ class SessionRanker:
     """Keeps the features of the stage's records and refits on the retrain schedule."""
 
     def __init__(self, project: Project, items: list[int]) -> None:
+        from ...ranking import record_text
+
         with project.db.connect() as conn:
             texts = sq.record_texts(conn, items)
         self.items = items
@@ -58,6 +62,8 @@ class SessionRanker:
 
     def due(self, labelled: int) -> bool:
         """Refit after every decision early on, then in batches (as in the simulation)."""
+        from ...ranking.simulate import batch_size
+
         return self._labelled_at_fit < 0 or self._since_fit >= batch_size(labelled)
 
     def order(
@@ -99,6 +105,10 @@ def cached_ranker(cache: Path, items: list[int], docs: list[str]) -> Ranker:
     ranks their own records); a cache that cannot be written or read is rebuilt, never an
     error.
     """
+    import numpy as np
+
+    from ...ranking import Ranker, features
+
     digest = hashlib.sha256(_CACHE_VERSION.encode())
     digest.update(Path(features.__file__).read_bytes())
     digest.update(np.asarray(items, dtype=np.int64).tobytes())
@@ -119,6 +129,9 @@ def cached_ranker(cache: Path, items: list[int], docs: list[str]) -> Ranker:
 
 
 def _load_csr(folder: Path, name: str) -> sp.csr_matrix:
+    import numpy as np
+    import scipy.sparse as sp
+
     parts = [np.load(folder / f"{name}.{p}.npy", mmap_mode="r") for p in _CSR_PARTS]
     data, indices, indptr, shape = parts
     return sp.csr_matrix((data, indices, indptr), shape=tuple(int(n) for n in shape), copy=False)
@@ -128,6 +141,8 @@ _CSR_PARTS = ("data", "indices", "indptr", "shape")
 
 
 def _save(folder: Path, matrices: dict[str, sp.csr_matrix | None]) -> None:
+    import numpy as np
+
     tmp = folder.with_name(folder.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -179,6 +194,8 @@ class StoppingReport:
             left = self.records - self.screened
             return f"screening stopped by the rule; {left:,} records excluded by automation"
         if not self.switched:
+            from ...ranking.stopping import SWITCH_AFTER_IRRELEVANT
+
             return (
                 f"ranked screening: {self.irrelevant_in_a_row} irrelevant in a row; the "
                 f"stopping test starts after {SWITCH_AFTER_IRRELEVANT}"
@@ -223,6 +240,8 @@ def stopping_status(project: Project, *, state: StageState | None = None) -> Sto
     )
     if switch is None:
         return report
+    from ...ranking.stopping import stopping_test
+
     before = sequence[:switch]
     sample = sequence[switch:]
     test = stopping_test(
@@ -260,6 +279,8 @@ def _first_votes(state: StageState) -> list[int]:
 def _switch_point(sequence: list[int]) -> tuple[int | None, int]:
     """Index after the first run of SWITCH_AFTER_IRRELEVANT irrelevant records, and the
     current run of irrelevant records."""
+    from ...ranking.stopping import SWITCH_AFTER_IRRELEVANT
+
     run = 0
     switch = None
     for n, relevant in enumerate(sequence):

@@ -13,7 +13,6 @@ from typing import Any
 from ...project import Project
 from ...store import synthesis_queries as sq
 from .. import studies as studies_mod
-from ..agreement import cohen_kappa, percent_agreement
 
 _YES_NO = (True, False)
 
@@ -25,6 +24,8 @@ def agreement(
     second: set[tuple[int, int]],
 ) -> dict[str, Any]:
     """Pure core: κ and agreement over ``segments`` × ``codes`` of two coders' pairs."""
+    from ..agreement import cohen_kappa, percent_agreement  # numpy: only here
+
     a, b = [], []
     for code in codes:
         for seg in segments:

@@ -4,22 +4,23 @@ Codes for an uncoded segment come from its most similar coded segments (tf-idf c
 scikit-learn); each neighbour votes for its codes with its similarity. Candidate groupings
 of codes into themes cluster the codes by the words of their names, memos and segments
 (average-linkage agglomerative clustering on cosine distance). Nothing here writes.
+
+scikit-learn and numpy are imported inside the functions: every ``reviewflow code`` and
+``themes`` command imports this module, only the ``suggest`` ones need them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
-
-import numpy as np
-from sklearn.cluster import AgglomerativeClustering
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics.pairwise import cosine_similarity
+from typing import TYPE_CHECKING, Any
 
 from ...errors import NotFoundError
 from ...project import Project
 from ...store import synthesis_queries as sq
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class CodeSuggestion:
 
 
 def _vectorizer() -> TfidfVectorizer:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(stop_words="english", sublinear_tf=True, ngram_range=(1, 2))
 
 
@@ -46,6 +49,9 @@ def rank_codes(
     """Pure core: ``coded`` is (segment id, text, code ids); best codes first."""
     if not coded or not text.strip():
         return []
+    import numpy as np
+    from sklearn.metrics.pairwise import cosine_similarity
+
     vec = _vectorizer()
     try:
         matrix = vec.fit_transform([text, *(t for _, t, _ in coded)])
@@ -97,6 +103,8 @@ def group_codes(
     ids = list(documents)
     if len(ids) < 2:
         return [ids] if ids else []
+    from sklearn.cluster import AgglomerativeClustering
+
     try:
         matrix = _vectorizer().fit_transform([documents[i] for i in ids]).toarray()
     except ValueError:
