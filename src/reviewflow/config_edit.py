@@ -201,14 +201,15 @@ def set_stage_plan(
             plan[key] = value
 
 
-def set_reasons(doc: TOMLDocument, reasons: Sequence[str]) -> None:
-    """Replace the protocol's exclusion reasons (``[screening] reasons``)."""
+def set_reasons(doc: TOMLDocument, reasons: Sequence[str], *, key: str = "reasons") -> None:
+    """Replace a list of ``[screening]``: the exclusion reasons, or (``key``) the
+    ``highlight_include`` / ``highlight_exclude`` terms."""
     screening = _screening(doc)
     array = tomlkit.array()
     array.extend(reasons)
     if len(reasons) > 2:
         array.multiline(True)
-    screening["reasons"] = array
+    screening[key] = array
 
 
 def add_reviewer(doc: TOMLDocument, initials: str, name: str = "", role: str = "reviewer") -> None:
@@ -301,4 +302,8 @@ def describe_plan(settings: Settings) -> list[str]:
             )
     reasons = settings.screening.reasons
     lines.append("Exclusion reasons: " + ("; ".join(reasons) if reasons else "none yet"))
+    for kind in ("include", "exclude"):
+        terms = getattr(settings.screening, f"highlight_{kind}")
+        if terms:
+            lines.append(f"Highlighted as {kind}: " + "; ".join(terms))
     return lines

@@ -126,6 +126,16 @@ def test_plan_set_keeps_the_teams_comments(proj: Path) -> None:
     assert plan["reasons"] == ["not carers"]
 
 
+def test_plan_set_highlight_terms_reach_the_screening_view(proj: Path) -> None:
+    result = invoke("-p", str(proj), "plan", "set", "--highlight-include", "carer*; peer",
+                    "--highlight-exclude", "randomised")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Highlighted as include: carer*; peer" in result.stdout
+    plan = json.loads(invoke("-p", str(proj), "plan", "show", "--json").stdout)
+    assert plan["highlight_include"] == ["carer*", "peer"]
+    assert plan["highlight_exclude"] == ["randomised"]
+
+
 @pytest.mark.parametrize(
     ("change", "message", "command"),
     [

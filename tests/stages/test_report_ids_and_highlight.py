@@ -44,8 +44,10 @@ def test_reports_take_their_record_id_and_others_go_above_every_record(
         ("child health", ["child health"], ["child"], [("child health", "include")]),
         ("subscription", ["script"], [], []),
         ("anything", [], [], []),
+        ("Carers and caregiving", ["carer*", "care*giv*"], [], [("Carers", "include")]),
     ],
-    ids=["prefix-any-case", "not-mid-word", "wrapped", "both-lists", "longest", "mid", "none"],
+    ids=["prefix-any-case", "not-mid-word", "wrapped", "both-lists", "longest", "mid", "none",
+         "truncation-star"],  # fmt: skip
 )
 def test_highlight_terms_match_case_insensitively_at_word_starts(
     text: str, include: list[str], exclude: list[str], marked: list[tuple[str, str]]

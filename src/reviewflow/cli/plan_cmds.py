@@ -109,6 +109,14 @@ def plan_show_cmd(out: OutputContext, as_json: bool) -> None:
 )
 @click.option("--reasons", help='The exclusion reasons, separated by ";" (replaces the list).')
 @click.option("--add-reason", "add_reasons", multiple=True, help="Add one exclusion reason.")
+@click.option(
+    "--highlight-include",
+    help='Terms shown green while screening, separated by ";" (replaces the list).',
+)
+@click.option(
+    "--highlight-exclude",
+    help='Terms shown red while screening, separated by ";" (replaces the list).',
+)
 @pass_output
 def plan_set_cmd(
     out: OutputContext,
@@ -123,6 +131,8 @@ def plan_set_cmd(
     ranking: bool | None,
     reasons: str | None,
     add_reasons: tuple[str, ...],
+    highlight_include: str | None,
+    highlight_exclude: str | None,
 ) -> None:
     """Change the screening plan in review.toml (comments kept; an invalid change writes
     nothing). Options not given stay as they are.
@@ -134,6 +144,7 @@ def plan_set_cmd(
         reviewflow plan set --stage ft --reviewers AB,CD --arbiter EF \\
             --rule unanimous_else_arbiter
         reviewflow plan set --reasons "not carers; not qualitative; not UK"
+        reviewflow plan set --highlight-include "carer*; peer" --highlight-exclude "trial"
     """
     from ..config_edit import describe_plan, edit_settings, set_reasons, set_stage_plan
 
@@ -142,7 +153,10 @@ def plan_set_cmd(
         raise InputError(
             "say which stage to change", hint="Add --stage ta (titles/abstracts) or --stage ft."
         )
-    if stage is None and reasons is None and not add_reasons:
+    highlights = {"highlight_include": highlight_include, "highlight_exclude": highlight_exclude}
+    if stage is None and reasons is None and not add_reasons and highlights == dict.fromkeys(
+        highlights
+    ):
         raise InputError(
             "nothing to change",
             hint="e.g. reviewflow plan set --stage ta --reviewers AB --second CD --share 0.2",
@@ -170,6 +184,9 @@ def plan_set_cmd(
             if current is None:
                 current = list(doc.get("screening", {}).get("reasons", []))  # type: ignore[attr-defined]
             set_reasons(doc, [*current, *add_reasons])  # type: ignore[arg-type]
+        for key, terms in highlights.items():
+            if terms is not None:
+                set_reasons(doc, split_reasons(terms) or [], key=key)  # type: ignore[arg-type]
 
     settings = edit_settings(path, change)
     click.echo(f"Updated the screening plan in {path}")

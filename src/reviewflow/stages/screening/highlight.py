@@ -3,7 +3,8 @@
 ``[screening] highlight_include`` / ``highlight_exclude`` in review.toml name terms a
 screener should see at a glance (green for signs of relevance, red for signs of
 exclusion). A term matches case-insensitively at the start of a word and marks that word
-to its end, so "prescri" marks "prescribing" and "Prescription" but not "subscription".
+to its end, so "prescri" marks "prescribing" and "Prescription" but not "subscription";
+a truncation star as in a database search ("carer*") means the same.
 Pure (spans, no styling), so the terminal and the web app mark the same words.
 """
 
@@ -41,8 +42,9 @@ def _terms(include: Sequence[str], exclude: Sequence[str]) -> list[tuple[str, st
     kinds: dict[str, str] = {}
     for kind, terms in ((EXCLUDE, exclude), (INCLUDE, include)):
         for term in terms:
-            if " ".join(term.split()):
-                kinds[" ".join(term.split()).lower()] = kind
+            words = " ".join(term.replace("*", " ").split())
+            if words:
+                kinds[words.lower()] = kind
     return sorted(kinds.items(), key=lambda tk: (-len(tk[0]), tk[0]))
 
 
