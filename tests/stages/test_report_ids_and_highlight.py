@@ -46,8 +46,10 @@ def test_reports_take_their_record_id_and_others_go_above_every_record(
         ("anything", [], [], []),
         ("Carers and caregiving", ["carer*", "care*giv*"], [], [("Carers", "include")]),
     ],
-    ids=["prefix-any-case", "not-mid-word", "wrapped", "both-lists", "longest", "mid", "none",
-         "truncation-star"],  # fmt: skip
+    ids=[
+        "prefix-any-case", "not-mid-word", "wrapped", "both-lists", "longest", "mid", "none",
+        "truncation-star",
+    ],
 )
 def test_highlight_terms_match_case_insensitively_at_word_starts(
     text: str, include: list[str], exclude: list[str], marked: list[tuple[str, str]]
