@@ -291,6 +291,8 @@ def test_the_rest_of_the_review_and_its_report(review: Team, tmp_path: Path) -> 
     assert not re.search(r"study \d+\b", html)
     assert "[None" not in html and ">None<" not in html
     assert "The PRISMA boxes add up" in html
+    # A participant quote is cited with its own quotation marks, not wrapped in a second pair.
+    assert "&quot;It was the first time I could say it out loud.&quot; (M7) (Milne" in html
     prisma = json.loads(rf("prisma", "--out", str(out), "--format", "csv", "--json").output)
     counts = prisma["counts"]
     assert sum(n for _, n in counts["databases"]) == 13

@@ -11,6 +11,7 @@ from ..stages.synthesis import (
     suggest,
     themes,
 )
+from ..stages.synthesis.segments import as_quotation
 from . import cli
 from ._output import OutputContext, echo_json, pass_output, stdout_console
 from .synthesis import _JSON, _ref
@@ -146,7 +147,7 @@ def themes_list_cmd(out: OutputContext, as_json: bool) -> None:
                 click.echo(f"      - {name}")
             for q in sub["quotes"]:
                 page = f", p.{q['page']}" if q["page"] else ""
-                click.echo(f"      “{q['text']}” [{q['study']}{page}]")
+                click.echo(f"      {as_quotation(q['text'])} [{q['study']}{page}]")
 
 
 @themes_group.command("matrix")

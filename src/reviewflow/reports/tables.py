@@ -20,6 +20,7 @@ from ..appraisal.scoring import ScoringScheme, score
 from ..extraction.checks import check_consistency
 from ..extraction.forms import Field, Form
 from ..extraction.values import NOT_REPORTED, Row, format_value, is_empty
+from ..stages.synthesis.segments import as_quotation
 
 NOT_REPORTED_CELL = "Not reported"
 
@@ -483,7 +484,8 @@ def theme_summary(
         for node in [top, *top.get("themes", [])]:
             studies = [study_labels.get(s, str(s)) for s in node["studies"]]
             quotes = [
-                f"“{q['text']}” ({study_labels.get(q['study_id'], q.get('study') or '')})"
+                f"{as_quotation(q['text'])} "
+                f"({study_labels.get(q['study_id'], q.get('study') or '')})"
                 for q in node.get("quotes", [])[:quotes_per_theme]
             ]
             rows.append(

@@ -134,6 +134,13 @@ def is_quote(text: str) -> bool:
     return True
 
 
+def as_quotation(text: str) -> str:
+    """The text as a reader should see it cited: a participant quote keeps its own marks
+    (and attribution); other text gets curly quotation marks."""
+    text = text.strip()
+    return text if is_quote(text) else f"“{text}”"
+
+
 def _key(text: str, seen: dict[str, int]) -> str:
     norm = " ".join(text.lower().split())
     digest = hashlib.sha1(norm.encode("utf-8")).hexdigest()[:10]
