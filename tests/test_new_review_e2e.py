@@ -209,7 +209,7 @@ def test_later_stages_see_included_studies_only(review: Team) -> None:
     assert "Hall" not in show and "Keyes" not in show
     assert len(json.loads(show)) == len(INCLUDED_STUDIES)
     hall = str(review.ids["Hall & Sikes 2020"])  # type: ignore[attr-defined]
-    refused = review("appraise", "add", hall, "--appraiser", "AB",
+    refused = review("appraise", "add", hall, "--reviewer", "AB",
                      *[f"q{i}=yes" for i in range(1, 11)], ok=False)  # fmt: skip
     assert refused.exit_code == 1
     assert "excluded at full text" in refused.output
@@ -232,9 +232,9 @@ def test_the_rest_of_the_review_and_its_report(review: Team, tmp_path: Path) -> 
     # CASP by AB and CD, disagreeing on q6; EF records the consensus.
     answers = [f"q{i}=yes" for i in range(1, 11)]
     for study in studies:
-        rf("appraise", "add", study, "--appraiser", "AB", *answers)
-        rf("appraise", "add", study, "--appraiser", "CD", *answers[:5], "q6=no", *answers[6:])
-        rf("appraise", "consensus", study, "--by", "EF", "--answer", "q6=cant_tell")
+        rf("appraise", "add", study, "--reviewer", "AB", *answers)
+        rf("appraise", "add", study, "--reviewer", "CD", *answers[:5], "q6=no", *answers[6:])
+        rf("appraise", "consensus", study, "--reviewer", "EF", "--answer", "q6=cant_tell")
     agreement = rf("appraise", "agreement").output
     assert not re.search(r"\d\.\d{5,}", agreement), agreement
 
@@ -262,7 +262,7 @@ def test_the_rest_of_the_review_and_its_report(review: Team, tmp_path: Path) -> 
     for code, needles in pick.items():
         for needle in needles:
             sid = next(i for t, i in by_text.items() if needle in t)
-            applied = rf("code", "apply", str(sid), code, "--coder", "AB").output
+            applied = rf("code", "apply", str(sid), code, "--reviewer", "AB").output
             assert "Applied" in applied
     rf("themes", "add", "Peers make caring bearable", "--kind", "analytical", "--label", "1",
        "--description", "Peers give carers what services cannot")  # fmt: skip

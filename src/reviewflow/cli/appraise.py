@@ -40,10 +40,10 @@ def appraise_group() -> None:
     Example:
 
     \b
-        reviewflow appraise add 3 --appraiser MC q1=yes q2=yes ... q10=yes
+        reviewflow appraise add 3 --reviewer MC q1=yes q2=yes ... q10=yes
         reviewflow appraise import appraisals.csv
         reviewflow appraise agreement
-        reviewflow appraise consensus 3 --by MC --answer q6=cant_tell
+        reviewflow appraise consensus 3 --reviewer MC --answer q6=cant_tell
         reviewflow appraise scores
     """
 
@@ -51,7 +51,14 @@ def appraise_group() -> None:
 @appraise_group.command("add")
 @click.argument("study")
 @click.argument("answers", nargs=-1, required=True)
-@click.option("--appraiser", required=True, help="Your initials, as in review.toml.")
+@click.option(
+    "--reviewer",
+    "--appraiser",
+    "appraiser",
+    required=True,
+    envvar="REVIEWFLOW_REVIEWER",
+    help="Your initials, as in review.toml (default: $REVIEWFLOW_REVIEWER).",
+)
 @_NOTE
 @_REPLACE
 @pass_output
@@ -68,7 +75,7 @@ def add_cmd(
     Example:
 
     \b
-        reviewflow appraise add "Hanlon et al. 2021" --appraiser JS q1=yes q2=yes q3=yes \\
+        reviewflow appraise add "Hanlon et al. 2021" --reviewer JS q1=yes q2=yes q3=yes \\
             q4=yes q5=yes q6=yes q7=yes q8=yes q9=yes q10=yes
     """
     result = appraise.record_appraisal(
@@ -144,7 +151,14 @@ def agreement_cmd(out: OutputContext, as_json: bool) -> None:
 
 @appraise_group.command("consensus")
 @click.argument("study", required=False)
-@click.option("--by", required=True, help="Who records the consensus.")
+@click.option(
+    "--reviewer",
+    "--by",
+    "by",
+    required=True,
+    envvar="REVIEWFLOW_REVIEWER",
+    help="Who records the consensus (default: $REVIEWFLOW_REVIEWER).",
+)
 @click.option("--answer", multiple=True, help="ITEM=ANSWER agreed for a disagreement.")
 @click.option("--all-agreed", is_flag=True, help="Every study whose appraisers fully agree.")
 @_NOTE
@@ -165,8 +179,8 @@ def consensus_cmd(
     Example:
 
     \b
-        reviewflow appraise consensus --all-agreed --by MC
-        reviewflow appraise consensus "Stickley et al. 2012" --by MC --answer q6=cant_tell
+        reviewflow appraise consensus --all-agreed --reviewer MC
+        reviewflow appraise consensus "Stickley et al. 2012" --reviewer MC --answer q6=cant_tell
     """
     project = out.project()
     if all_agreed:

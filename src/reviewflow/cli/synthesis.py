@@ -27,7 +27,11 @@ from . import cli
 from ._output import OutputContext, echo_json, pass_output, stdout_console
 
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON to stdout.")
-_WHO = click.option("--reviewer", help="Your initials, as in review.toml (kept in the history).")
+_WHO = click.option(
+    "--reviewer",
+    envvar="REVIEWFLOW_REVIEWER",
+    help="Your initials, as in review.toml (kept in the history; default: $REVIEWFLOW_REVIEWER).",
+)
 
 
 def _ref(value: str) -> int | str:
@@ -302,7 +306,14 @@ def split_cmd(out: OutputContext, code: str, parts: tuple[str, ...], reviewer: s
 @code_group.command("apply")
 @click.argument("segment", type=int)
 @click.argument("code_refs", nargs=-1, required=True)
-@click.option("--coder", required=True, help="Your initials.")
+@click.option(
+    "--reviewer",
+    "--coder",
+    "coder",
+    required=True,
+    envvar="REVIEWFLOW_REVIEWER",
+    help="Your initials (default: $REVIEWFLOW_REVIEWER).",
+)
 @click.option("--span", help="START:END within the segment text (default: the whole segment).")
 @pass_output
 def apply_cmd(
@@ -313,7 +324,7 @@ def apply_cmd(
     Example:
 
     \b
-        reviewflow code apply 12 "trust in the link worker" 7 --coder MC
+        reviewflow code apply 12 "trust in the link worker" 7 --reviewer MC
     """
     bounds = None
     if span:
@@ -475,7 +486,14 @@ def export_cmd(out: OutputContext, fmt: str, output: Path | None) -> None:
 
 @code_group.command("import-codings")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--coder", required=True, help="Coder of rows without a coder column.")
+@click.option(
+    "--reviewer",
+    "--coder",
+    "coder",
+    required=True,
+    envvar="REVIEWFLOW_REVIEWER",
+    help="Coder of rows without a coder column (default: $REVIEWFLOW_REVIEWER).",
+)
 @_JSON
 @pass_output
 def import_codings_cmd(out: OutputContext, file: Path, coder: str, as_json: bool) -> None:
@@ -484,8 +502,8 @@ def import_codings_cmd(out: OutputContext, file: Path, coder: str, as_json: bool
     Example:
 
     \b
-        reviewflow code import-codings to-code.csv --coder JS
-        reviewflow code import-codings moffatt-coded.txt --coder MC
+        reviewflow code import-codings to-code.csv --reviewer JS
+        reviewflow code import-codings moffatt-coded.txt --reviewer MC
     """
     result = codings.import_codings(out.project(), file, coder=coder)
     if as_json:
