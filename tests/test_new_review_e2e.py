@@ -335,3 +335,9 @@ def _check_docx_figures_fit(path: Path) -> None:
     assert len(shapes) >= 3  # PRISMA diagram, appraisal figure, thematic tree
     for shape in shapes:
         assert shape.height <= usable_h and shape.width <= usable_w
+
+
+def test_status_shows_each_screeners_progress(review: Team) -> None:
+    out = review("status").output
+    assert "Title/abstract screening: AB 10 of 10 done, CD 10 of 10 done" in out
+    assert "Full text screening: AB 6 of 6 done, CD 6 of 6 done" in out  # 1 not retrieved

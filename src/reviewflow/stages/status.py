@@ -33,6 +33,7 @@ class Status:
 
 def run(project: Project) -> Status:
     from . import dedup_project
+    from .screening.counts import reviewer_progress
 
     with project.db.connect() as conn:
         per_import = queries.records_per_import(conn)
@@ -51,6 +52,13 @@ def run(project: Project) -> Status:
 
         with screening.state_cache(project):  # counts and the stopping rule share one state
             stages.update({k.replace("_", " "): v for k, v in screening.counts(project).items()})
+            for stage, people in reviewer_progress(project).items():
+                if people:
+                    name = "Title/abstract" if stage == "ta" else "Full text"
+                    notes.append(
+                        f"{name} screening: "
+                        + ", ".join(f"{r} {d} of {n} done" for r, (d, n) in people.items())
+                    )
             if screening.ranking_on(project, "ta"):
                 stopping = screening.stopping_status(project)
                 stages["records excluded by automation (stopping rule)"] = (

@@ -72,6 +72,33 @@ def counts(project: Project) -> dict[str, int]:
     return out
 
 
+def reviewer_progress(project: Project) -> dict[str, dict[str, tuple[int, int]]]:
+    """Per stage and reviewer: (items voted on, items assigned), for ``reviewflow status``.
+
+    PRISMA's "records screened" counts the records that enter screening; a team also wants
+    to see how far each screener has got.
+    """
+    out: dict[str, dict[str, tuple[int, int]]] = {}
+    if project.settings.screening is None:
+        return out
+    plans = screening_settings(project)
+    with project.db.connect() as conn:
+        ta = None
+        for stage in ("ta", "ft"):
+            if not getattr(plans, stage).reviewers:
+                continue
+            state = load_state(conn, project, stage, ta=ta)
+            ta = state if stage == "ta" else ta
+            done: Counter[str] = Counter()
+            assigned: Counter[str] = Counter()
+            for item, who in state.assigned.items():
+                for reviewer in who:
+                    assigned[reviewer] += 1
+                    done[reviewer] += reviewer in state.votes.get(item, {})
+            out[stage] = {r: (done[r], assigned[r]) for r in sorted(assigned)}
+    return out
+
+
 def _full_text_counts(out: dict[str, int], ft: StageState, study_of: dict[int, int]) -> None:
     results = ft.results
     tally = Counter(results.values())
