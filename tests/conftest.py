@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -65,3 +65,43 @@ def project(tmp_path: Path, database_url: str) -> Iterator[Project]:
     )
     yield proj
     proj.close()
+
+
+def _write_tiny_pdf(path: Path, lines: list[str], info: dict[str, str] | None = None) -> Path:
+    """A one-page PDF with ``lines`` of Helvetica text (and an /Info dictionary)."""
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 5 0 R "
+        b"/Resources << /Font << /F1 3 0 R >> >> >>",
+    ]
+    ops = ["BT /F1 11 Tf"]
+    ops += [f"1 0 0 1 72 {740 - 16 * i} Tm ({t}) Tj" for i, t in enumerate(lines)]
+    stream = "\n".join([*ops, "ET"]).encode("latin-1")
+    objs.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    info_ref = b""
+    if info:
+        objs.append(("<< " + " ".join(f"/{k} ({v})" for k, v in info.items()) + " >>").encode())
+        info_ref = b" /Info %d 0 R" % len(objs)
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, body in enumerate(objs, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objs) + 1,
+        info_ref,
+        xref,
+    )
+    path.write_bytes(bytes(out))
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_pdf() -> Callable[..., Path]:
+    """Writes a one-page PDF whose text layer holds the given lines (full-text fixtures)."""
+    return _write_tiny_pdf

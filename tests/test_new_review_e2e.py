@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,35 +37,6 @@ INCLUDED_STUDIES = ["Greenwood et al. 2013", "Lauritzen et al. 2015",
                     "Greenwood & Smith 2022"]  # fmt: skip
 
 
-def _pdf(path: Path, lines: list[str]) -> None:
-    """A one-page PDF whose text layer holds ``lines`` (Helvetica, hand-written objects)."""
-    ops = ["BT /F1 11 Tf"] + [
-        f"1 0 0 1 72 {740 - 16 * i} Tm ({line}) Tj" for i, line in enumerate(lines)
-    ]
-    stream = "\n".join([*ops, "ET"]).encode("latin-1")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 5 0 R "
-        b"/Resources << /Font << /F1 3 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    path.write_bytes(bytes(out))
-
-
 class Team:
     """Runs reviewflow commands in one project folder and fails on any error."""
 
@@ -81,7 +53,7 @@ class Team:
 
 
 @pytest.fixture(scope="module")
-def review(tmp_path_factory: pytest.TempPathFactory) -> Team:
+def review(tmp_path_factory: pytest.TempPathFactory, tiny_pdf: Callable[..., Path]) -> Team:
     """The whole review, built once; each test below checks one thing a team would see."""
     work = tmp_path_factory.mktemp("newreview")
     for name in ("embase.ris", "medline.nbib", "wos.txt"):
@@ -129,13 +101,15 @@ def review(tmp_path_factory: pytest.TempPathFactory) -> Team:
     rf("fulltext", "reports", "--create")
     pdfs = work / "pdfs"
     pdfs.mkdir()
-    _pdf(pdfs / f"{ids['Greenwood et al. 2013']}.pdf", ["Peer support groups", "Greenwood 2013"])
-    _pdf(pdfs / "scan-0042.pdf", ["Online peer support", "doi: 10.1111/scs.12178"])
-    _pdf(pdfs / "Milne 2019 male carers.pdf", ["Male carers"])
-    _pdf(pdfs / "Smith_2018.pdf", ["Peer mentoring"])
-    _pdf(pdfs / "Hall 2020.pdf", ["Young carers"])
-    _pdf(pdfs / "Greenwood 2022 cafes.pdf", ["Dementia cafes"])
-    _pdf(pdfs / "holiday photos.pdf", ["Not a paper of this review"])
+    tiny_pdf(
+        pdfs / f"{ids['Greenwood et al. 2013']}.pdf", ["Peer support groups", "Greenwood 2013"]
+    )
+    tiny_pdf(pdfs / "scan-0042.pdf", ["Online peer support", "doi: 10.1111/scs.12178"])
+    tiny_pdf(pdfs / "Milne 2019 male carers.pdf", ["Male carers"])
+    tiny_pdf(pdfs / "Smith_2018.pdf", ["Peer mentoring"])
+    tiny_pdf(pdfs / "Hall 2020.pdf", ["Young carers"])
+    tiny_pdf(pdfs / "Greenwood 2022 cafes.pdf", ["Dementia cafes"])
+    tiny_pdf(pdfs / "holiday photos.pdf", ["Not a paper of this review"])
     rf.attach = rf("fulltext", "attach", str(pdfs), "--reviewer", "AB")  # type: ignore[attr-defined]
     rf("fulltext", "retrieve", str(ids["Keyes & Clarke 2021"]), "--not-retrieved",
        "no library access", "--reviewer", "AB")  # fmt: skip
@@ -144,10 +118,30 @@ def review(tmp_path_factory: pytest.TempPathFactory) -> Team:
             extra = [] if decision == "include" else ["--reason", "not carers"]
             rf("screen", "decide", str(ids[label]), "--stage", "ft", "--reviewer", who,
                "--decision", decision, *extra)  # fmt: skip
-    rf("resolve", str(ids["Hall & Sikes 2020"]), "--stage", "ft", "--reviewer", "EF",
-       "--decision", "exclude", "--reason", "not carers", "--note", "children, not adult carers")
-    rf("resolve", str(ids["Smith et al. 2018"]), "--stage", "ft", "--reviewer", "EF",
-       "--decision", "include")
+    rf(
+        "resolve",
+        str(ids["Hall & Sikes 2020"]),
+        "--stage",
+        "ft",
+        "--reviewer",
+        "EF",
+        "--decision",
+        "exclude",
+        "--reason",
+        "not carers",
+        "--note",
+        "children, not adult carers",
+    )
+    rf(
+        "resolve",
+        str(ids["Smith et al. 2018"]),
+        "--stage",
+        "ft",
+        "--reviewer",
+        "EF",
+        "--decision",
+        "include",
+    )
     rf.ids = ids  # type: ignore[attr-defined]
     return rf
 
@@ -160,9 +154,14 @@ def _record_ids(rf: Team, sheet: Path) -> dict[str, int]:
     with sheet.open(encoding="utf-8-sig", newline="") as fh:
         for row in csv.DictReader(fh):
             surnames = [a.split(",")[0].strip() for a in row["authors"].split(";")]
-            label = surnames[0] if len(surnames) == 1 else (
-                f"{surnames[0]} & {surnames[1]}" if len(surnames) == 2
-                else f"{surnames[0]} et al."
+            label = (
+                surnames[0]
+                if len(surnames) == 1
+                else (
+                    f"{surnames[0]} & {surnames[1]}"
+                    if len(surnames) == 2
+                    else f"{surnames[0]} et al."
+                )
             )
             out[f"{label} {row['year']}"] = int(row["item_id"])
     return out
@@ -266,8 +265,21 @@ def test_the_rest_of_the_review_and_its_report(review: Team, tmp_path: Path) -> 
             assert "Applied" in applied
     rf("themes", "add", "Peers make caring bearable", "--kind", "analytical", "--label", "1",
        "--description", "Peers give carers what services cannot")  # fmt: skip
-    rf("themes", "add", "Being understood", "--kind", "descriptive", "--label", "1.1",
-       "--parent", "1", "--description", "Others who know", "--code", "being understood")
+    rf(
+        "themes",
+        "add",
+        "Being understood",
+        "--kind",
+        "descriptive",
+        "--label",
+        "1.1",
+        "--parent",
+        "1",
+        "--description",
+        "Others who know",
+        "--code",
+        "being understood",
+    )
     rf("themes", "add", "Know-how and hope", "--kind", "descriptive", "--label", "1.2",
        "--parent", "1", "--description", "Tips and hope", "--code", "practical advice",
        "--code", "hope from peers")  # fmt: skip
@@ -276,8 +288,15 @@ def test_the_rest_of_the_review_and_its_report(review: Team, tmp_path: Path) -> 
     rf("themes", "quote", "1.1", "--segment", str(quote))
     matrix = rf("themes", "matrix").output
     assert "Milne" in matrix and "Hall" not in matrix
-    rf("cerqual", "add", "Carers valued being understood by peers", "--theme", "1.1",
-       "--label", "F1")
+    rf(
+        "cerqual",
+        "add",
+        "Carers valued being understood by peers",
+        "--theme",
+        "1.1",
+        "--label",
+        "F1",
+    )
     for component in ("methodological_limitations", "coherence", "adequacy", "relevance"):
         rf("cerqual", "judge", "F1", component, "minor", "--explanation", "five small studies")
     rf("cerqual", "judge", "F1", "overall", "moderate", "--explanation", "minor concerns")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -188,54 +189,20 @@ def test_the_session_ends_with_a_clean_summary(runner: CliRunner, proj: Path) ->
     )
 
 
-def _tiny_pdf(path: Path, lines: list[str], info: dict[str, str] | None = None) -> Path:
-    """A one-page PDF with ``lines`` of Helvetica text (and an /Info dictionary)."""
-    objs = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 5 0 R "
-        b"/Resources << /Font << /F1 3 0 R >> >> >>",
-    ]
-    ops = ["BT /F1 11 Tf"]
-    ops += [f"1 0 0 1 72 {740 - 16 * i} Tm ({t}) Tj" for i, t in enumerate(lines)]
-    stream = "\n".join([*ops, "ET"]).encode("latin-1")
-    objs.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
-    info_ref = b""
-    if info:
-        objs.append(("<< " + " ".join(f"/{k} ({v})" for k, v in info.items()) + " >>").encode())
-        info_ref = b" /Info %d 0 R" % len(objs)
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for n, body in enumerate(objs, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objs) + 1,
-        info_ref,
-        xref,
-    )
-    path.write_bytes(bytes(out))
-    return path
-
-
 @pytest.fixture
-def pdfs(tmp_path: Path) -> Path:
+def pdfs(tmp_path: Path, tiny_pdf: Callable[..., Path]) -> Path:
     """Full texts of records 1, 3, 4 and 5 named and filled the ways downloads come."""
     folder = tmp_path / "pdfs"
     folder.mkdir()
-    _tiny_pdf(folder / "3 - Hall 2018.pdf", ["Community connectors"])  # id
-    _tiny_pdf(folder / "10.1016_j.healthplace.2021.1004.pdf", ["Green"])  # DOI in the name
-    _tiny_pdf(  # DOI on the first page only
+    tiny_pdf(folder / "3 - Hall 2018.pdf", ["Community connectors"])  # id
+    tiny_pdf(folder / "10.1016_j.healthplace.2021.1004.pdf", ["Green"])  # DOI in the name
+    tiny_pdf(  # DOI on the first page only
         folder / "download (2).pdf",
         ["Arts and Health", "https://doi.org/10.1080/17533015.2020.005"],
     )
-    _tiny_pdf(folder / "Hall 2020 anxiety.pdf", ["Social prescribing"])  # author + year
-    _tiny_pdf(folder / "Moore 2021.pdf", ["No such report"])
-    _tiny_pdf(folder / "Hall.pdf", ["Two Halls: no year"])
+    tiny_pdf(folder / "Hall 2020 anxiety.pdf", ["Social prescribing"])  # author + year
+    tiny_pdf(folder / "Moore 2021.pdf", ["No such report"])
+    tiny_pdf(folder / "Hall.pdf", ["Two Halls: no year"])
     (folder / "readme.md").write_text("not a paper", encoding="utf-8")
     return folder
 
