@@ -402,8 +402,15 @@ def build(out: Path = OUT) -> list[dict[str, object]]:
                 write(f"{folder}.{name}{ext}", eols[name], name, fmt, source)
             for name, (mutate, _, _) in ENCODINGS.items():
                 write(f"{folder}.{name}{ext}", mutate(text, fmt), name, fmt, source)
+    parts = {
+        "ris-then-nbib.ris": ["newreview/embase.ris", "newreview/medline.nbib"],
+        "nbib-then-ris.nbib": ["newreview/medline.nbib", "newreview/embase.ris"],
+        "ris-then-bibtex.ris": ["newreview/embase.ris", "formats/bibtex/zotero.bib"],
+        "wos-then-ris.txt": ["newreview/wos.txt", "newreview/embase.ris"],
+    }
     for name, mutation, fmt, data in special_files():
-        write(f"special/{name}", data, mutation, fmt, None)
+        extra = {"parts": parts[name]} if name in parts else {}
+        write(f"special/{name}", data, mutation, fmt, None, **extra)
     (out / "manifest.json").write_text(
         json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
     )
