@@ -26,8 +26,15 @@ XFAIL: dict[tuple[str, str | None], str] = {
     ("bom-invalid-byte", None): "issue 20 point 5: UTF-8 BOM + invalid byte raises "
     "UnicodeDecodeError",
     ("uspace", "ris"): "issue 20 point 1: RIS lines ending in a Unicode space are skipped",
-    ("double-utf8", None): "issue 20 point 7: double-encoded UTF-8 stored as mojibake",
-    ("koi8r", None): "issue 20 point 7: KOI8-R silently read as cp1252",
+    # (the tabular fixtures get no injected non-ASCII title, so they pass as they are)
+    **{
+        (mutation, fmt): f"issue 20 point 7: {what}"
+        for fmt in ("ris", "nbib", "wos", "bibtex", "endnote-xml")
+        for mutation, what in (
+            ("double-utf8", "double-encoded UTF-8 stored as mojibake"),
+            ("koi8r", "KOI8-R silently read as cp1252"),
+        )
+    },
     ("drop-open-brace", "bibtex"): "issue 20 point 3: BibTeX entry without '{' dropped silently",
     ("bibtex-nesting", "bibtex"): "issue 20 point 5: nested BibTeX braces raise RecursionError",
     ("huge-whitespace", "bibtex"): "issue 20 point 4: blank lines in a BibTeX entry are quadratic",
