@@ -158,8 +158,7 @@ def read_regular(path: str | Path, *, kind: str = EXPORT) -> bytes:
 def _too_big(p: Path, size: int, kind: str) -> None:
     _raise_limit(
         p.name,
-        f"the file is {'at least ' if size == max_bytes(kind) + 1 else ''}"
-        f"{size / 10**6:,.0f} MB",
+        f"the file is {'at least ' if size == max_bytes(kind) + 1 else ''}{size / 10**6:,.0f} MB",
         kind,
         advice="Split the export into smaller files and import each one.",
     )
@@ -229,9 +228,7 @@ def check_sheet_size(ws: Any, *, file: str) -> None:
     if ws.max_row > max_rows:
         _raise_limit(file, f"the sheet reaches row {ws.max_row:,}", "REVIEWFLOW_MAX_ROWS")
     if ws.max_column > max_cols:
-        _raise_limit(
-            file, f"the sheet reaches column {ws.max_column:,}", "REVIEWFLOW_MAX_COLUMNS"
-        )
+        _raise_limit(file, f"the sheet reaches column {ws.max_column:,}", "REVIEWFLOW_MAX_COLUMNS")
 
 
 def check_columns(count: int, *, file: str, line: int | None) -> None:
