@@ -10,7 +10,8 @@ escapes is a bug in reviewflow.
     ├── ProjectError           no project here, review.toml invalid, project already exists
     ├── StoreError             the database cannot be opened or migrated
     ├── InputError             a file given to reviewflow cannot be used
-    │   └── ParseError         a record file is malformed (carries file and line)
+    │   ├── ParseError         a record file is malformed (carries file and line)
+    │   └── LimitError         a file is past a size, row, column or unzip limit
     ├── DuplicateImportError   the same file (same sha256) was imported before
     ├── NotFoundError          an id (search, record, reviewer, ...) does not exist
     └── StateError             an action is not allowed in the current state
@@ -56,6 +57,11 @@ class ParseError(InputError):
         self.file = file
         self.line = line
         self.reason = message
+
+
+class LimitError(InputError):
+    """A file past one of the read limits (size, rows, columns, ZIP expansion); the hint
+    names the environment variable that raises it (reviewflow.formats.limits)."""
 
 
 class DuplicateImportError(ReviewflowError):

@@ -21,7 +21,7 @@ from .settings import (
     dump_settings,
     load_settings,
 )
-from .store import HEAD_REVISION, Database, resolve_url
+from .store import HEAD_REVISION, Database, literal_password, resolve_url
 
 
 @dataclass
@@ -59,7 +59,8 @@ class Project:
         root.mkdir(parents=True, exist_ok=True)
         db = Database(resolve_url(database_url, base=root))
         db.migrate()
-        (root / CONFIG_NAME).write_text(dump_settings(settings), encoding="utf-8")
+        secret = literal_password(database_url)
+        _write_config(root / CONFIG_NAME, dump_settings(settings), secret=secret)
         return cls(root=root, settings=settings, db=db)
 
     @classmethod
@@ -110,3 +111,14 @@ def _find_root(start: Path, *, search_up: bool) -> Path:
         f"no reviewflow project in {where} (no {CONFIG_NAME} found)",
         hint="Create one with: reviewflow init DIR, or pass --project DIR.",
     )
+
+
+def _write_config(path: Path, text: str, *, secret: bool) -> None:
+    """Write review.toml; readable by its owner only (0600) when it holds a password."""
+    if not secret:
+        path.write_text(text, encoding="utf-8")
+        return
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        os.chmod(path, 0o600)  # also when the file existed with a wider mode
+        fh.write(text)

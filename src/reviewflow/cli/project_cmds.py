@@ -288,6 +288,7 @@ def init_cmd(
         for stage in ("ta", "ft"):
             message = message.replace(f"reviewflow plan set --stage {stage} --", f"--{stage}-")
         raise InputError(message, hint="No project was created.") from None
+    _warn_literal_password(database_url)
     project = Project.create(
         directory,
         title=title,
@@ -314,6 +315,19 @@ def init_cmd(
         click.echo(f"No screening plan yet: set it with reviewflow plan set {example}")
     click.echo(f"Next: cd {directory} && reviewflow search add --help")
     project.close()
+
+
+def _warn_literal_password(url: str) -> None:
+    """Say (on stderr, password masked) that review.toml would keep the password in clear."""
+    from ..store import env_password_url, literal_password
+
+    if literal_password(url):
+        click.echo(
+            "Warning: the database URL holds a password, which review.toml keeps in clear "
+            "(the file is made readable by you only). Better: keep it in the environment, "
+            f"e.g. export RF_DB_PASSWORD=... and --database-url '{env_password_url(url)}'",
+            err=True,
+        )
 
 
 @cli.command("status")

@@ -14,12 +14,13 @@ a sheet. openpyxl does the file work; only the layout and checks are ours.
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -217,15 +218,18 @@ def read_template(
     fit its field, and (with ``require_complete``) an empty required field are all errors;
     with ``require_all_studies`` so is a known study that has no row.
     """
+    from ..formats import limits
+
     path = Path(path)
     try:
-        wb = load_workbook(path, data_only=True)
-    except (OSError, ValueError, KeyError) as exc:
+        wb = limits.load_workbook(path)  # regular file, size and ZIP-bomb checks first
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         raise InputError(f"cannot read {path} as XLSX: {exc}") from None
     errors, columns = _read_meta(wb, form)
     if errors:
         raise SheetError(str(path), errors)
     ws = wb[SHEET]
+    limits.check_sheet_size(ws, file=path.name)  # before walking range(ws.max_row)
     for col, fid in columns.items():
         want = form.field(fid).label
         got = ws.cell(HEADER_ROW, col).value

@@ -187,17 +187,10 @@ def read_text(path: str | Path) -> tuple[str, str]:
 
 
 def read_bytes(path: str | Path) -> bytes:
-    from ..errors import InputError
+    """The bytes of a record export: a regular file within the size cap (see limits)."""
+    from .limits import read_regular
 
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"{p}: no such file", hint="Check the path and try again.")
-    if p.is_dir():
-        raise InputError(f"{p}: is a folder, not a file")
-    try:
-        return p.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{p}: cannot be read ({exc.strerror})") from exc
+    return read_regular(path)
 
 
 def load_path(loads: Callable[..., ParseResult], path: str | Path) -> ParseResult:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from ..errors import InputError, ParseError
 from ..records import LIST_FIELDS, SCALAR_FIELDS, Record, clean, normalize_doi, parse_year
+from . import limits
 from ._base import ParseReport, ParseResult
 
 #: Pseudo-fields: the two halves of a page range held in separate columns.
@@ -142,8 +143,8 @@ def loads(
     numbered = _NumberedLines(lines)
     delimiter = _delimiter(dialect, text, numbered)
     quoting = csv.QUOTE_NONE if dialect == "wos-tab" else csv.QUOTE_MINIMAL
-    # A field can be as long as the file; real exports carry multi-megabyte abstracts.
-    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    # Real exports carry multi-megabyte abstracts; check_field_sizes refuses the absurd.
+    csv.field_size_limit(limits.CSV_FIELD_CHARS)
     reader = csv.reader(numbered, delimiter=delimiter, quoting=quoting, strict=True)
     rows = _rows(reader, numbered, file=file)
     try:
@@ -171,6 +172,7 @@ def load_xlsx(
     """Parse the first sheet of an Excel workbook; row 1 (the first non-empty row) is the header."""
     import openpyxl
 
+    limits.check_zip(data, file=file)  # a ZIP bomb is refused before anything is unpacked
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, KeyError, ValueError ... on damage
@@ -184,7 +186,7 @@ def load_xlsx(
         report = ParseReport(file=file, format="xlsx", encoding="xlsx")
         columns: list[Column] | None = None
         records = []
-        for row in sheet.iter_rows():
+        for row in limits.sheet_rows(sheet, file=file):
             values = [_cell_text(cell, report) for cell in row]
             if not any(values):
                 continue
@@ -347,6 +349,14 @@ def _rows(
         except StopIteration:
             return
         except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise ParseError(
+                    f"a field is longer than {limits.CSV_FIELD_CHARS:,} characters: the "
+                    "export is probably damaged (a quote that is not closed)",
+                    file=file,
+                    line=start,
+                    hint="Open the file in a spreadsheet program, fix the row and save as CSV.",
+                ) from exc
             raise ParseError(
                 f"malformed CSV ({exc}); a quote is probably not closed",
                 file=file,
@@ -354,6 +364,7 @@ def _rows(
                 hint="Open the file in a spreadsheet program, fix the row and save as CSV.",
             ) from exc
         raw = lines.pop_raw()
+        limits.check_columns(len(values), file=file, line=start)
         if values and any(v.strip() for v in values):
             yield values, start, raw
         start = lines.line + 1

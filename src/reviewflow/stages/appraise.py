@@ -22,6 +22,7 @@ from ..appraisal.checklists import make_appraisal as make_appraisal_pure
 from ..appraisal.consensus import AppraisalAgreement, appraisal_agreement, consensus, disagreements
 from ..appraisal.scoring import Score, ScoringScheme, scheme, scheme_from_dict, score
 from ..errors import InputError, ProjectError, StateError
+from ..formats.limits import read_sheet_text, sheet_reader
 from ..project import Project
 from ..settings import AppraisalSettings
 from ..store import extraction_queries as xq
@@ -149,10 +150,10 @@ def import_csv(project: Project, path: str | Path, *, replace: bool = False) -> 
     ``note_<item>``): every row or none. Returns how many rows were read."""
     path = Path(path)
     checklist = checklist_in_use(project)
+    reader = sheet_reader(read_sheet_text(path), file=path.name)  # within the sheet caps
     try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            table = list(csv.DictReader(fh))
-    except (OSError, UnicodeDecodeError) as exc:
+        table = list(reader)
+    except csv.Error as exc:
         raise InputError(f"cannot read {path}: {exc}") from None
     missing = [
         c for c in ("study", "appraiser", *checklist.item_ids) if table and c not in table[0]

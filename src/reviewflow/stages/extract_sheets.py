@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
-
 from ..extraction import xlsx
 from ..extraction.forms import Form, make_extraction
 from ..extraction.verify import Comparison
+from ..formats import limits
 from ..project import Project
 from .extract import _form_and_text, _included, _load, _record, _register, _verify, form_in_use
 from .screening.plan import check_reviewer
@@ -61,11 +60,14 @@ def _read_sheet(
         return xlsx.read_template(path, form, labels, require_all_studies=require_all_studies)
     except xlsx.SheetError as exc:
         errors = exc.errors
-    ws = load_workbook(path, read_only=True, data_only=True)[xlsx.SHEET]
+    ws = limits.load_workbook(path, read_only=True)[xlsx.SHEET]
+    rows = limits.sheet_rows(ws, file=Path(path).name)
+    values = (tuple(c.value for c in row) for row in rows)
     empty = {
         str(row[0]).strip()
-        for row in ws.iter_rows(min_row=xlsx.FIRST_ROW, values_only=True)
-        if row
+        for i, row in enumerate(values, start=1)
+        if i >= xlsx.FIRST_ROW
+        and row
         and row[0] is not None
         and not any(v is not None and str(v).strip() for v in row[xlsx.FIRST_FIELD_COLUMN - 1 :])
     }

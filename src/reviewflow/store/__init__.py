@@ -63,6 +63,27 @@ def safe_url(url: str) -> str:
         return "<invalid database URL>"
 
 
+def literal_password(url: str) -> bool:
+    """Whether ``url`` holds a password itself rather than a ``${VAR}`` read from the
+    environment: review.toml would then keep the password in clear."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return False
+    for secret in (parsed.password, parsed.query.get("password")):
+        if isinstance(secret, tuple):
+            secret = secret[0] if secret else None
+        if secret and _ENV_VAR.sub("", str(secret)):
+            return True
+    return False
+
+
+def env_password_url(url: str, var: str = "RF_DB_PASSWORD") -> str:
+    """``url`` with its password replaced by ``${var}``, to suggest instead of a literal."""
+    masked = safe_url(url)
+    return masked.replace(":***@", f":${{{var}}}@", 1) if ":***@" in masked else masked
+
+
 class Database:
     """A project database. Use :meth:`transaction` for every write."""
 

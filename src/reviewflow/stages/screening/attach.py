@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import InputError
+from ...formats.limits import check_regular, read_regular
 from ...project import Project
 from ...store import screening_queries as sq
 from .plan import check_reviewer
@@ -95,7 +97,8 @@ def full_text_files(paths: Iterable[str | Path]) -> list[Path]:
                     key=lambda p: p.name.lower(),
                 )
             )
-        elif path.is_file():
+        elif os.path.lexists(path) or path.is_file():
+            check_regular(path)  # a FIFO, device or symlink loop is named as what it is
             out.append(path)
         else:
             raise InputError(f"{path}: no such file or folder", hint="Give PDFs or a folder.")
@@ -307,4 +310,4 @@ def _is_full_text(path: Path) -> bool:
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashlib.sha256(read_regular(path)).hexdigest()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import InputError
+from ...formats.limits import read_sheet_text, sheet_reader
 from ...project import Project
 from ...store import screening_queries as sq
 from .decisions import Decision, record
@@ -111,15 +112,8 @@ def _record_ids(conn: object, stage: str, items: list[int]) -> dict[int, int]:
 def import_sheet(project: Project, path: str | Path, *, stage: str | None = None) -> SheetImport:
     """Record the decisions of a filled-in sheet, all or nothing."""
     p = Path(path)
-    try:
-        text = p.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{p}: no such file") from None
-    except UnicodeDecodeError:
-        raise InputError(
-            f"{p.name}: not UTF-8 text", hint="Save the sheet as 'CSV UTF-8' and try again."
-        ) from None
-    reader = csv.DictReader(io.StringIO(text))
+    text = read_sheet_text(p)  # a regular file within the sheet caps, UTF-8
+    reader = sheet_reader(text, file=p.name)
     header = [h.strip().lower() for h in reader.fieldnames or []]
     missing = [c for c in REQUIRED if c not in header]
     if "stage" not in header and stage is None:

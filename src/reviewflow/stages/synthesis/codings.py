@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import InputError, ParseError, ReviewflowError
+from ...formats.limits import read_sheet_text, sheet_reader
 from ...project import Project
 from ...store import synthesis_queries as sq
 from .. import studies as studies_mod
@@ -44,7 +45,7 @@ def segments_sheet(project: Project, *, study: int | None = None) -> str:
 def import_codings(project: Project, path: str | Path, *, coder: str) -> dict[str, int]:
     """Apply the codings of a CSV or annotated text file, all or nothing."""
     path = Path(path)
-    text = path.read_text(encoding="utf-8-sig")
+    text = read_sheet_text(path)  # a regular file within the sheet caps, UTF-8
     with project.db.connect() as conn:
         segs = sq.list_segments(conn)
         studies = studies_mod.load(conn, project)
@@ -84,7 +85,7 @@ def _find_segment(
 def _parse_csv(
     text: str, file: str, segs: list[dict[str, Any]], studies: studies_mod.Studies, coder: str
 ) -> list[Item]:
-    reader = csv.DictReader(io.StringIO(text))
+    reader = sheet_reader(text, file=file)
     fields = set(reader.fieldnames or [])
     if not fields & {"codes", "code"}:
         raise ParseError("no 'codes' (or 'code') column", file=file, line=1)
