@@ -144,10 +144,15 @@ def read_regular(path: str | Path, *, kind: str = EXPORT) -> bytes:
         if what:
             raise InputError(f"{p}: {what}", hint="Give the path of the exported file itself.")
         cap = max_bytes(kind)
-        if os.fstat(fd).st_size > cap:
-            _too_big(p, os.fstat(fd).st_size, kind)
+        size = os.fstat(fd).st_size
+        if size > cap:
+            _too_big(p, size, kind)
         try:
-            data = fh.read(cap + 1)
+            # At most the size the file has now, plus one byte to see whether it grew:
+            # read(cap + 1) would allocate a buffer of the whole cap (2 GB) up front.
+            data = fh.read(size + 1)
+            if len(data) > size:  # still being written: read on, up to the cap
+                data += fh.read(cap + 1 - len(data))
         except OSError as exc:
             raise InputError(f"{p}: cannot be read ({exc.strerror})") from None
     if len(data) > cap:
