@@ -120,6 +120,7 @@ def decode_report(data: bytes, *, file: str) -> tuple[str, str, list[ParseIssue]
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if encoding.startswith("utf"):
         text = _repair_double_encoding(text, warnings)
+    warnings.sort(key=lambda w: w.line or len(text))  # file order; a summary last
     return text, encoding, warnings
 
 
