@@ -12,7 +12,14 @@ from pathlib import Path
 
 from ..errors import InputError, ParseError
 from ..records import normalize_issn
-from ._base import ParseIssue, ParseReport, ParseResult, decode_bytes, read_bytes
+from ._base import (
+    ParseIssue,
+    ParseReport,
+    ParseResult,
+    decode_bytes,
+    decode_report,
+    read_bytes,
+)
 
 #: Format names accepted by ``--format``, with a one-line description for help texts.
 FORMATS: dict[str, str] = {
@@ -68,10 +75,11 @@ def read_bytes_as(
         fmt = format or detect.detect_format(data, file=file)  # refuses non-Excel ZIPs
         result = tabular.load_xlsx(data, file=file, column_map=column_map)
     else:
-        text, encoding = decode_bytes(data, file=file)  # once: detection reads the text too
+        text, encoding, warnings = decode_report(data, file=file)  # once: detection reads it too
         fmt = format or detect.detect_text(text, file=file)
         result = _loads(fmt, text, file=file, column_map=column_map)
         result.report.encoding = encoding
+        result.report.warnings[:0] = warnings  # how the bytes were read comes first
     check_field_sizes(result, file=file)
     for rec in result.records:
         rec.issn = normalize_issn(rec.issn)

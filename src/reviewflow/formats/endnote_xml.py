@@ -56,6 +56,14 @@ def loads(text: str, *, file: str = "<string>") -> ParseResult:
             line=line + offset,
             hint="The file is probably cut short; export it from EndNote again.",
         ) from exc
+    if _depth(root) > MAX_DEPTH:
+        raise ParseError(
+            f"elements are nested more than {MAX_DEPTH} levels deep, which no EndNote export "
+            "does (its records are about 5 deep): the file is damaged or not an EndNote export",
+            file=file,
+            line=_deep_line(body) + offset,
+            hint="Export the records from EndNote again with File > Export > XML.",
+        )
     if root.tag not in ("xml", "records"):
         raise ParseError(
             f"this XML is not an EndNote export (its root is <{root.tag}>, not <xml><records>)",
@@ -86,6 +94,37 @@ def loads(text: str, *, file: str = "<string>") -> ParseResult:
         report.warn(None, "the file holds no <record> elements")
     report.records_read = len(records)
     return ParseResult(records, report)
+
+
+#: Nesting beyond this is refused before the (recursive) walk over a record's elements.
+MAX_DEPTH = 100
+_TAG = re.compile(r"<(/?)[A-Za-z_][^<>]*?(/?)>")
+
+
+def _depth(root: ET.Element) -> int:
+    """How deep elements nest, found without recursion (5,000 levels broke the walk)."""
+    deepest = 0
+    stack = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in element)
+    return deepest
+
+
+def _deep_line(text: str) -> int:
+    """The line where nesting first passes :data:`MAX_DEPTH`, from the tags in the text."""
+    depth = 0
+    for match in _TAG.finditer(text):
+        if match.group(1):
+            depth -= 1
+        elif not match.group(2):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return text.count("\n", 0, match.start()) + 1
+    return 1
 
 
 def _record(element: ET.Element, *, file: str) -> Record:

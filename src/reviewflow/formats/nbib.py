@@ -17,7 +17,7 @@ from pathlib import Path
 from ..errors import ParseError
 from ..records import Record, normalize_doi, parse_year
 from ._base import ParseReport, ParseResult, load_path
-from .ris import Fields, _first, _take
+from .ris import Fields, _first, _join, _take
 
 _TAG = re.compile(r"^([A-Z][A-Z0-9]{0,3}) {0,3}- ?(.*)$")
 _ISSN = re.compile(r"(\d{4})-?(\d{3}[\dXx])")
@@ -64,8 +64,10 @@ def _scan(lines: list[str], *, file: str, report: ParseReport) -> list[tuple[int
     fields: Fields | None = None
     start = end = 0
     last_tag: str | None = None
+    parts: list[str] = []  # continuation lines of the last value (see ris._join)
     for i, line in enumerate(lines):
         if not line.strip():
+            _join(fields, last_tag, parts)
             if fields is not None:
                 blocks.append((start, end, fields))
                 fields = None
@@ -78,10 +80,10 @@ def _scan(lines: list[str], *, file: str, report: ParseReport) -> list[tuple[int
                     line=i + 1,
                     hint="Records must start with 'PMID- '; export the file again from PubMed.",
                 )
-            values = fields[last_tag]
-            values[-1] = f"{values[-1]} {line.strip()}".strip()
+            parts.append(line.strip())
             end = i + 1
             continue
+        _join(fields, last_tag, parts)
         parsed = _tag_line(line)
         if parsed is None:
             _raise_not_a_tag(lines, i, file=file, in_record=fields is not None)
@@ -96,6 +98,7 @@ def _scan(lines: list[str], *, file: str, report: ParseReport) -> list[tuple[int
         fields.setdefault(tag, []).append(value)
         end = i + 1
         last_tag = tag
+    _join(fields, last_tag, parts)
     if fields is not None:
         blocks.append((start, end, fields))
     if not any("PMID" in f for _, _, f in blocks):

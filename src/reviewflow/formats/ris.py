@@ -92,8 +92,12 @@ class _Block:
 _TY_LINE = re.compile(r"^[Tt][Yy]  -", re.M)
 #: Home-made exporters write one space before the dash ("TY - JOUR").
 _TY_ONE_SPACE = re.compile(r"^[Tt][Yy] -", re.M)
-#: Every line as (tag, value): tag "" for continuation and blank lines.
-_LINE = re.compile(r"^(?:([A-Z][A-Z0-9])  -)?[ \t]*((?:[^\n]*[^\s])?)[ \t]*$", re.M)
+#: Every line as (tag, value): tag "" for continuation and blank lines. The value is
+#: stripped of any Unicode space (NBSP, U+3000, U+0085, \x1c-\x1f, ...) at both ends. The
+#: pattern matches every line at its first try, so it never backtracks over a long run of
+#: spaces (a trailing space that ``[ \t]`` did not cover used to drop the whole line, and
+#: backtracking over 20,000 leading spaces took seconds).
+_LINE = re.compile(r"^(?:([A-Z][A-Z0-9])  -)?[^\S\n]*((?:[^\n]*[^\s])?)[^\S\n]*$", re.M)
 
 
 def _record_starts(text: str) -> list[int]:
@@ -160,8 +164,14 @@ def _fast_fields(pairs: list[tuple[str, str]]) -> Fields | None:
     values: list[str] = []
     last = ""
     has_empty = False
+    #: The lines of a value continued over several lines, joined once at its end: adding
+    #: each line to a growing string would copy it per line (quadratic on long fields).
+    parts: list[str] | None = None
     for tag, value in pairs:
         if tag:
+            if parts is not None:
+                values[-1] = " ".join(parts)
+                parts = None
             values = get(tag)  # type: ignore[assignment]
             if values is None:
                 values = fields[tag] = [value]
@@ -175,13 +185,30 @@ def _fast_fields(pairs: list[tuple[str, str]]) -> Fields | None:
                 return None  # a line continuing TY, or a lower-case tag
             if last in _LIST_TAGS:
                 values.append(value)
+            elif parts is not None:
+                parts.append(value)
             else:
-                values[-1] = f"{values[-1]} {value}" if values[-1] else value
+                parts = [values[-1], value] if values[-1] else [value]
+    if parts is not None:
+        values[-1] = " ".join(parts)
     if "ER" in fields or len(fields["TY"]) > 1:
         return None  # text after an ER inside the chunk: the line reader warns about it
     if has_empty:
         return {tag: [v for v in vals if v] for tag, vals in fields.items()}
     return fields
+
+
+def _join(fields: Fields | None, tag: str | None, parts: list[str]) -> None:
+    """Append a value's continuation lines to it in one join, and empty ``parts``.
+
+    Line-based readers collect a long value's lines and join them when the next tag
+    starts: adding each line to a growing string copies the string once per line, which
+    made one field of 200,000 lines take minutes.
+    """
+    if parts and fields is not None and tag is not None:
+        values = fields[tag]
+        values[-1] = " ".join([values[-1], *parts] if values[-1] else parts)
+    parts.clear()
 
 
 def _tag_of(head: str) -> str:
@@ -209,8 +236,10 @@ def _scan_lines(
     end = 0
     fields: Fields = {}
     last_tag: str | None = None
+    parts: list[str] = []  # continuation lines of the last value, see :func:`_join`
 
     def close() -> None:
+        _join(fields, last_tag, parts)
         clean_fields = {tag: [v for v in vals if v] for tag, vals in fields.items()}
         blocks.append(_Block(first + start, "\n".join(lines[start:end]), clean_fields))
 
@@ -229,14 +258,14 @@ def _scan_lines(
                     line=first + i,
                     hint="The file is damaged; export it again from the database.",
                 )
-            values = fields[last_tag]  # type: ignore[index]
             if last_tag in _LIST_TAGS:
-                values.append(line.strip())
+                fields[last_tag].append(line.strip())  # type: ignore[index]
             else:
-                values[-1] = f"{values[-1]} {line.strip()}".strip()
+                parts.append(line.strip())
             end = i + 1
             continue
-        value = line[3 + gap :].strip(" \t")
+        _join(fields, last_tag, parts)
+        value = line[3 + gap :].strip()  # any Unicode space, as in the regex pass
         if tag == "ER":
             if start is None:
                 report.warn(first + i, "ER line with no open record; ignored")

@@ -16,7 +16,7 @@ from pathlib import Path
 from ..errors import ParseError
 from ..records import Record, normalize_doi, parse_year
 from ._base import ParseReport, ParseResult, load_path
-from .ris import Fields, _first, _take
+from .ris import Fields, _first, _join, _take
 
 #: Tags whose continuation lines are separate values (one author / address / reference each).
 _LIST_TAGS = frozenset({"AU", "AF", "BA", "BF", "CA", "GP", "BE", "CR", "C1", "C3"})
@@ -64,6 +64,7 @@ def _scan(lines: list[str], *, file: str, report: ParseReport) -> list[tuple[int
     fields: Fields | None = None
     start = end = 0
     last_tag: str | None = None
+    parts: list[str] = []  # continuation lines of the last value (see ris._join)
     saw_ef = saw_pt = False
     for i, line in enumerate(lines):
         if not line.strip():
@@ -76,13 +77,13 @@ def _scan(lines: list[str], *, file: str, report: ParseReport) -> list[tuple[int
                     line=i + 1,
                     hint="Records run from 'PT' to 'ER'; export the file again.",
                 )
-            values = fields[last_tag]
             if last_tag in _LIST_TAGS:
-                values.append(line.strip())
+                fields[last_tag].append(line.strip())
             else:
-                values[-1] = f"{values[-1]} {line.strip()}".strip()
+                parts.append(line.strip())
             end = i + 1
             continue
+        _join(fields, last_tag, parts)
         parsed = _split(line)
         if parsed is None:
             _raise_not_a_tag(lines, i, file=file)
@@ -117,6 +118,7 @@ def _scan(lines: list[str], *, file: str, report: ParseReport) -> list[tuple[int
         fields.setdefault(tag, []).append(value)
         end = i + 1
         last_tag = tag
+    _join(fields, last_tag, parts)
     if not saw_pt:
         raise ParseError(
             "not Web of Science plain text: no record starts with 'PT '",

@@ -59,7 +59,7 @@ def safe_url(url: str) -> str:
     """The URL with its password masked, for messages and ``status``."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         return "<invalid database URL>"
 
 
@@ -84,14 +84,69 @@ def env_password_url(url: str, var: str = "RF_DB_PASSWORD") -> str:
     return masked.replace(":***@", f":${{{var}}}@", 1) if ":***@" in masked else masked
 
 
+_URL_HINT = (
+    "Use sqlite:///review.db (a file in the project folder) or "
+    "postgresql://user@host:5432/dbname, given to reviewflow init --database-url or as the "
+    "url under [database] in review.toml."
+)
+
+
+def check_url(url: str) -> None:
+    """Refuse a database URL reviewflow cannot keep a project in, saying what it expects.
+
+    SQLAlchemy raises ``ValueError`` for a port that is not a number and accepts
+    ``sqlite://``, an in-memory database that would vanish with the command.
+    """
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        port = re.search(r"@[^/?#]*:([^/?#]*)", url)
+        if port and not port.group(1).isdigit():
+            what = f"its port {port.group(1)!r} is not a number"
+        else:
+            what = "it should start with sqlite:/// or postgresql://"
+        shown = re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)  # mask a password
+        raise StoreError(f"{shown!r} is not a database URL: {what}", hint=_URL_HINT) from exc
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise StoreError(
+            f"cannot keep a project in a {backend} database ({safe_url(url)}): reviewflow "
+            "supports SQLite and PostgreSQL",
+            hint=_URL_HINT,
+        )
+    database = parsed.database or ""
+    if backend == "sqlite" and database in ("", ":memory:"):
+        raise StoreError(
+            f"the database URL {url!r} names no database file (an in-memory database would "
+            "be lost when the command ends)",
+            hint=_URL_HINT,
+        )
+    if backend == "sqlite" and (database.endswith(("/", "\\")) or Path(database).is_dir()):
+        raise StoreError(
+            f"the database URL {url!r} names a folder ({database}), not a database file",
+            hint=_URL_HINT,
+        )
+    if backend == "sqlite" and not Path(database).parent.is_dir():
+        raise StoreError(
+            f"the folder of the database file {database} does not exist",
+            hint="Create the folder first, or " + _URL_HINT[0].lower() + _URL_HINT[1:],
+        )
+    if backend == "postgresql" and not database:
+        raise StoreError(
+            f"the database URL {safe_url(url)} names no database (…/dbname at the end)",
+            hint=_URL_HINT,
+        )
+
+
 class Database:
     """A project database. Use :meth:`transaction` for every write."""
 
     def __init__(self, url: str) -> None:
         self.url = url
+        check_url(url)
         try:
             self.engine: Engine = _make_engine(url)
-        except (ArgumentError, ImportError) as exc:
+        except (ArgumentError, ValueError, ImportError) as exc:
             raise StoreError(
                 f"cannot use database URL {safe_url(url)}: {exc}",
                 hint="Use sqlite:///file.db or postgresql://user@host/dbname in review.toml.",
