@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reviewflow.formats import read_bytes_as, ris, tabular
+from reviewflow.formats._base import _unmojibake
 from reviewflow.records import Record
 
 BUDGET = settings(
@@ -38,8 +39,14 @@ def _text(*, newlines: bool, min_size: int = 1) -> st.SearchStrategy[str]:
     # A field's outer whitespace is not content: every reader strips it.
     # A cell reading exactly like an Excel error ("#SPILL!") is read as an empty cell, by design.
     return st.builds(lambda a, b: (a + b).strip(), lead, body).filter(
-        lambda s: bool(s) and s not in tabular._EXCEL_ERRORS
+        lambda s: bool(s) and s not in tabular._EXCEL_ERRORS and _not_mojibake(s)
     )
+
+
+def _not_mojibake(text: str) -> bool:
+    """Text that is exactly UTF-8 read as Windows-1252 ("Ã©") is repaired on import, by
+    design (issue 20 point 7: double encoding is detected and undone, with a warning)."""
+    return _unmojibake(text)[1] == 0
 
 
 #: CSV is slower per example (the csv module and column mapping); half the budget.
@@ -57,7 +64,7 @@ _AUTHOR = (
         max_size=30,
     )
     .map(str.strip)
-    .filter(lambda s: bool(s) and not s.startswith(("-", ",", ".")))
+    .filter(lambda s: bool(s) and not s.startswith(("-", ",", ".")) and _not_mojibake(s))
 )
 _DOI = st.builds(
     lambda reg, suffix: f"10.{reg}/{suffix}",
