@@ -145,10 +145,9 @@ def import_sheet(project: Project, path: str | Path, *, stage: str | None = None
             blank += 1
             continue
         wanted.append(_decision(row, stage=stage, where=f"{p.name}:{line}"))
-    new = _changed(project, wanted)
-    record(project, new)
+    recorded = len(record(project, wanted, skip_unchanged=True))
     return SheetImport(
-        file=p.name, rows=rows, recorded=len(new), unchanged=len(wanted) - len(new), blank=blank
+        file=p.name, rows=rows, recorded=recorded, unchanged=len(wanted) - recorded, blank=blank
     )
 
 
@@ -167,25 +166,3 @@ def _decision(row: dict[str, str], *, stage: str | None, where: str) -> Decision
         note=row.get("note") or None,
         where=where,
     )
-
-
-def _changed(project: Project, wanted: list[Decision]) -> list[Decision]:
-    """Leave out rows equal to the reviewer's current vote (re-import adds nothing)."""
-    out: list[Decision] = []
-    with project.db.connect() as conn:
-        states = {}
-        for d in wanted:
-            try:
-                check_stage(d.stage)
-            except InputError as exc:
-                raise InputError(f"{d.where}: {exc.message}", hint=exc.hint) from None
-            if d.stage not in states:
-                ids = {x.item_id for x in wanted if x.stage == d.stage}
-                states[d.stage] = load_state(conn, project, d.stage, only=ids)
-            state = states[d.stage]
-            cur = state.arbiter.get(d.item_id) if d.reviewer == state.plan.arbiter else None
-            cur = cur or state.votes.get(d.item_id, {}).get(d.reviewer)
-            if cur and (cur.decision, cur.reason, cur.note) == (d.decision, d.reason, d.note):
-                continue
-            out.append(d)
-    return out
