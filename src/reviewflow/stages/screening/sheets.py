@@ -15,6 +15,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from ... import cells
 from ...errors import InputError
 from ...project import Project
 from ...store import screening_queries as sq
@@ -81,18 +82,20 @@ def export_sheet(project: Project, *, stage: str, reviewer: str) -> str:
         own = own or state.votes.get(item, {}).get(reviewer)
         authors = "; ".join(text.get("authors") or [])
         writer.writerow(
-            [
-                stage,
-                item,
-                reviewer,
-                text.get("title") or "",
-                authors,
-                text.get("year") or "",
-                text.get("abstract") or "",
-                own.decision if own else "",
-                (own.reason or "") if own else "",
-                (own.note or "") if own else "",
-            ]
+            cells.escape_row(
+                [
+                    stage,
+                    item,
+                    reviewer,
+                    text.get("title") or "",
+                    authors,
+                    text.get("year") or "",
+                    text.get("abstract") or "",
+                    own.decision if own else "",
+                    (own.reason or "") if own else "",
+                    (own.note or "") if own else "",
+                ]
+            )
         )
     return buf.getvalue()
 
@@ -139,7 +142,7 @@ def import_sheet(project: Project, path: str | Path, *, stage: str | None = None
                 f"{p.name}:{line}: more cells than the header has columns",
                 hint="A cell holding a comma must be quoted; save the sheet as CSV again.",
             )
-        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items()}
+        row = {k.strip().lower(): cells.unescape((v or "").strip()) for k, v in raw.items()}
         rows += 1
         if not row.get("decision"):
             blank += 1
