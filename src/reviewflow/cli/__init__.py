@@ -110,7 +110,9 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except ReviewflowError as exc:
-            raise click.ClickException(str(exc)) from None
+            from ._output import plain  # a record title quoted in the message may hold ESC
+
+            raise click.ClickException(plain(str(exc))) from None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

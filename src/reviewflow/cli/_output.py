@@ -7,6 +7,7 @@ imported only when a command uses them.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -64,10 +65,40 @@ def format_kappa(kappa: Any) -> str:
     return f"{format_stat(kappa.kappa)} ({kappa.ci_low:.2f} to {kappa.ci_high:.2f})"
 
 
-def stdout_console() -> Console:
+#: Control characters a terminal would act on: C0 except tab and newline, DEL, C1. An ESC
+#: in a title could colour the terminal, move the cursor or plant an OSC 8 hyperlink.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def plain(text: object) -> str:
+    """Record text made safe to print: control characters (ESC ...) removed."""
+    return _CONTROL.sub("", str(text))
+
+
+def markup_safe(text: object) -> str:
+    """Record text for a rich string printed with ``markup=True``: ``[/]`` stays text."""
+    from rich.markup import escape
+
+    return escape(plain(text))
+
+
+def safe_console(**kwargs: Any) -> Console:
+    """A rich console for record text: no markup, emoji or highlighting is read from strings
+    (a title ``[link=...]`` is shown, not obeyed; ``[/]`` no longer crashes), and control
+    characters are removed from every string it renders. Our own styled lines pass
+    ``markup=True`` to ``print`` with their record text through :func:`markup_safe`."""
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=True)
+    class _SafeConsole(Console):
+        def render_str(self, text: str, **kw: Any) -> Any:
+            return super().render_str(plain(text), **kw)
+
+    kwargs = {"markup": False, "emoji": False, "highlight": False, **kwargs}
+    return _SafeConsole(**kwargs)
+
+
+def stdout_console() -> Console:
+    return safe_console(soft_wrap=True)
 
 
 @contextmanager

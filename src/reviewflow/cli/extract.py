@@ -15,7 +15,7 @@ from ..errors import InputError
 from ..extraction.values import NOT_REPORTED, NOT_REPORTED_TEXT, format_value
 from ..stages import extract
 from . import cli
-from ._output import OutputContext, echo_json, pass_output, stdout_console
+from ._output import OutputContext, echo_json, pass_output, plain, stdout_console
 
 _FORM = click.option("--form", "form_id", help="Form id (default: the first form in use).")
 _REVIEWER = click.option("--reviewer", required=True, help="Your initials, as in review.toml.")
@@ -413,11 +413,13 @@ def show_cmd(
     if as_json:
         echo_json(data)
         return
-    click.echo(f"{s.label} (study {s.study_id}): {s.status}")
+    click.echo(plain(f"{s.label} (study {s.study_id}): {s.status}"))
     for fid, text in data["answers"].items():
-        click.echo(f"  {fid}: {text}")
+        click.echo(plain(f"  {fid}: {text}"))
     for e in data.get("history", []):
-        click.echo(f"  [{e['reviewer']}] {e['action']} {e['field']} = {e['value']} {e['note']}")
+        click.echo(
+            plain(f"  [{e['reviewer']}] {e['action']} {e['field']} = {e['value']} {e['note']}")
+        )
 
 
 def table_keys(table: Table) -> list[str]:

@@ -14,7 +14,7 @@ from ..project import Project
 from ..settings import CONFIG_NAME, DEFAULT_DATABASE_URL, Reviewer
 from ..stages import status as status_stage
 from . import cli
-from ._output import OutputContext, echo_json, pass_output, stdout_console
+from ._output import OutputContext, echo_json, markup_safe, pass_output, stdout_console
 
 
 def parse_reviewer(text: str) -> Reviewer:
@@ -346,7 +346,9 @@ def status_cmd(out: OutputContext, as_json: bool) -> None:
         echo_json(st.to_dict())
         return
     console = stdout_console()
-    console.print(f"[bold]{st.title}[/bold]  ({st.database})")
+    console.print(
+        f"[bold]{markup_safe(st.title)}[/bold]  ({markup_safe(st.database)})", markup=True
+    )
     if st.searches:
         table = Table(title="Searches")
         for col in ("id", "method", "source", "date", "returned", "imported"):

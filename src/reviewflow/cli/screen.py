@@ -29,7 +29,16 @@ from ._choose import (
     stage_for_work,
     stage_option,
 )
-from ._output import OutputContext, echo_json, format_kappa, pass_output, stdout_console
+from ._output import (
+    OutputContext,
+    echo_json,
+    format_kappa,
+    markup_safe,
+    pass_output,
+    plain,
+    safe_console,
+    stdout_console,
+)
 from ._output import format_stat as _num
 
 if TYPE_CHECKING:
@@ -69,7 +78,7 @@ def screen_group(
     project = out.project()
     reviewer = need_reviewer(project, reviewer)
     stage = stage_for_work(project, stage, reviewer=reviewer)
-    console = Console()
+    console = safe_console()
     result = screening.screen_loop(
         project,
         stage=stage,
@@ -102,6 +111,7 @@ def _marked(text: str, view: screening.View, style: str = "") -> Text:
 
 
 def _draw(console: Console, view: screening.View) -> None:
+    view = _shown(view)
     console.clear()
     filled = round(40 * view.done / max(view.total, 1))
     bar = Text.assemble(("━" * filled, "green"), ("━" * (40 - filled), "grey37"))
@@ -141,6 +151,21 @@ def _draw(console: Console, view: screening.View) -> None:
             lines.append(Text(view.message, style="yellow"))
         lines.append(Text(view.help, style="dim"))
     console.print(Group(bar, *lines))
+
+
+def _shown(view: screening.View) -> screening.View:
+    """The view with its record text freed of control characters (an ESC in a title
+    would act on the terminal); rich Text never reads markup, so ``[/]`` stays text."""
+    from dataclasses import fields, replace
+
+    changes: dict[str, object] = {}
+    for f in fields(view):
+        value = getattr(view, f.name)
+        if isinstance(value, str):
+            changes[f.name] = plain(value)
+        elif isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+            changes[f.name] = type(value)(plain(v) for v in value)
+    return replace(view, **changes)
 
 
 @screen_group.command("export")
@@ -458,7 +483,7 @@ def agreement_cmd(out: OutputContext, stage: str | None, as_json: bool) -> None:
     console = stdout_console()
     for code, rep in reports.items():
         if not rep.n_multiply_rated:
-            console.print(_nothing_to_compare(out, code, rep))
+            console.print(_nothing_to_compare(out, code, rep), markup=True)
             continue
         table = Table("pair", "n", "agree %", "κ (95 % CI)", "PABAK", "AC1", "Landis & Koch")
         for p in rep.pairs:
@@ -471,12 +496,14 @@ def agreement_cmd(out: OutputContext, stage: str | None, as_json: bool) -> None:
                 _num(p.ac1.ac1),
                 p.landis_koch or "—",
             )
-        console.print(f"[bold]{screening.STAGES[code]}[/bold]: {rep.n_multiply_rated} items")
+        console.print(
+            f"[bold]{screening.STAGES[code]}[/bold]: {rep.n_multiply_rated} items", markup=True
+        )
         console.print(table)
         fleiss = f"Fleiss' κ {_num(rep.fleiss_kappa)}   " if rep.n_rated_by_three else ""
         console.print(f"{fleiss}Krippendorff's α {_num(rep.krippendorff_alpha)}")
         for note in rep.notes:
-            console.print(f"[dim]{note}[/dim]")
+            console.print(f"[dim]{markup_safe(note)}[/dim]", markup=True)
 
 
 def _nothing_to_compare(out: OutputContext, code: str, rep: AgreementReport) -> str:

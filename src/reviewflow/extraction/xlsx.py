@@ -26,6 +26,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from reviewflow import cells
 from reviewflow.errors import InputError
 from reviewflow.extraction.forms import Form
 from reviewflow.extraction.values import (
@@ -159,6 +160,10 @@ def write_template(
                 ws.cell(row, FIRST_FIELD_COLUMN + offset, cell_value)
     ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 18, 30
     ws.freeze_panes = ws.cell(FIRST_ROW, FIRST_FIELD_COLUMN)
+    for sheet in wb.worksheets:  # a citation "=HYPERLINK(...)" is text, never a formula
+        for row_cells in sheet.iter_rows():
+            for cell in row_cells:
+                cells.xlsx_text(cell)
     path = Path(path)
     wb.save(path)
     return path

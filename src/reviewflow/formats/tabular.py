@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from .. import cells
 from ..errors import InputError, ParseError
 from ..records import LIST_FIELDS, SCALAR_FIELDS, Record, clean, normalize_doi, parse_year
 from . import limits
@@ -151,11 +152,18 @@ def loads(
         header, header_line, _ = next(rows)
     except StopIteration:
         raise ParseError("the file has no header row", file=file) from None
+    # Our own export (first column record_id) quotes cells a spreadsheet would run as a
+    # formula; take exactly that quote off again so the round trip is lossless.
+    ours = bool(header) and header[0].strip().lstrip("\ufeff") == RECORD_ID
+    if ours:
+        header = [cells.unescape(h) for h in header]
     columns = map_columns(
         header, dialect=dialect, column_map=column_map, file=file, line=header_line
     )
     records = []
     for values, line, raw in rows:
+        if ours:
+            values = [cells.unescape(v) for v in values]
         values = _fit_row(
             values, len(columns), file=file, line=line, report=report, dialect=dialect
         )
@@ -226,7 +234,12 @@ def _extra_values(text: str) -> list[str]:
 
 def dumps(records: Iterable[Record]) -> str:
     """CSV with the record id, the canonical columns, then every ``extra`` key, readable back
-    by :func:`loads` (which reads the id column as provenance, not as a field)."""
+    by :func:`loads` (which reads the id column as provenance, not as a field).
+
+    A cell a spreadsheet would run as a formula (``=HYPERLINK(...)``) gets a leading ``'``
+    (:mod:`reviewflow.cells`); :func:`loads` removes it from a file whose first column is
+    ``record_id``, i.e. from our own export only.
+    """
     records = list(records)
     extra_keys: dict[str, None] = {}
     for record in records:
@@ -236,7 +249,7 @@ def dumps(records: Iterable[Record]) -> str:
     header = [RECORD_ID, *SCALAR_FIELDS, *LIST_FIELDS, *extra_keys]
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
+    writer.writerow(cells.escape_row(header))
     for record in records:
         row = ["" if record.id is None else str(record.id)]
         row += [
@@ -246,7 +259,7 @@ def dumps(records: Iterable[Record]) -> str:
         row.append(_join_list(record.authors))
         row.append(_join_list(record.keywords))
         row.extend(_extra_cell(record.extra.get(key, [])) for key in extra_keys)
-        writer.writerow(row)
+        writer.writerow(cells.escape_row(row))
     return out.getvalue()
 
 

@@ -6,6 +6,7 @@ thematic tree set to the page width would run off the bottom of the page and be 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,15 @@ from .tables import Table
 
 if TYPE_CHECKING:
     from .report import ReportData
+
+
+#: Characters XML 1.0 cannot hold (python-docx refuses them): an ESC in a title must not
+#: stop the report.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+def _x(value: object) -> str:
+    return _NOT_XML.sub("", str(value))
 
 
 def write_docx(data: ReportData, path: str | Path, *, figure_dir: str | Path) -> Path:
@@ -30,10 +40,10 @@ def write_docx(data: ReportData, path: str | Path, *, figure_dir: str | Path) ->
         setattr(section, side, Cm(1.8))
     doc.styles["Normal"].font.name = "Arial"
     doc.styles["Normal"].font.size = Pt(10)
-    doc.add_heading(data.title, level=0)
+    doc.add_heading(_x(data.title), level=0)
     box = usable_area(section)
     for sec in outline(data):
-        doc.add_heading(sec.heading, level=1)
+        doc.add_heading(_x(sec.heading), level=1)
         for block in sec.blocks:
             _block(doc, block, Path(figure_dir), box)
     out = Path(path)
@@ -69,11 +79,11 @@ def _block(doc: object, block: Block, figure_dir: Path, box: tuple[int, int]) ->
     from docx.shared import Pt, RGBColor
 
     if block.kind == "p":
-        doc.add_paragraph(block.value)  # type: ignore[attr-defined]
+        doc.add_paragraph(_x(block.value))  # type: ignore[attr-defined]
     elif block.kind in ("list", "warnings"):
         for item in block.value:
             para = doc.add_paragraph(style="List Bullet")  # type: ignore[attr-defined]
-            run = para.add_run(("⚠ " if block.kind == "warnings" else "") + item)
+            run = para.add_run(("⚠ " if block.kind == "warnings" else "") + _x(item))
             if block.kind == "warnings":
                 run.font.color.rgb = RGBColor(0x8B, 0x1A, 0x1A)
     elif block.kind == "table":
@@ -84,24 +94,24 @@ def _block(doc: object, block: Block, figure_dir: Path, box: tuple[int, int]) ->
         width, height = fit_figure(png, box)
         doc.add_picture(str(png), width=width, height=height)  # type: ignore[attr-defined]
         cap = doc.add_paragraph()  # type: ignore[attr-defined]
-        cap.add_run(f"{fig.title}. ").bold = True
-        cap.add_run(fig.caption).font.size = Pt(9)
+        cap.add_run(f"{_x(fig.title)}. ").bold = True
+        cap.add_run(_x(fig.caption)).font.size = Pt(9)
 
 
 def _table(doc: object, table: Table) -> None:
     from docx.shared import Pt
 
-    doc.add_paragraph().add_run(table.title).bold = True  # type: ignore[attr-defined]
+    doc.add_paragraph().add_run(_x(table.title)).bold = True  # type: ignore[attr-defined]
     t = doc.add_table(rows=1, cols=len(table.columns))  # type: ignore[attr-defined]
     t.style = "Table Grid"
     for cell, name in zip(t.rows[0].cells, table.columns, strict=True):
-        cell.text = name
+        cell.text = _x(name)
         for run in cell.paragraphs[0].runs:
             run.bold = True
             run.font.size = Pt(8)
     for row in table.rows:
         cells = t.add_row().cells
         for cell, value in zip(cells, row, strict=True):
-            cell.text = value
+            cell.text = _x(value)
             for run in cell.paragraphs[0].runs:
                 run.font.size = Pt(8)

@@ -17,6 +17,8 @@ import csv
 import io
 from dataclasses import asdict, dataclass, field
 
+from .. import cells
+
 Entry = tuple[str, int | None]
 
 #: Human names of the count fields, used in every sentence and box.
@@ -563,5 +565,6 @@ def to_csv(counts: PrismaCounts) -> str:
         sources = CSV_SOURCE.get(data, ())
         if any(counts.is_declared(s) for s in sources) and tooltips != "NA":
             tooltips = f"{tooltips} (declared, not derived)"
-        writer.writerow([data, node, box, description, boxtext, tooltips, url, values.get(data, 0)])
+        row = [data, node, box, description, boxtext, tooltips, url, values.get(data, 0)]
+        writer.writerow(cells.escape_row(row))
     return buf.getvalue()

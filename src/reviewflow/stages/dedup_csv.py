@@ -11,6 +11,7 @@ import csv
 import io
 from pathlib import Path
 
+from .. import cells
 from ..errors import InputError
 from ..formats import decode_bytes, read_bytes
 from ..project import Project
@@ -57,7 +58,7 @@ def export_queue(project: Project, path: str | Path) -> int:
             }
             row.update(_side(item.a, "a"))
             row.update(_side(item.b, "b"))
-            writer.writerow(row)
+            writer.writerow(cells.escape_dict(row))
     return len(items)
 
 
@@ -73,8 +74,9 @@ def import_decisions(project: Project, path: str | Path, *, reviewer: str | None
             hint="Start from the file written by: reviewflow dedup export-queue FILE.csv",
         )
     items: list[tuple[int, int, bool, str | None]] = []
-    for row in reader:
+    for raw in reader:
         line = reader.line_num
+        row = cells.unescape_dict(raw)
         decision = (row.get("decision") or "").strip().lower()
         if not decision:
             continue

@@ -138,6 +138,12 @@ def check_url(url: str) -> None:
         )
 
 
+#: The PostgreSQL advisory lock every write transaction holds (one database = one project),
+#: so check-then-insert steps (an "unchanged vote" test, "already applied" codes) see the
+#: writes of a concurrent import, as SQLite's BEGIN IMMEDIATE gives.
+WRITE_LOCK = 0x7265766965770001
+
+
 class Database:
     """A project database. Use :meth:`transaction` for every write."""
 
@@ -165,6 +171,11 @@ class Database:
                 # never fail half-way through; see _configure_sqlite.
                 conn.execution_options(rf_write=True)
                 with conn.begin():
+                    if conn.dialect.name == "postgresql":
+                        # The same one-writer-at-a-time rule on PostgreSQL: its default
+                        # READ COMMITTED lets two imports both find a vote "not there yet"
+                        # and both insert it. The lock ends with the transaction.
+                        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
                     yield conn
         except OperationalError as exc:
             raise StoreError(

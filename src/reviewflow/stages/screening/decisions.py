@@ -55,8 +55,15 @@ def withdraw(project: Project, *, stage: str, item_id: int, reviewer: str) -> Vo
     return decide(project, stage=stage, item_id=item_id, reviewer=reviewer, decision="withdrawn")
 
 
-def record(project: Project, decisions: Sequence[Decision]) -> list[Vote]:
-    """Validate every decision, then append them all in one transaction (or none)."""
+def record(
+    project: Project, decisions: Sequence[Decision], *, skip_unchanged: bool = False
+) -> list[Vote]:
+    """Validate every decision, then append them all in one transaction (or none).
+
+    ``skip_unchanged`` leaves out a decision equal to the reviewer's current vote, decided
+    inside the same write transaction as the insert: two imports of one sheet at the same
+    time then record each decision once (the second sees the first's votes).
+    """
     if not decisions:
         return []
     for d in decisions:
@@ -67,11 +74,26 @@ def record(project: Project, decisions: Sequence[Decision]) -> list[Vote]:
         for stage in sorted({d.stage for d in decisions}):
             mine = [d for d in decisions if d.stage == stage]
             state = load_state(conn, project, stage, only={d.item_id for d in mine})
+            if skip_unchanged:
+                mine = [d for d in mine if not _unchanged(state, d)]
+                if not mine:
+                    continue
             _freeze_plan(conn, state.plan)
             rows = [_checked_row(state, d) for d in mine]
             sq.insert_decisions(conn, rows)
             out.extend(_vote(row) for row in rows)
     return out
+
+
+def _unchanged(state: StageState, d: Decision) -> bool:
+    """True when ``d`` repeats the reviewer's current vote (or the arbiter's ruling)."""
+    cur = state.arbiter.get(d.item_id) if d.reviewer == state.plan.arbiter else None
+    cur = cur or state.votes.get(d.item_id, {}).get(d.reviewer)
+    return cur is not None and (cur.decision, cur.reason, cur.note) == (
+        d.decision,
+        d.reason,
+        d.note,
+    )
 
 
 def plan_fingerprint(plan: Plan) -> dict[str, object]:

@@ -15,6 +15,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from ... import cells
 from ...errors import InputError
 from ...formats.limits import read_sheet_text, sheet_reader
 from ...project import Project
@@ -82,18 +83,20 @@ def export_sheet(project: Project, *, stage: str, reviewer: str) -> str:
         own = own or state.votes.get(item, {}).get(reviewer)
         authors = "; ".join(text.get("authors") or [])
         writer.writerow(
-            [
-                stage,
-                item,
-                reviewer,
-                text.get("title") or "",
-                authors,
-                text.get("year") or "",
-                text.get("abstract") or "",
-                own.decision if own else "",
-                (own.reason or "") if own else "",
-                (own.note or "") if own else "",
-            ]
+            cells.escape_row(
+                [
+                    stage,
+                    item,
+                    reviewer,
+                    text.get("title") or "",
+                    authors,
+                    text.get("year") or "",
+                    text.get("abstract") or "",
+                    own.decision if own else "",
+                    (own.reason or "") if own else "",
+                    (own.note or "") if own else "",
+                ]
+            )
         )
     return buf.getvalue()
 
@@ -133,16 +136,15 @@ def import_sheet(project: Project, path: str | Path, *, stage: str | None = None
                 f"{p.name}:{line}: more cells than the header has columns",
                 hint="A cell holding a comma must be quoted; save the sheet as CSV again.",
             )
-        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items()}
+        row = {k.strip().lower(): cells.unescape((v or "").strip()) for k, v in raw.items()}
         rows += 1
         if not row.get("decision"):
             blank += 1
             continue
         wanted.append(_decision(row, stage=stage, where=f"{p.name}:{line}"))
-    new = _changed(project, wanted)
-    record(project, new)
+    recorded = len(record(project, wanted, skip_unchanged=True))
     return SheetImport(
-        file=p.name, rows=rows, recorded=len(new), unchanged=len(wanted) - len(new), blank=blank
+        file=p.name, rows=rows, recorded=recorded, unchanged=len(wanted) - recorded, blank=blank
     )
 
 
@@ -161,25 +163,3 @@ def _decision(row: dict[str, str], *, stage: str | None, where: str) -> Decision
         note=row.get("note") or None,
         where=where,
     )
-
-
-def _changed(project: Project, wanted: list[Decision]) -> list[Decision]:
-    """Leave out rows equal to the reviewer's current vote (re-import adds nothing)."""
-    out: list[Decision] = []
-    with project.db.connect() as conn:
-        states = {}
-        for d in wanted:
-            try:
-                check_stage(d.stage)
-            except InputError as exc:
-                raise InputError(f"{d.where}: {exc.message}", hint=exc.hint) from None
-            if d.stage not in states:
-                ids = {x.item_id for x in wanted if x.stage == d.stage}
-                states[d.stage] = load_state(conn, project, d.stage, only=ids)
-            state = states[d.stage]
-            cur = state.arbiter.get(d.item_id) if d.reviewer == state.plan.arbiter else None
-            cur = cur or state.votes.get(d.item_id, {}).get(d.reviewer)
-            if cur and (cur.decision, cur.reason, cur.note) == (d.decision, d.reason, d.note):
-                continue
-            out.append(d)
-    return out

@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ... import cells
 from ...errors import InputError, ParseError, ReviewflowError
 from ...formats.limits import read_sheet_text, sheet_reader
 from ...project import Project
@@ -38,7 +39,8 @@ def segments_sheet(project: Project, *, study: int | None = None) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["segment_id", "study", "key", "page", "text", "codes"])
     for s in rows:
-        writer.writerow([s["id"], s["study"], s["key"], s["page"] or "", s["text"], ""])
+        row = [s["id"], s["study"], s["key"], s["page"] or "", s["text"], ""]
+        writer.writerow(cells.escape_row(row))
     return out.getvalue()
 
 
@@ -91,8 +93,9 @@ def _parse_csv(
         raise ParseError("no 'codes' (or 'code') column", file=file, line=1)
     by_id = {s["id"] for s in segs}
     items: list[Item] = []
-    for row in reader:
+    for raw in reader:
         line = reader.line_num
+        row = cells.unescape_dict(raw)
         names = [c.strip() for c in (row.get("codes") or row.get("code") or "").split(";")]
         names = [n for n in names if n]
         if not names:

@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ... import cells
 from ...project import Project
 from ...store import synthesis_queries as sq
 
@@ -103,14 +104,16 @@ def export_csv(project: Project) -> str:
     for code in bank:
         in_themes = [themes[t]["label"] or themes[t]["name"] for t, c in links if c == code["id"]]
         writer.writerow(
-            [
-                code["id"],
-                code["name"],
-                names.get(code["parent_id"], ""),
-                code["memo"] or "",
-                "; ".join(in_themes),
-                code["segments"],
-                len(code["studies"]),
-            ]
+            cells.escape_row(
+                [
+                    code["id"],
+                    code["name"],
+                    names.get(code["parent_id"], ""),
+                    code["memo"] or "",
+                    "; ".join(in_themes),
+                    code["segments"],
+                    len(code["studies"]),
+                ]
+            )
         )
     return out.getvalue()
