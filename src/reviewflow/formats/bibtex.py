@@ -30,6 +30,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..errors import ParseError
 from ..records import Record, clean, normalize_doi, parse_year
@@ -101,6 +102,18 @@ _NAME_EQ = re.compile(r"[^\s=,{}()\"#]+\s*=")
 _BARE = re.compile(r"[^\s,#{}()\"=]+")
 _SIMPLE_BRACED = re.compile(r"[^{}\\\n]*\}")
 _MISSING_BRACE = re.compile(r"\s*[^\s,{}()=\"#]+\s*,\s*[^\s=,{}()\"#]+\s*=")
+# One field in its common shapes: {value} (braces nested two deep), "value", 123 or a macro,
+# followed by ',' or a closer. Possessive: no backtracking. Anything else takes the slow path.
+_FAST_FIELD = re.compile(
+    r"""\s*+([^\s=,{}()"\#]++)\s*+=\s*+
+    (?:\{((?:[^{}\\\n]++|\\[^\n]|\n(?![ \t]*@)
+          |\{(?:[^{}\\\n]++|\\[^\n]|\n(?![ \t]*@)|\{[^{}\\\n]*+\})*+\})*+)\}
+      |"((?:[^"{}\\\n]++|\\[^\n]|\{[^{}\\\n]*+\})*+)"
+      |(\d++)
+      |([A-Za-z][\w-]*+)
+    )\s*+(?=[,})])""",
+    re.VERBOSE,
+)
 # A line that starts a new entry: inside an unclosed value, the entry ends before it.
 _NEXT = r"\n(?=[ \t]*@[ \t]*[A-Za-z][\w-]*[ \t]*[{(])"
 _BRACED_EVENTS = re.compile(r"\\.|[{}]|" + _NEXT, re.DOTALL)
@@ -241,8 +254,26 @@ class _Reader:
 
     def _fields(self, pos: int, closer: str, label: str) -> tuple[dict[str, str], int]:
         """``name = value, ...`` up to the closer; returns the fields and the offset past it."""
-        text, fields = self.text, {}
+        text, fields, macros = self.text, {}, self.macros
         while True:
+            fast = _FAST_FIELD.match(text, pos)
+            if fast is not None:  # the common shapes in one C-level step; else read below
+                name, braced, quoted, number, macro = fast.groups()
+                value = braced if braced is not None else quoted if quoted is not None else number
+                if value is None:
+                    value = macros.get(macro.lower())
+                if value is not None:
+                    name = name.lower()
+                    if name in fields:
+                        self.warn(
+                            fast.start(1),
+                            label,
+                            f"field {name!r} appears more than once; only the first is read "
+                            "(see raw)",
+                        )
+                    else:
+                        fields[name] = _strip_after_new_lines(value) if "\n" in value else value
+                    pos = fast.end()
             pos = _WS.match(text, pos).end()
             char = text[pos : pos + 1]
             if char == closer:
@@ -496,6 +527,8 @@ def latex_to_text(value: str) -> str:
     """
     if _NEEDS_LATEX.search(value) is None:
         return value
+    if "://" not in value and "www." not in value.lower() and "10." not in value:
+        return _latex(value)  # no link to keep as written (the common case: skip the search)
     parts, pos = [], 0
     for link in _LINK.finditer(value):
         parts += [_latex(value[pos : link.start()]), link.group(0)]
@@ -519,8 +552,12 @@ def _latex(value: str) -> str:
     if "`" in text:
         text = _DOUBLE_QUOTE.sub(r"“\1”", text)
         text = _SINGLE_QUOTE.sub(r"‘\1’", text)
-    text = text.replace("---", "—").replace("--", "–")
-    text = _BRACES_DOLLARS.sub("", text).replace("~", " ")
+    if "--" in text:
+        text = text.replace("---", "—").replace("--", "–")
+    if "{" in text or "}" in text or "$" in text:
+        text = _BRACES_DOLLARS.sub("", text)
+    if "~" in text:
+        text = text.replace("~", " ")
     return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
@@ -538,4 +575,12 @@ def _named(match: re.Match[str]) -> str:
 
 def _plain(value: str) -> str:
     """Unicode text without case-protecting braces or line breaks."""
+    if len(value) <= 80:
+        return _plain_short(value)
+    return " ".join(latex_to_text(value).split())
+
+
+@lru_cache(maxsize=1 << 16)
+def _plain_short(value: str) -> str:
+    """Names, journals and keywords repeat across a library: convert each once."""
     return " ".join(latex_to_text(value).split())
