@@ -11,7 +11,15 @@ each in its own process (so peak memories are separate):
 
 Goal (issue 2): import <= 2x rispy's parse time, peak memory < 1 GB.
 
+With ``--bibtex`` (issue 20) it instead generates a reference-manager library
+(benchmarks/_bibtex_data.py: Zotero, JabRef and Mendeley styles, @string, month macros,
+LaTeX accents, braces in titles) and the same records as RIS, and measures reviewflow's
+BibTeX parse and import beside its RIS parse and import of the same records, and
+bibtexparser 1.x (the library the BibTeX reader replaced) on the first ``--peer-records``
+entries, since it takes minutes on 50,000. Goal: BibTeX import in RIS's time class, < 1 GB.
+
 Usage: python benchmarks/import_bench.py --data ../shared/data/dedup [--records 50000]
+       python benchmarks/import_bench.py --bibtex [--records 50000] [--peer-records 2000]
 """
 
 from __future__ import annotations
@@ -73,10 +81,18 @@ def _child(kind: str, path: str) -> None:
             n = len(rispy.load(fh))
     elif kind == "rispy-store":
         n = _rispy_and_store(path)
-    elif kind == "parse":
+    elif kind == "bibtexparser":
+        import bibtexparser
+        from bibtexparser.bparser import BibTexParser
+
+        with open(path, encoding="utf-8") as fh:
+            parser = BibTexParser(common_strings=True, ignore_nonstandard_types=False)
+            n = len(bibtexparser.load(fh, parser=parser).entries)
+    elif kind in ("parse", "parse-bibtex"):
         from reviewflow import formats
 
-        n = len(formats.read(path, format="ris").records)
+        fmt = "bibtex" if kind == "parse-bibtex" else "ris"
+        n = len(formats.read(path, format=fmt).records)
     else:
         from reviewflow.project import Project
         from reviewflow.stages import importing
@@ -138,10 +154,15 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs per tool; the median is shown")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--bibtex", action="store_true", help="the BibTeX table (issue 20)")
+    parser.add_argument("--peer-records", type=int, default=2_000, help="bibtexparser's n")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _child(*args.child)
+        return
+    if args.bibtex:
+        bibtex_table(args)
         return
     with tempfile.TemporaryDirectory() as tmp:
         ris = Path(tmp) / "bench.ris"
@@ -172,6 +193,52 @@ def main() -> None:
     print(
         f"\ngoal import <= 2x rispy: {'met' if ok_time else 'NOT met'}; "
         f"peak < 1 GB: {'met' if ok_mem else 'NOT met'}"
+    )
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
+
+
+def bibtex_table(args: argparse.Namespace) -> None:
+    """BibTeX vs RIS of the same generated records, and bibtexparser as the peer."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    import _bibtex_data
+
+    with tempfile.TemporaryDirectory() as tmp:
+        bib, ris = Path(tmp) / "bench.bib", Path(tmp) / "bench.ris"
+        peer = Path(tmp) / "peer.bib"
+        n = _bibtex_data.write_bibtex(_bibtex_data.generate(args.records), bib)
+        _bibtex_data.write_ris(_bibtex_data.generate(args.records), ris)
+        _bibtex_data.write_bibtex(_bibtex_data.generate(args.peer_records), peer)
+        print(
+            f"{n:,} entries: {bib.stat().st_size / 1e6:.1f} MB BibTeX, "
+            f"{ris.stat().st_size / 1e6:.1f} MB RIS of the same records"
+        )
+        jobs = {
+            "bibtexparser 1.x parse (peer)": ("bibtexparser", peer),
+            "reviewflow BibTeX parse, same n as peer": ("parse-bibtex", peer),
+            "reviewflow RIS parse": ("parse", ris),
+            "reviewflow BibTeX parse": ("parse-bibtex", bib),
+            "reviewflow RIS import (parse + store)": ("import", ris),
+            "reviewflow BibTeX import (parse + store)": ("import", bib),
+        }
+        rows = {}
+        for label, (kind, path) in jobs.items():
+            repeat = 1 if kind == "bibtexparser" else args.repeat
+            runs = sorted((measure(kind, path) for _ in range(repeat)), key=lambda r: r["wall_s"])
+            rows[label] = runs[len(runs) // 2]
+    print(f"\n{'job':<44}{'records':>9}{'wall s':>9}{'ms/1k':>9}{'peak MB':>9}")
+    for label, row in rows.items():
+        per_k = 1000 * row["wall_s"] / max(row["records"], 1) * 1000
+        print(
+            f"{label:<44}{row['records']:>9,}{row['wall_s']:>9.2f}{per_k:>9.0f}"
+            f"{row['peak_mb']:>9.0f}"
+        )
+    bib_import = rows["reviewflow BibTeX import (parse + store)"]
+    ris_import = rows["reviewflow RIS import (parse + store)"]
+    ratio = bib_import["wall_s"] / ris_import["wall_s"]
+    print(
+        f"\nBibTeX import / RIS import of the same records: {ratio:.1f}x; "
+        f"peak < 1 GB: {'met' if bib_import['peak_mb'] < 1024 else 'NOT met'}"
     )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
