@@ -22,28 +22,9 @@ from fuzz_harness import CORPUS, GOOD, Case, Outcome, corpus_cases, run_cases, t
 from generated import generated_cases
 
 #: (mutation, format or None for every format) -> the issue 20 point that fixes it.
-XFAIL: dict[tuple[str, str | None], str] = {
-    ("bom-invalid-byte", None): "issue 20 point 5: UTF-8 BOM + invalid byte raises "
-    "UnicodeDecodeError",
-    ("uspace", "ris"): "issue 20 point 1: RIS lines ending in a Unicode space are skipped",
-    # (the tabular fixtures get no injected non-ASCII title, so they pass as they are)
-    **{
-        (mutation, fmt): f"issue 20 point 7: {what}"
-        for fmt in ("ris", "nbib", "wos", "bibtex", "endnote-xml")
-        for mutation, what in (
-            ("double-utf8", "double-encoded UTF-8 stored as mojibake"),
-            ("koi8r", "KOI8-R silently read as cp1252"),
-        )
-    },
-    ("drop-open-brace", "bibtex"): "issue 20 point 3: BibTeX entry without '{' dropped silently",
-    ("bibtex-nesting", "bibtex"): "issue 20 point 5: nested BibTeX braces raise RecursionError",
-    ("huge-whitespace", "bibtex"): "issue 20 point 4: blank lines in a BibTeX entry are quadratic",
-}
+XFAIL: dict[tuple[str, str | None], str] = {}
 #: Single files whose damage lands in a bug above by chance (the corpus is seeded, stable).
-XFAIL_FILES: dict[str, str] = {
-    "scopus-csv/tabular-scopus.flip0.csv": "issue 20 point 5: the flip leaves a UTF-8 BOM "
-    "followed by an invalid byte (UnicodeDecodeError)",
-}
+XFAIL_FILES: dict[str, str] = {}
 
 
 def _marks(case: Case) -> list[Any]:

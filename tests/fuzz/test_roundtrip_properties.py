@@ -126,7 +126,6 @@ def test_csv_round_trip(records: list[Record]) -> None:
 
 @CSV_BUDGET
 @given(_records(newlines=False), st.sampled_from(["\u00a0", "\u2009", "\u3000", "\x1c", "\x1f"]))
-@pytest.mark.xfail(strict=False, reason="issue 20 point 1: RIS lines ending in a Unicode space")
 def test_ris_round_trip_with_unicode_space_at_line_end(records: list[Record], space: str) -> None:
     """A title pasted with a trailing no-break space still reads back (without the space)."""
     for rec in records:
