@@ -105,6 +105,12 @@ def _meeting_agree(a: str, b: str) -> int:
     return 1 if fuzz.token_set_ratio(a, b) >= 85 else -1
 
 
+def _meeting_is_venue(meeting: str, venue: str) -> bool:
+    if not meeting or not venue:
+        return False
+    return conferences_compatible(meeting, venue) or fuzz.token_set_ratio(meeting, venue) >= 90
+
+
 def title_similarity(p: Prepared, i: int, j: int) -> float:
     """Title similarity alone: the cheap first look that rules most candidate pairs out."""
     ta, tb = p.title[i], p.title[j]
@@ -134,6 +140,8 @@ def compare(p: Prepared, i: int, j: int) -> Scores:
     year_gap = abs(ya - yb) if ya and yb else -1
     ja, jb = p.journal[i], p.journal[j]
     journal = 0 if not ja or not jb else (1 if journals_compatible(ja, jb) else -1)
+    if journal < 0 and (_meeting_is_venue(p.meeting[i], jb) or _meeting_is_venue(p.meeting[j], ja)):
+        journal = 1  # the meeting one export names after the journal is the other's venue
     if journal < 0 and p.issn[i] & p.issn[j]:
         journal = 1  # one ISSN, two names: translated, romanised or renamed
     if journal < 0 and p.is_conference[i] and p.is_conference[j] and conferences_compatible(ja, jb):

@@ -64,6 +64,8 @@ def hard_conflict(p: Prepared, i: int, j: int, s: Scores) -> str:
             return "year"
     if s.volume < 0 and s.page < 0:
         return "volume_page"
+    if s.volume < 0 and s.issue < 0 and s.page <= 0:
+        return "volume_issue"  # two locators contradict and none agrees
     if s.doi < 0 and s.page < 0:
         return "doi_page"
     if s.issue < 0 and s.page < 0:

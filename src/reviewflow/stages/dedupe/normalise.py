@@ -465,13 +465,15 @@ def _generic(title: str) -> bool:
 
 
 def _year(record: Record) -> int:
-    """The year, or 0 when it is implausible.
+    """The year, or 0 when it is implausible or merely the issue number read as a year.
 
-    An issue (or page) equal to the year is the locator that is wrong, not the year:
-    :func:`reviewflow.stages.dedupe.compare.compare` reads such a locator as unknown.
+    Either way the number is kept in ``Prepared.dates``, so a locator equal to it is
+    read as unknown by :func:`reviewflow.stages.dedupe.compare.compare`.
     """
     year = record.year or 0
-    return 0 if year < 1800 or year > 2100 else year
+    if year < 1800 or year > 2100 or (record.issue and _volume(record.issue) == str(year)):
+        return 0  # "1862" in year and issue: the issue number read as a year
+    return year
 
 
 def _garbled(title: str, raw_title: str | None, journal: str) -> bool:
@@ -528,7 +530,7 @@ def prepare(records: Sequence[Record]) -> Prepared:
         out.journal.append(journal)
         out.meeting.append(venue.meeting)
         out.issn.append(_issns(record.issn))
-        year = out.year[-1]
+        year = record.year or 0
         out.dates.append(tuple(d for d in (str(year) if year else "", venue.day) if d))
         volume, issue, pages = _locators(record, venue)
         pages = repair_pages(pages)
