@@ -2,7 +2,11 @@
 
 Usage:
     python benchmarks/dedup_bench.py --data ../shared/data/dedup [--json OUT]
-        [--sets cardiac,diabetes] [--no-peer]
+        [--sets cardiac,diabetes] [--no-peer] [--peer-python /tmp/bd/bin/python]
+
+bib-dedupe pins its own pandas/numpy; install it into a separate venv
+(``python -m venv /tmp/bd && /tmp/bd/bin/pip install bib-dedupe``) and pass that
+interpreter as ``--peer-python`` (or set ``BIB_DEDUPE_PYTHON``).
 
 Every tool runs on every set in its own fresh subprocess, so wall time and peak memory
 (``ru_maxrss``) are that tool's alone. Scoring is record level, as the data README says.
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import resource
 import subprocess
 import sys
@@ -84,26 +89,26 @@ def worker(tool: str, set_dir: Path) -> None:
     print(json.dumps({"removed": removed, "wall": wall, "peak_mb": _peak_mb(), **extra}))
 
 
-def peer_installed() -> bool:
-    """True when bib-dedupe can be imported."""
-    try:
-        import bib_dedupe  # noqa: F401
-    except ImportError:
-        return False
-    return True
+def peer_installed(python: str) -> bool:
+    """True when bib-dedupe can be imported by ``python``."""
+    proc = subprocess.run([python, "-c", "import bib_dedupe"], capture_output=True, check=False)
+    return proc.returncode == 0
 
 
-def run_one(tool: str, set_dir: Path) -> dict[str, float]:
-    """Run ``tool`` on ``set_dir`` in a subprocess and score its result."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", tool, "--data", str(set_dir)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+def run_one(tool: str, set_dir: Path, python: str = sys.executable) -> dict[str, float]:
+    """Run ``tool`` on ``set_dir`` in a subprocess of ``python`` and score its result."""
+    cmd = [python, str(Path(__file__).resolve()), "--worker", tool, "--data", str(set_dir)]
+    env = dict(os.environ)
+    src = str(HERE.parent / "src")  # the worker reads records with reviewflow.records
+    env["PYTHONPATH"] = os.pathsep.join(x for x in (src, env.get("PYTHONPATH", "")) if x)
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr[-3000:])
         raise SystemExit(f"{tool} failed on {set_dir.name}")
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     _, ids = load_set(set_dir)
     row = score(ids, load_truth(set_dir), set(out["removed"]))
-    row.update({"wall_s": out["wall"], "peak_mb": out["peak_mb"]})
+    row.update({"wall_s": out["wall"], "peak_mb": out["peak_mb"], "records": len(ids)})
     for key in ("uncertain", "related", "candidate_pairs"):
         if key in out:
             row[key] = out[key]
@@ -118,8 +123,8 @@ def _fmt(value: float, digits: int) -> str:
 
 def print_table(rows: list[dict]) -> None:
     """Print the side-by-side table (one row per set and tool, then TOTAL rows)."""
-    head = ("set", "tool", *COUNTS, "sens", "spec", "F1", "wall s", "peak MB", "queue")
-    widths = (20, 11, 7, 5, 5, 7, 7, 7, 7, 8, 8, 6)
+    head = ("set", "tool", *COUNTS, "sens", "spec", "F1", "wall s", "peak MB", "queue", "queue %")
+    widths = (20, 11, 7, 5, 5, 7, 7, 7, 7, 8, 8, 6, 7)
     print(
         "  ".join(
             h.rjust(w) if i > 1 else h.ljust(w)
@@ -137,6 +142,7 @@ def print_table(rows: list[dict]) -> None:
             _fmt(r["wall_s"], 1),
             _fmt(r["peak_mb"], 0),
             _fmt(r["uncertain"], 0) if "uncertain" in r else "-",
+            _fmt(100 * r["uncertain"] / r["records"], 2) if "uncertain" in r else "-",
         )
         print(
             "  ".join(
@@ -155,6 +161,7 @@ def totals(rows: list[dict], tool: str) -> dict:
         tool=tool,
         wall_s=sum(r["wall_s"] for r in mine),
         peak_mb=max(r["peak_mb"] for r in mine),
+        records=sum(r["records"] for r in mine),
     )
     if all("uncertain" in r for r in mine):
         out["uncertain"] = sum(r["uncertain"] for r in mine)
@@ -167,6 +174,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, help="write all rows to this JSON file")
     parser.add_argument("--sets", help="comma-separated set names (default: all)")
     parser.add_argument("--no-peer", action="store_true", help="do not run bib-dedupe")
+    parser.add_argument(
+        "--peer-python",
+        default=os.environ.get("BIB_DEDUPE_PYTHON", sys.executable),
+        help="interpreter that has bib-dedupe installed (default: this one)",
+    )
     parser.add_argument("--worker", choices=TOOLS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -178,15 +190,19 @@ def main(argv: list[str] | None = None) -> None:
         sets = [d for d in sets if d.name in wanted]
     tools = ["reviewflow"]
     if not args.no_peer:
-        if peer_installed():
+        if peer_installed(args.peer_python):
             tools.append("bib-dedupe")
         else:
-            print("bib-dedupe is not installed (pip install bib-dedupe); running reviewflow only")
+            print(
+                "bib-dedupe is not installed (pip install bib-dedupe, or pass --peer-python);"
+                " running reviewflow only"
+            )
     rows = []
     for set_dir in sets:
         for tool in tools:
             print(f"running {tool} on {set_dir.name} ...", file=sys.stderr, flush=True)
-            row = run_one(tool, set_dir)
+            python = args.peer_python if tool == "bib-dedupe" else sys.executable
+            row = run_one(tool, set_dir, python)
             row.update(set=set_dir.name, tool=tool)
             rows.append(row)
     rows.extend(totals(rows, tool) for tool in tools)

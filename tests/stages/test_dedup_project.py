@@ -166,3 +166,20 @@ def _write(path: Path, rows: list[dict[str, str]]) -> None:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+
+
+def test_queue_shows_only_differing_fields_and_ranks_by_uncertainty() -> None:
+    from reviewflow.records import Record
+
+    a = Record(title="Ketamine and cognition", authors=["Haldane M"], year=2015,
+               source_title="J Psychopharmacol", volume="29", pages="81-87", id=1)  # fmt: skip
+    b = Record(title="KETAMINE AND COGNITION.", authors=["Haldane M"], year=2015,
+               source_title="J Psychopharmacol", volume="29", pages="18-87", id=2)  # fmt: skip
+    item = dedup_project.QueueItem(1, a, b, "uncertain", "similar_title", {})
+    assert item.differences() == [("pages", "81-87", "18-87")]
+    assert item.same_fields() == ["title", "authors", "year", "source", "volume"]
+    near_even = {"title": 96, "authors": 90, "volume": 1, "page": -1, "year_gap": 0}
+    clear_no = {"title": 86, "authors": 40, "volume": -1, "page": -1, "year_gap": 3}
+    clear_yes = {"title": 100, "authors": 100, "abstract": 100, "volume": 1, "page": 1}
+    ranked = sorted([clear_no, near_even, clear_yes], key=dedup_project.uncertainty)
+    assert ranked[-1] is near_even

@@ -2,7 +2,8 @@
 
 ``seed_pairs.json`` holds the 25 hand-labelled cases of bib-dedupe's test set;
 ``policy_pairs.json`` adds cases for every related-record policy and every guard
-(DOI alone, garbled titles, chaining conflicts, export quirks).
+(DOI alone, garbled titles, chaining conflicts, export quirks); ``export_shape_pairs.json``
+the record shapes of real multi-database exports (issue 19), each rule with its guard.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def bibtex_record(fields: dict[str, object], record_id: int) -> Record:
         issue=get("number"),
         pages=get("pages"),
         doi=normalize_doi(get("doi")),
+        issn=get("issn"),
         abstract=get("abstract"),
         publication_type=get("ENTRYTYPE"),
         id=record_id,
@@ -50,6 +52,7 @@ CASES = (
     load_cases("seed_pairs.json")
     + load_cases("policy_pairs.json")
     + load_cases("recall_pairs.json")
+    + load_cases("export_shape_pairs.json")
 )
 
 

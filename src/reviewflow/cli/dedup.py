@@ -115,22 +115,26 @@ def undo_cmd(out: OutputContext, record_id: int, reviewer: str | None) -> None:
 
 
 def _show_pair(item: dedup_project.QueueItem, position: str) -> None:
-    table = Table(title=f"Pair {position} — {item.category} ({item.rule})", show_lines=True)
-    table.add_column("")
+    title = (
+        f"Pair {position} — {item.category.replace('_', ' ')} ({item.rule}), "
+        f"uncertainty {item.uncertainty:.2f}"
+    )
+    table = Table(title=title, show_lines=True)
+    table.add_column("differs")
     table.add_column(f"record {item.a.id}")
     table.add_column(f"record {item.b.id}")
-    for label, fa, fb in (
-        ("title", item.a.title, item.b.title),
-        ("authors", "; ".join(item.a.authors[:6]), "; ".join(item.b.authors[:6])),
-        ("year", item.a.year, item.b.year),
-        ("source", item.a.source_title, item.b.source_title),
-        ("volume/issue/pages",
-         f"{item.a.volume or ''}/{item.a.issue or ''}/{item.a.pages or ''}",
-         f"{item.b.volume or ''}/{item.b.issue or ''}/{item.b.pages or ''}"),
-        ("doi", item.a.doi, item.b.doi),
-    ):  # fmt: skip
-        table.add_row(label, str(fa or ""), str(fb or ""))
-    stdout_console().print(table)
+    differences = item.differences()
+    for label, fa, fb in differences:
+        table.add_row(label, fa, fb)
+    if differences:
+        stdout_console().print(table)
+    else:
+        click.echo(f"{title}: the records show no difference in the fields below.")
+    same = item.same_fields()
+    if same:
+        click.echo(f"Same in both: {', '.join(same)}")
+        if "title" in same and not differences:
+            click.echo(f"  title: {item.a.title}")
     click.echo("d = duplicate   n = not a duplicate   s = skip   q = quit")
 
 
@@ -168,7 +172,10 @@ def review_loop(
 @click.option("--reviewer", help="Your initials, recorded with each decision.")
 @pass_output
 def review_cmd(out: OutputContext, reviewer: str | None) -> None:
-    """Decide uncertain pairs one by one in the terminal.
+    """Decide uncertain pairs one by one in the terminal, most uncertain first.
+
+    Each pair shows side by side only the fields in which the two records differ, and
+    names the fields they share.
 
     Example:
 
@@ -190,6 +197,9 @@ def review_cmd(out: OutputContext, reviewer: str | None) -> None:
 @pass_output
 def export_queue_cmd(out: OutputContext, file: Path) -> None:
     """Write the pairs waiting for review to a CSV with an empty decision column.
+
+    Rows come most uncertain first; the 'differs' column names the fields in which the
+    two records differ.
 
     Example:
 

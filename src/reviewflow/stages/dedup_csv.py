@@ -19,7 +19,7 @@ from ..records import Record
 from . import dedup_project
 
 COLUMNS = (
-    "pair_id", "record_a", "record_b", "category", "rule",
+    "pair_id", "record_a", "record_b", "category", "rule", "uncertainty", "differs",
     "title_a", "title_b", "authors_a", "authors_b", "year_a", "year_b",
     "source_a", "source_b", "doi_a", "doi_b", "pages_a", "pages_b",
     "decision", "note",
@@ -41,7 +41,7 @@ def _side(rec: Record, suffix: str) -> dict[str, str]:
 
 
 def export_queue(project: Project, path: str | Path) -> int:
-    """Write the pending pairs to a CSV with an empty decision column."""
+    """Write the pending pairs, most uncertain first, with an empty decision column."""
     items = dedup_project.review_queue(project)
     with Path(path).open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS)
@@ -53,6 +53,8 @@ def export_queue(project: Project, path: str | Path) -> int:
                 "record_b": item.b.id,
                 "category": item.category,
                 "rule": item.rule,
+                "uncertainty": f"{item.uncertainty:.2f}",
+                "differs": ", ".join(label for label, _, _ in item.differences()),
                 "decision": "",
                 "note": "",
             }

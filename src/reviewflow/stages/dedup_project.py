@@ -10,8 +10,10 @@ currently linked, derived from the events.
 
 from __future__ import annotations
 
+import math
+import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -200,6 +202,49 @@ def _pair_rows(
 # -- the review queue ---------------------------------------------------------------------
 
 
+def uncertainty(scores: dict[str, float]) -> float:
+    """How close a queued pair is to a coin flip, 0 (clear either way) to 1.
+
+    The pair's evidence (title, author and abstract similarity; agreeing or contradicting
+    DOI, volume, issue, pages, journal, year) is summed as rough log-odds; the queue shows
+    the pairs nearest even odds first, where a person's look matters most, and the nearly
+    certain ones last. A ranking aid, not a probability anyone should quote.
+    """
+    get = scores.get
+    odds = (get("title", 0.0) - 92.0) / 3.0
+    if get("authors", -1.0) >= 0:
+        odds += (get("authors", 0.0) - 80.0) / 8.0
+    if get("abstract", -1.0) >= 0:
+        odds += (get("abstract", 0.0) - 85.0) / 5.0
+    weights = {"doi": 2.0, "volume": 1.5, "issue": 1.0, "page": 2.0, "journal": 1.0}
+    odds += sum(w * get(k, 0.0) for k, w in weights.items())
+    odds -= 3.0 * (get("meeting", 0.0) < 0)
+    gap = get("year_gap", -1.0)
+    odds -= 3.0 if gap > 1 else (1.0 if gap == 1 else 0.0)
+    odds = max(min(odds, 30.0), -30.0)
+    prob = 1.0 / (1.0 + math.exp(-odds))
+    return round(1.0 - abs(2.0 * prob - 1.0), 3)
+
+
+#: Fields shown side by side in the review, as (label, how to read it from a record).
+_SHOWN: tuple[tuple[str, Callable[[Record], str]], ...] = (
+    ("title", lambda r: r.title or ""),
+    ("authors", lambda r: "; ".join(r.authors[:6]) + (" ..." if len(r.authors) > 6 else "")),
+    ("year", lambda r: "" if r.year is None else str(r.year)),
+    ("source", lambda r: r.source_title or ""),
+    ("volume", lambda r: r.volume or ""),
+    ("issue", lambda r: r.issue or ""),
+    ("pages", lambda r: r.pages or ""),
+    ("doi", lambda r: r.doi or ""),
+    ("abstract", lambda r: (r.abstract or "")[:300]),
+)
+_LOOSE = re.compile(r"[^0-9a-z]+")
+
+
+def _loose(text: str) -> str:
+    return _LOOSE.sub("", text.lower())
+
+
 @dataclass
 class QueueItem:
     pair_id: int
@@ -208,6 +253,28 @@ class QueueItem:
     category: str
     rule: str
     scores: dict[str, float]
+
+    @property
+    def uncertainty(self) -> float:
+        """0 (clear) to 1 (a coin flip): the queue's order, most uncertain first."""
+        return uncertainty(self.scores)
+
+    def differences(self) -> list[tuple[str, str, str]]:
+        """(field, value in a, value in b) for the fields that differ beyond case and
+        punctuation; fields that agree are not worth a reviewer's eye."""
+        out = []
+        for label, get in _SHOWN:
+            va, vb = get(self.a), get(self.b)
+            if _loose(va) != _loose(vb):
+                out.append((label, va, vb))
+        return out
+
+    def same_fields(self) -> list[str]:
+        """Fields both records fill and agree on (listed, not shown)."""
+        differing = {label for label, _, _ in self.differences()}
+        return [
+            label for label, get in _SHOWN if label not in differing and get(self.a) and get(self.b)
+        ]
 
 
 def _pending_pairs(conn: Any) -> list[dict[str, Any]]:
@@ -226,12 +293,12 @@ def pending_pair_count(project: Project) -> int:
 
 
 def review_queue(project: Project) -> list[QueueItem]:
-    """Pairs waiting for a person, oldest first (decided pairs drop out)."""
+    """Pairs waiting for a person, most uncertain first (decided pairs drop out)."""
     with project.db.connect() as conn:
         pending = _pending_pairs(conn)
         ids = {p["record_a"] for p in pending} | {p["record_b"] for p in pending}
         by_id = {r.id: r for r in queries.iter_records(conn, ids=ids)} if ids else {}
-    return [
+    items = [
         QueueItem(
             p["id"],
             by_id[p["record_a"]],
@@ -242,6 +309,8 @@ def review_queue(project: Project) -> list[QueueItem]:
         )
         for p in pending
     ]
+    items.sort(key=lambda item: (-item.uncertainty, item.pair_id))
+    return items
 
 
 def decide_pair(

@@ -31,16 +31,22 @@ class Scores(NamedTuple):
     issue: int
     page: int
     doi: int
+    #: Conference abstracts: 1 same meeting, -1 different meetings, 0 unknown.
+    meeting: int = 0
 
     def as_dict(self) -> dict[str, float]:
         """Plain dict for storage as JSON."""
         return {k: round(float(v), 1) for k, v in self._asdict().items()}
 
 
-def _agree(a: str, b: str) -> int:
+def _locator_agree(p: Prepared, values: list[str], i: int, j: int) -> int:
+    """Same, unknown or different; a value equal to its record's own date is unknown."""
+    a, b = values[i], values[j]
     if not a or not b:
         return 0
-    return 1 if a == b else -1
+    if a == b:
+        return 1
+    return 0 if a in p.dates[i] or b in p.dates[j] else -1
 
 
 def _page_agree(p: Prepared, i: int, j: int) -> int:
@@ -49,6 +55,8 @@ def _page_agree(p: Prepared, i: int, j: int) -> int:
         return 0
     if a == b:
         return 1
+    if (a in p.dates[i] and p.page_end[i] == a) or (b in p.dates[j] and p.page_end[j] == b):
+        return 0  # a single "page" that is the record's year or day of the month
     va, vb = p.volume[i], p.volume[j]
     if (a == "1" or b == "1") and not (va and vb and va != vb):
         return 0  # online-first or PDF pagination next to the issue's pages
@@ -83,6 +91,26 @@ def _doi_agree(a: str, b: str) -> int:
     return -1
 
 
+_ORDINAL = re.compile(r"\d+")
+
+
+def _meeting_agree(a: str, b: str) -> int:
+    """Same meeting, unknown or different: "64th annual meeting" is not the 65th."""
+    if not a or not b:
+        return 0
+    if a == b:
+        return 1
+    if sorted(_ORDINAL.findall(a)) != sorted(_ORDINAL.findall(b)):
+        return -1
+    return 1 if fuzz.token_set_ratio(a, b) >= 85 else -1
+
+
+def _meeting_is_venue(meeting: str, venue: str) -> bool:
+    if not meeting or not venue:
+        return False
+    return conferences_compatible(meeting, venue) or fuzz.token_set_ratio(meeting, venue) >= 90
+
+
 def title_similarity(p: Prepared, i: int, j: int) -> float:
     """Title similarity alone: the cheap first look that rules most candidate pairs out."""
     ta, tb = p.title[i], p.title[j]
@@ -112,6 +140,10 @@ def compare(p: Prepared, i: int, j: int) -> Scores:
     year_gap = abs(ya - yb) if ya and yb else -1
     ja, jb = p.journal[i], p.journal[j]
     journal = 0 if not ja or not jb else (1 if journals_compatible(ja, jb) else -1)
+    if journal < 0 and (_meeting_is_venue(p.meeting[i], jb) or _meeting_is_venue(p.meeting[j], ja)):
+        journal = 1  # the meeting one export names after the journal is the other's venue
+    if journal < 0 and p.issn[i] & p.issn[j]:
+        journal = 1  # one ISSN, two names: translated, romanised or renamed
     if journal < 0 and p.is_conference[i] and p.is_conference[j] and conferences_compatible(ja, jb):
         journal = 1
     return Scores(
@@ -120,8 +152,9 @@ def compare(p: Prepared, i: int, j: int) -> Scores:
         abstract=abstract,
         year_gap=year_gap,
         journal=journal,
-        volume=_agree(p.volume[i], p.volume[j]),
-        issue=_agree(p.issue[i], p.issue[j]),
+        volume=_locator_agree(p, p.volume, i, j),
+        issue=_locator_agree(p, p.issue, i, j),
         page=_page_agree(p, i, j),
         doi=_doi_agree(p.doi[i], p.doi[j]),
+        meeting=_meeting_agree(p.meeting[i], p.meeting[j]),
     )

@@ -56,12 +56,16 @@ def hard_conflict(p: Prepared, i: int, j: int, s: Scores) -> str:
     """Why two records cannot be one, or "" — also used to stop transitive chaining."""
     if p.cochrane[i] and p.cochrane[i] == p.cochrane[j]:
         return ""  # versions of one review span years, DOIs and pages
+    if s.meeting < 0:
+        return "meeting"  # one abstract presented at two meetings: two records to screen
     if s.year_gap > 1:
         online_first = s.doi > 0 and s.volume > 0 and s.issue >= 0 and s.page >= 0
-        if not (online_first and s.year_gap <= 3):
+        if not (online_first and s.year_gap <= 3) and not year_mistyped(p, i, j, s):
             return "year"
     if s.volume < 0 and s.page < 0:
         return "volume_page"
+    if s.volume < 0 and s.issue < 0 and s.page <= 0:
+        return "volume_issue"  # two locators contradict and none agrees
     if s.doi < 0 and s.page < 0:
         return "doi_page"
     if s.issue < 0 and s.page < 0:
@@ -71,6 +75,40 @@ def hard_conflict(p: Prepared, i: int, j: int, s: Scores) -> str:
     if p.cochrane[i] and p.cochrane[j] and p.cochrane[i] != p.cochrane[j]:
         return "cochrane_id"
     return ""
+
+
+def _one_typo(a: str, b: str) -> bool:
+    """Equal length, one character changed or two neighbours swapped ("81" / "18")."""
+    if len(a) != len(b) or a == b:
+        return False
+    diff = [k for k in range(len(a)) if a[k] != b[k]]
+    if len(diff) == 1:
+        return True
+    k, m = diff[0], diff[-1]
+    return len(diff) == 2 and m == k + 1 and a[k] == b[m] and a[m] == b[k]
+
+
+def same_page_range(p: Prepared, i: int, j: int) -> bool:
+    """First and last page agree and span more than one page (an abstract is one page)."""
+    end = p.page_end[i]
+    return bool(p.page[i]) and p.page[i] == p.page[j] and end == p.page_end[j] and end != p.page[i]
+
+
+def year_mistyped(p: Prepared, i: int, j: int, s: Scores) -> bool:
+    """Years one keystroke apart ("2015" / "2051") where the whole citation agrees."""
+    if not (s.volume > 0 and s.page > 0 and s.journal > 0 and same_page_range(p, i, j)):
+        return False
+    return _one_typo(str(p.year[i]), str(p.year[j]))
+
+
+def _page_mistyped(p: Prepared, i: int, j: int) -> bool:
+    """One page range mistyped in one export: "81-87" / "18-87", "1123-1130" / "1123-1103"."""
+    a, b, ea, eb = p.page[i], p.page[j], p.page_end[i], p.page_end[j]
+    if not (a and b and ea and eb) or p.page_article[i] or p.page_article[j]:
+        return False
+    if a == b:
+        return _one_typo(ea, eb)
+    return ea == eb and _one_typo(a, b) and ea not in (a, b)
 
 
 def _authors_ok(s: Scores, need: float) -> bool:
@@ -194,6 +232,18 @@ def _merge_rule(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> 
         if same_end and (a >= 50 or a < 0):
             return "doi_title_full_citation"  # title spelled apart ("AAA+" / "AAA plus")
     same_range = same_end and p.page_end[i] != p.page[i]
+    if t >= 97 and a >= 90 and s.year_gap == 0 and s.issue > 0 and s.volume >= 0:
+        if same_range and s.doi >= 0:
+            return "title_authors_issue_page_range"  # journal name translated or romanised
+    complete = s.volume > 0 and s.issue >= 0 and s.journal > 0 and s.doi >= 0
+    if complete and t >= 99 and a >= 90 and s.abstract >= 95 and s.year_gap == 0:
+        if s.page < 0 and _page_mistyped(p, i, j):
+            return "one_mistyped_page"  # same abstract; "81-87" typed "18-87"
+    if complete and s.page > 0 and t >= 90 and a >= 90 and same_range:
+        if s.year_gap < 0:
+            return "citation_without_year"  # one export lost the year
+        if t >= 95 and s.year_gap > 1 and year_mistyped(p, i, j, s):
+            return "citation_mistyped_year"
     if t >= 99 and s.year_gap == 0 and locators == 2 and s.issue >= 0 and s.doi >= 0:
         if same_range and (s.journal > 0 or s.abstract >= 95):
             return "title_page_range_any_authors"  # group author or transliterated names

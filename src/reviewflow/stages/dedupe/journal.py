@@ -35,14 +35,44 @@ def journals_compatible(a: str, b: str) -> bool:
 
 
 def _abbreviates_words(short: list[str], long: list[str]) -> bool:
-    pos = 0
-    for word in short:
-        while pos < len(long) and not _abbreviates(word, long[pos]):
-            pos += 1
-        if pos == len(long):
-            return False
-        pos += 1
-    return True
+    """Every word of ``short`` abbreviates a later word of ``long``, in order.
+
+    Compound words are split one way in one name and joined in the other
+    ("neuropsychopharmacol" ~ "neuro psychopharmacology", "zhongyao zazhi" ~ "zhong yao za
+    zhi"), so up to three neighbouring words on either side may stand for one.
+    """
+    if "".join(short) == "".join(long):
+        return True
+    return _align(tuple(short), tuple(long), 0, 0, {})
+
+
+def _align(
+    short: tuple[str, ...], long: tuple[str, ...], i: int, j: int, memo: dict[tuple[int, int], bool]
+) -> bool:
+    if i == len(short):
+        return True
+    if j == len(long):
+        return False
+    key = (i, j)
+    if key in memo:
+        return memo[key]
+    found = False
+    for m in range(1, min(3, len(short) - i) + 1):
+        part = "".join(short[i : i + m])
+        for k in range(1, min(3, len(long) - j) + 1):
+            if (m > 1 or k > 1) and len(part) < 4:
+                continue  # joined words need a real stem, not two letters
+            if _abbreviates(part, "".join(long[j : j + k])) and _align(
+                short, long, i + m, j + k, memo
+            ):
+                found = True
+                break
+        if found:
+            break
+    if not found:
+        found = _align(short, long, i, j + 1, memo)  # the abbreviation drops this word
+    memo[key] = found
+    return found
 
 
 _VENUE_NOISE = frozenset(

@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import unquote
 
 from reviewflow.records import Record
@@ -107,8 +108,22 @@ def notice_kind(title: str) -> str:
     return ""
 
 
-_PREPRINT_VENUES = ("medrxiv", "biorxiv", "arxiv", "ssrn", "research square", "preprints", "osf")
-_PREPRINT_DOI = ("10.1101/", "10.21203/", "10.2139/ssrn", "10.48550/", "10.31219/", "10.20944/")
+_PREPRINT_VENUE = re.compile(
+    r"\b(medrxiv|biorxiv|arxiv|ssrn|research square|preprints?|osf|psyarxiv)\b"
+)
+_PREPRINT_DOI = ("10.21203/", "10.2139/ssrn", "10.48550/", "10.31219/", "10.20944/")
+#: Cold Spring Harbor's prefix is bioRxiv's and medRxiv's ("10.1101/2020.03.12.123456",
+#: older "10.1101/123456") but also its journals' ("10.1101/gr.123.1", "10.1101/gad...").
+_CSH_PREPRINT = re.compile(r"^10\.1101/\d")
+
+
+def is_preprint(doi: str, journal: str) -> bool:
+    """A preprint server's record, by its DOI or its venue (not by a shared DOI prefix)."""
+    if doi.startswith(_PREPRINT_DOI) or _CSH_PREPRINT.match(doi):
+        return True
+    return bool(_PREPRINT_VENUE.search(journal))
+
+
 _CONFERENCE_WORDS = re.compile(
     r"\b(conference|congress|meeting|symposium|proceedings|abstracts|annual|workshop)\b"
 )
@@ -133,6 +148,13 @@ class Prepared:
     first_author: list[str] = field(default_factory=list)
     year: list[int] = field(default_factory=list)
     journal: list[str] = field(default_factory=list)
+    #: The meeting of a conference abstract ("69th annual meeting aan"), from the venue.
+    meeting: list[str] = field(default_factory=list)
+    #: ISSNs given with the record (print and electronic), normalised.
+    issn: list[frozenset[str]] = field(default_factory=list)
+    #: The record's own date as locator-like strings (year, day of month): a volume,
+    #: issue or page equal to one of them is a date in the wrong field, not a locator.
+    dates: list[tuple[str, ...]] = field(default_factory=list)
     volume: list[str] = field(default_factory=list)
     issue: list[str] = field(default_factory=list)
     page: list[str] = field(default_factory=list)
@@ -323,14 +345,86 @@ def _volume(value: str | None) -> str:
 
 _VOLUME_ISSUE = re.compile(r"^\s*(\d+)\s*\(([^)]*)\)")
 
+#: Embase's citation packed into the venue: "Journal.57 ()(pp 36-43) 2015." or
+#: "Journal. 11 (1) (no pagination), 2019.", with the volume, issue and pages fields empty.
+_VENUE_LOCATOR = re.compile(
+    r"[.,]?\s*(?P<volume>\d+[A-Za-z]?)?\s*\((?P<issue>[^()]*)\)\s*"
+    r"\((?:pp\.?\s*(?P<pages>[^()]*)|no pagination)\)\s*,?\s*(?:(?:1[89]|20)\d\d\b)?\.?",
+    re.IGNORECASE,
+)
+_VENUE_DATE = re.compile(r"[.,]?\s*Date of Publication:?\s*(?P<date>.*)$", re.IGNORECASE)
+_VENUE_MEETING = re.compile(r"[.,]?\s*Conference:\s*(?P<meeting>.*)$", re.IGNORECASE)
+_VENUE_ARTICLE = re.compile(r"[.,]?\s*Article Number:\s*(?P<number>[^\s.,;]+)\.?", re.IGNORECASE)
+_MEETING_TAIL = re.compile(r"[.,]?\s*Conference (?:Start|End)\b.*$", re.IGNORECASE)
+_DAY = re.compile(r"^\s*(\d{1,2})\b")
 
-def _locators(record: Record) -> tuple[str, str, str | None]:
-    """Volume, issue and pages, repairing Embase's ``7 (10) (no pagination)`` style.
 
-    There the issue sits in the volume field and the issue field holds the article
-    number, which other databases give as the page.
+class Venue(NamedTuple):
+    """A venue field split into what it holds (empty strings where it holds nothing)."""
+
+    name: str
+    meeting: str = ""
+    volume: str = ""
+    issue: str = ""
+    pages: str = ""
+    day: str = ""
+
+
+def split_venue(text: str | None) -> Venue:
+    """Split a citation-shaped venue into journal name, meeting, volume, issue, pages.
+
+    Some Embase exports put the whole citation in the journal field
+    (``Progress in X.57 ()(pp 36-43) 2015.Date of Publication: 03 Jan 2015.``) and leave
+    the locator fields empty; conference abstracts carry the meeting after the journal
+    (``Neurology. Conference: 69th Annual Meeting AAN``). A plain journal name comes back
+    unchanged as ``name``.
     """
-    volume, issue, pages = _volume(record.volume), _volume(record.issue), record.pages
+    if not text:
+        return Venue("")
+    day = ""
+    match = _VENUE_DATE.search(text)
+    if match:
+        found = _DAY.match(match.group("date"))
+        day = found.group(1).lstrip("0") if found else ""
+        text = text[: match.start()]
+    volume = issue = pages = ""
+    match = _VENUE_ARTICLE.search(text)
+    if match:
+        pages = match.group("number")
+        text = text[: match.start()] + " " + text[match.end() :]
+    match = _VENUE_LOCATOR.search(text)
+    if match:
+        volume = match.group("volume") or ""
+        issue = (match.group("issue") or "").strip()
+        pages = (match.group("pages") or "").strip() or pages
+        text = text[: match.start()] + " " + text[match.end() :]
+    meeting = ""
+    match = _VENUE_MEETING.search(text)
+    if match:
+        meeting = fold(_MEETING_TAIL.sub("", match.group("meeting")))
+        text = text[: match.start()]
+    return Venue(text.strip().rstrip(".,").strip(), meeting, volume, issue, pages, day)
+
+
+#: An issue field holding a page range ("pp 163-170", "p. S178").
+_ISSUE_PAGES = re.compile(r"^\s*pp?\.?\s*([A-Za-z]?\d.*)$", re.IGNORECASE)
+
+
+def _locators(record: Record, venue: Venue) -> tuple[str, str, str | None]:
+    """Volume, issue and pages, repairing the ways exports misplace them.
+
+    Embase's ``7 (10) (no pagination)`` puts the issue in the volume field and the
+    article number, which other databases give as the page, in the issue field. A page
+    range in the issue field ("pp 163-170") is the pages. Locators parsed from a
+    citation-shaped venue fill only the fields that are empty.
+    """
+    raw_issue, pages = record.issue, record.pages
+    shifted = _ISSUE_PAGES.match(raw_issue or "")
+    if shifted:
+        raw_issue = None
+        pages = pages or shifted.group(1)
+    volume, issue = _volume(record.volume or venue.volume), _volume(raw_issue or venue.issue)
+    pages = pages or venue.pages or None
     match = _VOLUME_ISSUE.match(record.volume or "")
     if match:
         inner = _volume(match.group(2))
@@ -371,10 +465,14 @@ def _generic(title: str) -> bool:
 
 
 def _year(record: Record) -> int:
-    """The year, or 0 when it is implausible or merely the issue number read as a year."""
+    """The year, or 0 when it is implausible or merely the issue number read as a year.
+
+    Either way the number is kept in ``Prepared.dates``, so a locator equal to it is
+    read as unknown by :func:`reviewflow.stages.dedupe.compare.compare`.
+    """
     year = record.year or 0
-    if year < 1800 or (record.issue and _volume(record.issue) == str(year)):
-        return 0
+    if year < 1800 or year > 2100 or (record.issue and _volume(record.issue) == str(year)):
+        return 0  # "1862" in year and issue: the issue number read as a year
     return year
 
 
@@ -392,6 +490,16 @@ def _garbled(title: str, raw_title: str | None, journal: str) -> bool:
     return letters < 0.5 * len(title)
 
 
+_ISSN_TEXT = re.compile(r"\b(\d{4})-?(\d{3}[\dXx])\b")
+
+
+def _issns(value: str | None) -> frozenset[str]:
+    """Every ISSN in the field ("0278-5846; 1878-4216" gives both)."""
+    if not value:
+        return frozenset()
+    return frozenset(f"{a}-{b.upper()}" for a, b in _ISSN_TEXT.findall(value))
+
+
 def _fill(record: Record) -> int:
     names = ("title", "abstract", "year", "source_title", "volume", "issue", "pages", "doi")
     score = sum(1 for name in names if getattr(record, name))
@@ -405,7 +513,8 @@ def prepare(records: Sequence[Record]) -> Prepared:
         if record.id is None:
             raise ValueError("every record needs an id before deduplication")
         title = fold(strip_notes(record.title))
-        journal = _SUPPL.sub("", fold(_PAREN.sub(" ", record.source_title or ""))).strip()
+        venue = split_venue(record.source_title)
+        journal = _SUPPL.sub("", fold(_PAREN.sub(" ", venue.name))).strip()
         doi = unquote(record.doi or "").lower()
         ptype = fold(record.publication_type)
         out.ids.append(record.id)
@@ -419,7 +528,11 @@ def prepare(records: Sequence[Record]) -> Prepared:
         out.first_author.append(_first_author(record.authors))
         out.year.append(_year(record))
         out.journal.append(journal)
-        volume, issue, pages = _locators(record)
+        out.meeting.append(venue.meeting)
+        out.issn.append(_issns(record.issn))
+        year = record.year or 0
+        out.dates.append(tuple(d for d in (str(year) if year else "", venue.day) if d))
+        volume, issue, pages = _locators(record, venue)
         pages = repair_pages(pages)
         out.volume.append(volume)
         out.issue.append(issue)
@@ -432,14 +545,13 @@ def prepare(records: Sequence[Record]) -> Prepared:
         out.numbers.append(tuple(sorted(_DIGITS.findall(title))))
         part = _ROMAN_OR_NUM_PART.search(title)
         out.part.append(part.group(1) if part else "")
-        conf_text = f"{journal} {fold(record.volume)} {fold(record.issue)} {ptype}"
+        venue_text = fold(record.source_title)
+        conf_text = f"{venue_text} {fold(record.volume)} {fold(record.issue)} {ptype}"
         out.is_conference.append(
             ptype in {"inproceedings", "conference", "conference paper", "conference abstract"}
             or bool(_CONFERENCE_WORDS.search(conf_text))
         )
-        out.is_preprint.append(
-            doi.startswith(_PREPRINT_DOI) or any(v in journal for v in _PREPRINT_VENUES)
-        )
+        out.is_preprint.append(is_preprint(doi, journal))
         cochrane = _COCHRANE_PUB.search(doi)
         if cochrane:
             out.cochrane.append(cochrane.group(1))
