@@ -117,7 +117,13 @@ def test_dedup_groups_status_and_session(review: Review) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [("studies", "list"), ("code", "segments"), ("extract", "show", "STUDY")],
+    [
+        ("studies", "list"),
+        ("code", "segments"),
+        ("extract", "show", "STUDY"),
+        # plain lines (click.echo), not rich tables: cleaned in cli._output.echo
+        ("code", "studies"),
+    ],
 )
 def test_studies_segments_and_extraction_show_text_literally(
     review: Review, args: tuple[str, ...]

@@ -14,6 +14,7 @@ from ..errors import InputError, ProjectError, StateError
 from ..project import Project
 from ..stages import screening
 from ..stages.screening import which
+from ._output import echo
 
 REVIEWER_ENV = "REVIEWFLOW_REVIEWER"
 WHICH = "Which stage? --stage ta (title/abstract records) or --stage ft (full-text reports)"
@@ -61,7 +62,7 @@ def _arbiter(project: Project, stage: str) -> str:
 
 
 def _chosen(stage: str, why: str) -> str:
-    click.echo(
+    echo(
         f"Stage {stage} ({screening.STAGES[stage]}): {why}. Give --stage to choose.", err=True
     )
     return stage

@@ -75,6 +75,12 @@ def plain(text: object) -> str:
     return _CONTROL.sub("", str(text))
 
 
+def echo(message: object = None, *, err: bool = False, nl: bool = True) -> None:
+    """``click.echo`` for every line a command prints: messages quote record text (titles,
+    labels, quotes, file names), so control characters are removed here, in one place."""
+    click.echo(None if message is None else plain(message), err=err, nl=nl)
+
+
 def markup_safe(text: object) -> str:
     """Record text for a rich string printed with ``markup=True``: ``[/]`` stays text."""
     from rich.markup import escape

@@ -14,6 +14,7 @@ from ..stages import appraise
 from . import cli
 from ._output import (
     OutputContext,
+    echo,
     echo_json,
     format_kappa,
     format_stat,
@@ -86,7 +87,7 @@ def add_cmd(
         notes=pairs(note, "--note"),
         replace=replace,
     )
-    click.echo(f"study {result.study}: appraisal by {appraiser} recorded")
+    echo(f"study {result.study}: appraisal by {appraiser} recorded")
 
 
 @appraise_group.command("import")
@@ -102,7 +103,7 @@ def import_cmd(out: OutputContext, file: Path, replace: bool) -> None:
         reviewflow appraise import appraisals.csv
     """
     count = appraise.import_csv(out.project(), file, replace=replace)
-    click.echo(f"{file}: {count} appraisals read")
+    echo(f"{file}: {count} appraisals read")
 
 
 @appraise_group.command("agreement")
@@ -141,12 +142,12 @@ def agreement_cmd(out: OutputContext, as_json: bool) -> None:
     for i in items:
         table.add_row(i["item"], f"{i['agreed']}/{i['compared']}")
     stdout_console().print(table)
-    click.echo(
+    echo(
         f"Cohen's κ (95 % CI) = {format_kappa(result.kappa)}, "
         f"Gwet's AC1 = {format_stat(result.ac1.ac1)}"
     )
     for d in open_:
-        click.echo(f"study {d['study']} {d['item']}: {d['first']} vs {d['second']}")
+        echo(f"study {d['study']} {d['item']}: {d['first']} vs {d['second']}")
 
 
 @appraise_group.command("consensus")
@@ -185,7 +186,7 @@ def consensus_cmd(
     project = out.project()
     if all_agreed:
         done = appraise.record_agreed_consensus(project, by=by)
-        click.echo(f"consensus recorded for {len(done)} studies with full agreement")
+        echo(f"consensus recorded for {len(done)} studies with full agreement")
         return
     if study is None:
         raise click.UsageError("give STUDY or --all-agreed")
@@ -197,7 +198,7 @@ def consensus_cmd(
         notes=pairs(note, "--note"),
         replace=replace,
     )
-    click.echo(f"study {study}: consensus recorded")
+    echo(f"study {study}: consensus recorded")
 
 
 @appraise_group.command("scores")

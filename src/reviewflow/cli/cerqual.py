@@ -9,7 +9,7 @@ from ..stages.synthesis import (
     cerqual,
 )
 from . import cli
-from ._output import OutputContext, echo_json, pass_output, stdout_console
+from ._output import OutputContext, echo, echo_json, pass_output, stdout_console
 from .synthesis import _JSON, _WHO
 
 # -- cerqual ---------------------------------------------------------------------------
@@ -37,7 +37,7 @@ def cerqual_add_cmd(
             --theme 1.3 --label F3
     """
     finding = cerqual.add_finding(out.project(), statement, themes=list(theme_refs), label=label)
-    click.echo(f"finding {finding}")
+    echo(f"finding {finding}")
 
 
 @cerqual_group.command("judge")

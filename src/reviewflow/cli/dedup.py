@@ -10,7 +10,7 @@ from rich.table import Table
 
 from ..stages import dedup_csv, dedup_project
 from . import cli
-from ._output import OutputContext, echo_json, pass_output, progress_bar, stdout_console
+from ._output import OutputContext, echo, echo_json, pass_output, progress_bar, stdout_console
 
 
 @cli.group("dedup", invoke_without_command=True)
@@ -38,19 +38,19 @@ def dedup_group(ctx: click.Context, out: OutputContext, as_json: bool) -> None:
         return
     if result.run_id is None:
         if result.records_considered == 0:
-            click.echo("No records to deduplicate yet. Import some with: reviewflow import FILE")
+            echo("No records to deduplicate yet. Import some with: reviewflow import FILE")
         else:
-            click.echo(f"No new records since the last run; {result.duplicates_removed:,} linked.")
+            echo(f"No new records since the last run; {result.duplicates_removed:,} linked.")
         return
-    click.echo(
+    echo(
         f"Compared {result.new_records:,} new records against {result.records_considered:,}: "
         f"{result.links_added:,} links added, {result.duplicates_removed:,} duplicates linked "
         f"in all, {result.queued:,} pairs for a person to review."
     )
     for category, n in result.related.items():
-        click.echo(f"  related ({category.replace('_', ' ')}): {n:,} pairs")
+        echo(f"  related ({category.replace('_', ' ')}): {n:,} pairs")
     if result.queued:
-        click.echo("Next: reviewflow dedup review  (or: reviewflow dedup export-queue pairs.csv)")
+        echo("Next: reviewflow dedup review  (or: reviewflow dedup export-queue pairs.csv)")
 
 
 @dedup_group.command("groups")
@@ -111,7 +111,7 @@ def undo_cmd(out: OutputContext, record_id: int, reviewer: str | None) -> None:
         reviewflow dedup undo 1234 --reviewer MC
     """
     unlinked = dedup_project.undo(out.project(), record_id, reviewer=reviewer)
-    click.echo(f"Unlinked {len(unlinked)} record(s): {', '.join(map(str, unlinked))}")
+    echo(f"Unlinked {len(unlinked)} record(s): {', '.join(map(str, unlinked))}")
 
 
 def _show_pair(item: dedup_project.QueueItem, position: str) -> None:
@@ -129,13 +129,13 @@ def _show_pair(item: dedup_project.QueueItem, position: str) -> None:
     if differences:
         stdout_console().print(table)
     else:
-        click.echo(f"{title}: the records show no difference in the fields below.")
+        echo(f"{title}: the records show no difference in the fields below.")
     same = item.same_fields()
     if same:
-        click.echo(f"Same in both: {', '.join(same)}")
+        echo(f"Same in both: {', '.join(same)}")
         if "title" in same and not differences:
-            click.echo(f"  title: {item.a.title}")
-    click.echo("d = duplicate   n = not a duplicate   s = skip   q = quit")
+            echo(f"  title: {item.a.title}")
+    echo("d = duplicate   n = not a duplicate   s = skip   q = quit")
 
 
 def review_loop(
@@ -185,11 +185,11 @@ def review_cmd(out: OutputContext, reviewer: str | None) -> None:
     project = out.project()
     items = dedup_project.review_queue(project)
     if not items:
-        click.echo("No pairs are waiting for review.")
+        echo("No pairs are waiting for review.")
         return
     n = review_loop(project, items, reviewer=reviewer, read_key=click.getchar)
     left = len(dedup_project.review_queue(project))
-    click.echo(f"Decided {n} pair(s); {left} still waiting.")
+    echo(f"Decided {n} pair(s); {left} still waiting.")
 
 
 @dedup_group.command("export-queue")
@@ -207,8 +207,8 @@ def export_queue_cmd(out: OutputContext, file: Path) -> None:
         reviewflow dedup export-queue pairs.csv
     """
     n = dedup_csv.export_queue(out.project(), file)
-    click.echo(f"Wrote {n} pair(s) to {file}. Fill 'decision' with duplicate/not_duplicate,")
-    click.echo(f"then: reviewflow dedup import-decisions {file}")
+    echo(f"Wrote {n} pair(s) to {file}. Fill 'decision' with duplicate/not_duplicate,")
+    echo(f"then: reviewflow dedup import-decisions {file}")
 
 
 @dedup_group.command("import-decisions")
@@ -224,4 +224,4 @@ def import_decisions_cmd(out: OutputContext, file: Path, reviewer: str | None) -
         reviewflow dedup import-decisions pairs.csv --reviewer MC
     """
     n = dedup_csv.import_decisions(out.project(), file, reviewer=reviewer)
-    click.echo(f"Recorded {n} decision(s).")
+    echo(f"Recorded {n} decision(s).")

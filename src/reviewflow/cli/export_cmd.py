@@ -8,7 +8,7 @@ import click
 
 from ..stages import exporting
 from . import cli
-from ._output import OutputContext, pass_output
+from ._output import OutputContext, echo, pass_output
 
 
 @cli.command("export")
@@ -31,4 +31,4 @@ def export_cmd(out: OutputContext, file: Path, fmt: str | None, import_id: int |
         reviewflow export embase.csv --import 1
     """
     n = exporting.run(out.project(), file, format=fmt, import_id=import_id)
-    click.echo(f"Wrote {n:,} records to {file}")
+    echo(f"Wrote {n:,} records to {file}")

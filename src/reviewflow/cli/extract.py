@@ -15,7 +15,7 @@ from ..errors import InputError
 from ..extraction.values import NOT_REPORTED, NOT_REPORTED_TEXT, format_value
 from ..stages import extract
 from . import cli
-from ._output import OutputContext, echo_json, pass_output, plain, stdout_console
+from ._output import OutputContext, echo, echo_json, pass_output, plain, stdout_console
 
 _FORM = click.option("--form", "form_id", help="Form id (default: the first form in use).")
 _REVIEWER = click.option("--reviewer", required=True, help="Your initials, as in review.toml.")
@@ -73,7 +73,7 @@ def template_cmd(
     from ..stages import extract_sheets  # openpyxl: only the sheet commands
 
     path = extract_sheets.write_template(out.project(), output, form_id=form_id, prefill=prefill)
-    click.echo(f"wrote {path}", err=True)
+    echo(f"wrote {path}", err=True)
 
 
 @extract_group.command("import")
@@ -115,7 +115,7 @@ def import_cmd(
             }
         )
         return
-    click.echo(
+    echo(
         f"{file}: {len(result.recorded)} studies recorded, {len(result.unchanged)} unchanged, "
         f"{len(result.empty)} rows empty."
     )
@@ -184,7 +184,7 @@ def pilot_cmd(
         table.add_row(row["field"], f"{row['agreed']}/{row['compared']}", shown)
     stdout_console().print(table)
     overall = report.proportion
-    click.echo(f"overall agreement: {overall:.0%}" if overall is not None else "nothing compared")
+    echo(f"overall agreement: {overall:.0%}" if overall is not None else "nothing compared")
 
 
 @extract_group.command("verify")
@@ -266,7 +266,7 @@ def verify_cmd(
         echo_json(data)
         return
     for s, r in data.items():
-        click.echo(
+        echo(
             f"study {s}: {r['confirmed']} confirmed, {len(r['discrepancies'])} "
             f"discrepancies, {len(r['unchecked'])} unchecked"
         )
@@ -325,7 +325,7 @@ def resolve_cmd(
         replace=replace,
     )
     left = ", ".join(d.field for d in result.unresolved) or "none"
-    click.echo(f"study {study}: resolved; discrepancies still open: {left}")
+    echo(f"study {study}: resolved; discrepancies still open: {left}")
 
 
 @extract_group.command("show")
@@ -360,11 +360,11 @@ def show_cmd(
             echo_json(data)
             return
         for d in data:
-            click.echo(
+            echo(
                 f"study {d['study']} {d['field']}: extracted {d['extracted']!r}, "
                 f"{d['verifier']} proposes {d['proposed']!r}  {d['note']}"
             )
-        click.echo(f"{len(data)} open discrepancies")
+        echo(f"{len(data)} open discrepancies")
         return
     if study is None:
         rows = [
@@ -413,11 +413,11 @@ def show_cmd(
     if as_json:
         echo_json(data)
         return
-    click.echo(plain(f"{s.label} (study {s.study_id}): {s.status}"))
+    echo(plain(f"{s.label} (study {s.study_id}): {s.status}"))
     for fid, text in data["answers"].items():
-        click.echo(plain(f"  {fid}: {text}"))
+        echo(plain(f"  {fid}: {text}"))
     for e in data.get("history", []):
-        click.echo(
+        echo(
             plain(f"  [{e['reviewer']}] {e['action']} {e['field']} = {e['value']} {e['note']}")
         )
 

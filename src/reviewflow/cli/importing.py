@@ -13,7 +13,7 @@ from ..errors import InputError, StateError
 from ..formats import FORMATS
 from ..stages import importing, imports
 from . import cli
-from ._output import OutputContext, echo_json, pass_output, progress_bar, stdout_console
+from ._output import OutputContext, echo, echo_json, pass_output, progress_bar, stdout_console
 
 
 def _column_map(value: str | None) -> dict[str, str] | None:
@@ -98,19 +98,19 @@ def import_cmd(
     if as_json:
         echo_json(result.to_dict())
         if result.search_id is None:
-            click.echo(_unlinked_warning(result), err=True)
+            echo(_unlinked_warning(result), err=True)
         return
-    click.echo(
+    echo(
         f"Imported {result.records:,} records from {result.file} "
         f"({result.format}, {result.encoding}) as import {result.import_id}."
     )
     _echo_search_link(result)
     if result.warnings:
-        click.echo(f"{len(result.warnings)} warning(s):")
+        echo(f"{len(result.warnings)} warning(s):")
         for w in result.warnings[:50]:
-            click.echo(f"  {result.file}:{w.line or '-'}: {w.message}")
+            echo(f"  {result.file}:{w.line or '-'}: {w.message}")
         if len(result.warnings) > 50:
-            click.echo(f"  ... and {len(result.warnings) - 50} more (see --json)")
+            echo(f"  ... and {len(result.warnings) - 50} more (see --json)")
 
 
 def _unlinked_warning(result: importing.ImportResult) -> str:
@@ -125,14 +125,14 @@ def _unlinked_warning(result: importing.ImportResult) -> str:
 
 def _echo_search_link(result: importing.ImportResult) -> None:
     if result.linked_by_sha256:
-        click.echo(
+        echo(
             f"Linked to search {result.search_id}: its logged file has the same content "
             f"(sha256 {result.sha256[:12]}...)."
         )
     for notice in result.notices:
-        click.echo(f"Warning: {notice}", err=True)
+        echo(f"Warning: {notice}", err=True)
     if result.search_id is None:
-        click.echo(_unlinked_warning(result), err=True)
+        echo(_unlinked_warning(result), err=True)
 
 
 # -- reviewflow imports ---------------------------------------------------------------------
@@ -169,7 +169,7 @@ def list_cmd(out: OutputContext, as_json: bool) -> None:
         echo_json({"imports": rows, "history": events})
         return
     if not rows:
-        click.echo("No imports yet. Import a file with: reviewflow import FILE --search ID")
+        echo("No imports yet. Import a file with: reviewflow import FILE --search ID")
     else:
         table = Table(title="Imported files")
         for col in ("id", "file", "format", "search", "records"):
@@ -179,7 +179,7 @@ def list_cmd(out: OutputContext, as_json: bool) -> None:
             table.add_row(str(i["id"]), i["file"], i["format"], search, f"{i['records']:,}")
         stdout_console().print(table)
     for e in events:
-        click.echo(_history_line(e))
+        echo(_history_line(e))
 
 
 def _history_line(e: dict) -> str:
@@ -226,18 +226,18 @@ def link_cmd(
         out.project(), import_id, search_id=search_id, replace=replace, reviewer=reviewer
     )
     for warning in result.warnings:
-        click.echo(f"Warning: {warning}", err=True)
+        echo(f"Warning: {warning}", err=True)
     if as_json:
         echo_json(result.to_dict())
     elif not result.changed:
-        click.echo(f"Import {import_id} ({result.file}) is already linked to {result.search}.")
+        echo(f"Import {import_id} ({result.file}) is already linked to {result.search}.")
     else:
         before = (
             ""
             if result.previous_search_id is None
             else f" (was search {result.previous_search_id})"
         )
-        click.echo(f"Linked import {import_id} ({result.file}) to {result.search}{before}.")
+        echo(f"Linked import {import_id} ({result.file}) to {result.search}{before}.")
 
 
 @imports_group.command("remove")
@@ -263,11 +263,11 @@ def remove_cmd(
     """
     project = out.project()
     plan = imports.plan_removal(project, import_id)
-    click.echo(f"Removing import {import_id} ({plan.file}) takes out:", err=as_json)
+    echo(f"Removing import {import_id} ({plan.file}) takes out:", err=as_json)
     for line in plan.lines():
-        click.echo(f"  {line}", err=as_json)
+        echo(f"  {line}", err=as_json)
     for note in plan.notes:
-        click.echo(f"Note: {note}", err=True)
+        echo(f"Note: {note}", err=True)
     for warning in plan.warnings:
         click.secho(f"WARNING: {warning}", err=True, fg="red", bold=True)
     if not yes:
@@ -283,18 +283,18 @@ def remove_cmd(
             else (f"Delete {plan.decisions:,} screening decisions of the team with it?")
         )
         if not click.confirm(question, default=False):
-            click.echo("Nothing was removed.")
+            echo("Nothing was removed.")
             return
     done = imports.remove(project, import_id, reviewer=reviewer, expected=plan)
     if as_json:
         echo_json(done.to_dict())
         return
-    click.echo(
+    echo(
         f"Removed import {import_id} ({done.file}, {done.records:,} records); "
         "the removal is kept in the project's history (reviewflow imports list)."
     )
     if done.regrouped:
-        click.echo("Next: reviewflow dedup groups (to look at the re-linked duplicates)")
+        echo("Next: reviewflow dedup groups (to look at the re-linked duplicates)")
 
 
 def _interactive() -> bool:

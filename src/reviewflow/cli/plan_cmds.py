@@ -12,7 +12,7 @@ import click
 
 from ..errors import InputError
 from . import cli
-from ._output import OutputContext, echo_json, pass_output
+from ._output import OutputContext, echo, echo_json, pass_output
 
 
 def _config_path(out: OutputContext) -> Path:
@@ -42,7 +42,7 @@ def _echo_warnings(settings: object) -> None:
     from ..config_edit import plan_warnings
 
     for warning in plan_warnings(settings):  # type: ignore[arg-type]
-        click.echo(f"Note: {warning}", err=True)
+        echo(f"Note: {warning}", err=True)
 
 
 @cli.group("plan")
@@ -76,9 +76,9 @@ def plan_show_cmd(out: OutputContext, as_json: bool) -> None:
         echo_json(None if screening is None else screening.model_dump(mode="json"))
         return
     for line in describe_plan(settings):
-        click.echo(line)
+        echo(line)
     if settings.screening is None:
-        click.echo(
+        echo(
             "Set it with: reviewflow plan set --stage ta --reviewers AB --second CD "
             "--share 0.2 --arbiter EF"
         )
@@ -189,9 +189,9 @@ def plan_set_cmd(
                 set_reasons(doc, split_reasons(terms) or [], key=key)  # type: ignore[arg-type]
 
     settings = edit_settings(path, change)
-    click.echo(f"Updated the screening plan in {path}")
+    echo(f"Updated the screening plan in {path}")
     for line in describe_plan(settings):
-        click.echo(line)
+        echo(line)
     _echo_warnings(settings)
     if stage is not None:
         _note_if_screening_began(out, stage)
@@ -212,7 +212,7 @@ def _note_if_screening_began(out: OutputContext, stage: str) -> None:
     if not getattr(project.settings.screening, stage).reviewers:
         return
     if frozen != plan_fingerprint(get_plan(project, stage)):
-        click.echo(
+        echo(
             "Note: screening of this stage has begun under the previous plan; accept the new "
             f"one with: reviewflow screen replan --stage {stage} --reviewer INITIALS",
             err=True,
@@ -254,7 +254,7 @@ def reviewer_add_cmd(out: OutputContext, reviewers: tuple[str, ...]) -> None:
 
     edit_settings(path, change)
     for r in parsed:
-        click.echo(f"Added reviewer {r.initials}" + (f" ({r.name})" if r.name else ""))
+        echo(f"Added reviewer {r.initials}" + (f" ({r.name})" if r.name else ""))
 
 
 @reviewer_group.command("list")
@@ -273,9 +273,9 @@ def reviewer_list_cmd(out: OutputContext, as_json: bool) -> None:
         echo_json([r.model_dump() for r in reviewers])
         return
     if not reviewers:
-        click.echo("No reviewers yet. Add one with: reviewflow reviewer add XY:Name")
+        echo("No reviewers yet. Add one with: reviewflow reviewer add XY:Name")
     for r in reviewers:
-        click.echo("  ".join(x for x in (r.initials, r.name, f"[{r.role}]") if x))
+        echo("  ".join(x for x in (r.initials, r.name, f"[{r.role}]") if x))
 
 
 @reviewer_group.command("remove")
@@ -293,4 +293,4 @@ def reviewer_remove_cmd(out: OutputContext, initials: str) -> None:
 
     path = _config_path(out)
     edit_settings(path, lambda doc: remove_reviewer(doc, initials))
-    click.echo(f"Removed reviewer {initials}")
+    echo(f"Removed reviewer {initials}")

@@ -12,7 +12,7 @@ from ..reports import prisma, prisma_svg
 from ..reports.prisma_project import counts_from_project, declared_from_settings
 from ..reports.report import save_declared
 from . import cli
-from ._output import OutputContext, echo_json, pass_output
+from ._output import OutputContext, echo, echo_json, pass_output
 
 
 def parse_declare(items: tuple[str, ...]) -> dict[str, Any]:
@@ -151,16 +151,16 @@ def prisma_cmd(
         )
         return
     for path in paths.values():
-        click.echo(f"Wrote {path}")
+        echo(f"Wrote {path}")
     for note in counts.notes:
-        click.echo(f"Note: {note}", err=True)
+        echo(f"Note: {note}", err=True)
     for problem in problems:
-        click.echo(f"Does not add up: {problem}", err=True)
+        echo(f"Does not add up: {problem}", err=True)
     if extra and not save:
-        click.echo(
+        echo(
             "Note: the --declare counts were used for this diagram only; reviewflow report "
             "will not show them. Add --save to keep them in the project.",
             err=True,
         )
     if not problems:
-        click.echo("The boxes add up.")
+        echo("The boxes add up.")

@@ -14,7 +14,7 @@ from ..project import Project
 from ..settings import CONFIG_NAME, DEFAULT_DATABASE_URL, Reviewer
 from ..stages import status as status_stage
 from . import cli
-from ._output import OutputContext, echo_json, markup_safe, pass_output, stdout_console
+from ._output import OutputContext, echo, echo_json, markup_safe, pass_output, stdout_console
 
 
 def parse_reviewer(text: str) -> Reviewer:
@@ -119,7 +119,7 @@ def _initials_proc(known: list[str], *, many: bool, blank_ok: bool) -> Any:
 
 
 def _ask_reviewers() -> list[Reviewer]:
-    click.echo("Who is on the review team? One reviewer per line as INITIALS:Name; blank ends.")
+    echo("Who is on the review team? One reviewer per line as INITIALS:Name; blank ends.")
     out: list[Reviewer] = []
     while True:
         text = click.prompt("Reviewer", default="", show_default=False).strip()
@@ -128,7 +128,7 @@ def _ask_reviewers() -> list[Reviewer]:
         try:
             out.append(parse_reviewer(text))
         except InputError as exc:
-            click.echo(f"Error: {exc.message}", err=True)
+            echo(f"Error: {exc.message}", err=True)
 
 
 def _ask_plan(reviewers: list[Reviewer]) -> dict[str, Any]:
@@ -143,7 +143,7 @@ def _ask_plan(reviewers: list[Reviewer]) -> dict[str, Any]:
         proc = _initials_proc(known, many=many, blank_ok=blank_ok)
         return click.prompt(text, default=default, value_proc=proc)  # type: ignore[no-any-return]
 
-    click.echo("Screening plan (change it later with: reviewflow plan set).")
+    echo("Screening plan (change it later with: reviewflow plan set).")
     ta = ask("Who screens every title/abstract (initials, comma-separated)", known[0], many=True)
     share_default = 1.0 if first_not_in(ta) else 0.0
     share = click.prompt(
@@ -297,23 +297,23 @@ def init_cmd(
         database_url=database_url,
         screening=settings.screening,
     )
-    click.echo(f"Created project {title!r} in {project.root}")
+    echo(f"Created project {title!r} in {project.root}")
     if settings.screening is not None:
         for line in describe_plan(settings):
-            click.echo(line)
+            echo(line)
         for warning in plan_warnings(settings):
-            click.echo(f"Note: {warning}", err=True)
+            echo(f"Note: {warning}", err=True)
     else:
         initials = [r.initials for r in team] or ["AB", "CD", "EF"]
         if not team:
-            click.echo("No reviewers yet: add them with reviewflow reviewer add AB:Name")
+            echo("No reviewers yet: add them with reviewflow reviewer add AB:Name")
         example = f"--stage ta --reviewers {initials[0]}"
         if len(initials) > 1:
             example += f" --second {initials[1]} --share 0.2"
         if len(initials) > 2:
             example += f" --arbiter {initials[2]}"
-        click.echo(f"No screening plan yet: set it with reviewflow plan set {example}")
-    click.echo(f"Next: cd {directory} && reviewflow search add --help")
+        echo(f"No screening plan yet: set it with reviewflow plan set {example}")
+    echo(f"Next: cd {directory} && reviewflow search add --help")
     project.close()
 
 
@@ -322,7 +322,7 @@ def _warn_literal_password(url: str) -> None:
     from ..store import env_password_url, literal_password
 
     if literal_password(url):
-        click.echo(
+        echo(
             "Warning: the database URL holds a password, which review.toml keeps in clear "
             "(the file is made readable by you only). Better: keep it in the environment, "
             f"e.g. export RF_DB_PASSWORD=... and --database-url '{env_password_url(url)}'",
@@ -407,8 +407,8 @@ def upgrade_cmd(out: OutputContext) -> None:
     finally:
         project.close()
     if before == after:
-        click.echo(f"The database is up to date (schema {after}).")
+        echo(f"The database is up to date (schema {after}).")
     elif before is None:
-        click.echo(f"Created the reviewflow tables (schema {after}).")
+        echo(f"Created the reviewflow tables (schema {after}).")
     else:
-        click.echo(f"Upgraded the database from schema {before} to {after}.")
+        echo(f"Upgraded the database from schema {before} to {after}.")

@@ -8,7 +8,7 @@ import click
 
 from ..reports.report import FORMATS, build_report
 from . import cli
-from ._output import OutputContext, echo_json, pass_output, progress_bar
+from ._output import OutputContext, echo, echo_json, pass_output, progress_bar
 
 
 def _formats(value: str) -> tuple[str, ...]:
@@ -81,11 +81,11 @@ def demo_cmd(directory: Path, formats: str, as_json: bool) -> None:
         return
     _show(paths, False)
     wrong = [s for s in data.statements if not s.agrees]
-    click.echo(
+    echo(
         f"{len(data.statements) - len(wrong)} of {len(data.statements)} figures stated in the "
         f"review are reproduced; {len(wrong)} are not (see the report)."
     )
-    click.echo(f"Open {paths.get('html', directory / 'reports')}")
+    echo(f"Open {paths.get('html', directory / 'reports')}")
 
 
 def _show(paths: dict[str, Path], as_json: bool) -> None:
@@ -93,4 +93,4 @@ def _show(paths: dict[str, Path], as_json: bool) -> None:
         echo_json({name: str(p) for name, p in paths.items()})
         return
     for path in paths.values():
-        click.echo(f"Wrote {path}")
+        echo(f"Wrote {path}")

@@ -31,6 +31,7 @@ from ._choose import (
 )
 from ._output import (
     OutputContext,
+    echo,
     echo_json,
     format_kappa,
     markup_safe,
@@ -92,11 +93,11 @@ def screen_group(
     where = screening.STAGES[stage]
     session = f"{result.decided} decisions recorded this session, {result.undone} undone"
     if result.total == 0:
-        click.echo(f"{reviewer} has no items at {where}.")
+        echo(f"{reviewer} has no items at {where}.")
     elif result.remaining == 0:
-        click.echo(f"All {result.total} items screened at {where} ({session}).")
+        echo(f"All {result.total} items screened at {where} ({session}).")
     else:
-        click.echo(f"{session}; {result.remaining} of your {result.total} items left at {where}.")
+        echo(f"{session}; {result.remaining} of your {result.total} items left at {where}.")
 
 
 _MARK = {"include": "bold green", "exclude": "bold red"}
@@ -190,10 +191,10 @@ def export_cmd(
     stage = stage_for_work(project, stage, reviewer=reviewer)
     text = screening.export_sheet(project, stage=stage, reviewer=reviewer)
     if output is None:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8-sig")
-        click.echo(f"wrote {output} ({len(text.splitlines()) - 1} items)", err=True)
+        echo(f"wrote {output} ({len(text.splitlines()) - 1} items)", err=True)
 
 
 @screen_group.command("import")
@@ -215,7 +216,7 @@ def import_cmd(out: OutputContext, file: Path, stage: str | None, as_json: bool)
     if as_json:
         echo_json(result.to_dict())
         return
-    click.echo(
+    echo(
         f"{result.file}: {result.recorded} decisions recorded, {result.unchanged} unchanged, "
         f"{result.blank} rows without a decision."
     )
@@ -246,7 +247,7 @@ def decide_cmd(out: OutputContext, item_id: int, **kwargs: str) -> None:
         project, kwargs["stage"], item_id=item_id, reviewer=kwargs["reviewer"]
     )
     vote = screening.decide(project, item_id=item_id, **kwargs)  # type: ignore[arg-type]
-    click.echo(f"{vote.reviewer}: {vote.decision} on {kwargs['stage']} item {item_id}")
+    echo(f"{vote.reviewer}: {vote.decision} on {kwargs['stage']} item {item_id}")
 
 
 @screen_group.command("close")
@@ -266,7 +267,7 @@ def close_cmd(out: OutputContext, stage: str | None, reviewer: str | None, force
     reviewer = need_reviewer(project, reviewer)
     stage = need_stage(stage, context="the stage to close")
     screening.close_stage(project, stage=stage, reviewer=reviewer, force=force)
-    click.echo(f"{screening.STAGES[stage]} screening closed.")
+    echo(f"{screening.STAGES[stage]} screening closed.")
 
 
 @screen_group.command("reopen")
@@ -285,7 +286,7 @@ def reopen_cmd(out: OutputContext, stage: str | None, reviewer: str | None) -> N
     reviewer = need_reviewer(project, reviewer)
     stage = need_stage(stage, context="the stage to reopen")
     screening.reopen_stage(project, stage=stage, reviewer=reviewer)
-    click.echo(f"{screening.STAGES[stage]} screening reopened.")
+    echo(f"{screening.STAGES[stage]} screening reopened.")
 
 
 @screen_group.command("replan")
@@ -306,7 +307,7 @@ def replan_cmd(out: OutputContext, stage: str | None, reviewer: str | None) -> N
     reviewer = need_reviewer(project, reviewer)
     stage = need_stage(stage, context="the stage whose plan changed")
     plan = replan(project, stage=stage, reviewer=reviewer)
-    click.echo(f"{screening.STAGES[stage]} plan accepted: {plan}")
+    echo(f"{screening.STAGES[stage]} plan accepted: {plan}")
 
 
 @screen_group.command("stopping")
@@ -324,7 +325,7 @@ def stopping_cmd(out: OutputContext, as_json: bool) -> None:
     if as_json:
         echo_json(report.to_dict())
     else:
-        click.echo(report.summary())
+        echo(report.summary())
 
 
 @screen_group.command("stop")
@@ -343,7 +344,7 @@ def stop_cmd(out: OutputContext, reviewer: str | None, force: bool) -> None:
     """
     project = out.project()
     report = stop(project, reviewer=need_reviewer(project, reviewer), force=force)
-    click.echo(report.summary())
+    echo(report.summary())
 
 
 @screen_group.command("resume")
@@ -359,7 +360,7 @@ def resume_cmd(out: OutputContext, reviewer: str | None) -> None:
     """
     project = out.project()
     resume(project, reviewer=need_reviewer(project, reviewer))
-    click.echo("Title/abstract screening resumed.")
+    echo("Title/abstract screening resumed.")
 
 
 @cli.command("conflicts")
@@ -392,7 +393,7 @@ def conflicts_cmd(
         if as_json:
             echo_json([])
             return
-        click.echo("No open conflicts at title/abstract or full text.")
+        echo("No open conflicts at title/abstract or full text.")
         return
     found = screening.conflicts(
         project, stage=chosen, reviewer=reviewer, include_resolved=include_resolved
@@ -417,9 +418,9 @@ def conflicts_cmd(
         )
     stdout_console().print(table)
     n_open = sum(1 for c in found if c.resolution is None)
-    click.echo(f"{n_open} open conflicts at {screening.STAGES[chosen]}.")
+    echo(f"{n_open} open conflicts at {screening.STAGES[chosen]}.")
     if n_open:
-        click.echo(
+        echo(
             f"Decide one with: reviewflow resolve ITEM --stage {chosen} --reviewer {reviewer} "
             "--decision include|exclude"
         )
@@ -456,7 +457,7 @@ def resolve_cmd(out: OutputContext, item_id: int, **kwargs: str) -> None:
         project, kwargs["stage"], item_id=item_id, reviewer=kwargs["reviewer"]
     )
     vote = screening.resolve(project, item_id=item_id, **kwargs)  # type: ignore[arg-type]
-    click.echo(f"{kwargs['stage']} item {item_id}: {vote.decision} ({vote.reviewer}, arbiter)")
+    echo(f"{kwargs['stage']} item {item_id}: {vote.decision} ({vote.reviewer}, arbiter)")
 
 
 @cli.command("agreement")
@@ -565,7 +566,7 @@ def reports_cmd(out: OutputContext, create: bool, as_json: bool) -> None:
     stdout_console().print(table)
     if create:
         example = f" (report {created[0]} is record {created[0]})" if created else ""
-        click.echo(f"{len(created)} reports created; each has the id of its record{example}.")
+        echo(f"{len(created)} reports created; each has the id of its record{example}.")
 
 
 @fulltext_group.command("retrieve")
@@ -594,10 +595,10 @@ def retrieve_cmd(
     reviewer = need_reviewer(project, reviewer)
     if file is not None:
         r = screening.retrieve(project, report_id, file=file, reviewer=reviewer)
-        click.echo(f"report {r.id}: retrieved {r.file_name} (sha256 {r.file_sha256})")
+        echo(f"report {r.id}: retrieved {r.file_name} (sha256 {r.file_sha256})")
     else:
         r = screening.not_retrieved(project, report_id, reason=why or "", reviewer=reviewer)
-        click.echo(f"report {r.id}: not retrieved ({r.not_retrieved_reason})")
+        echo(f"report {r.id}: not retrieved ({r.not_retrieved_reason})")
 
 
 @fulltext_group.command("attach")
@@ -648,14 +649,14 @@ def attach_cmd(
     counts = {s: sum(1 for m in result.matches if m.status == s) for s in order}
     summary = f"{counts['ambiguous']} ambiguous, {counts['unmatched']} unmatched"
     if dry_run:
-        click.echo(f"Dry run: {counts['matched']} files would be attached, {summary}.")
+        echo(f"Dry run: {counts['matched']} files would be attached, {summary}.")
         return
-    click.echo(
+    echo(
         f"{result.attached} full texts attached, {counts['already attached']} "
         f"already attached, {summary}."
     )
     if counts["ambiguous"] or counts["unmatched"]:
-        click.echo(
+        echo(
             "Rename the others to start with their report id (e.g. '9 - Hall 2020.pdf') and "
             "run this again, or attach one with: reviewflow fulltext retrieve ID --file FILE"
         )
@@ -674,7 +675,7 @@ def group_cmd(out: OutputContext, report_ids: tuple[int, ...], study_id: int | N
         reviewflow fulltext group 3 8 11
     """
     target = screening.group_reports(out.project(), list(report_ids), study_id=study_id)
-    click.echo(f"reports {', '.join(map(str, report_ids))} are now in study {target}")
+    echo(f"reports {', '.join(map(str, report_ids))} are now in study {target}")
 
 
 @fulltext_group.command("kind")
@@ -690,4 +691,4 @@ def kind_cmd(out: OutputContext, report_id: int, kind: str) -> None:
         reviewflow fulltext kind 8 protocol
     """
     screening.set_report_kind(out.project(), report_id, kind)
-    click.echo(f"report {report_id}: {kind}")
+    echo(f"report {report_id}: {kind}")

@@ -10,7 +10,7 @@ from rich.table import Table
 from ..errors import InputError
 from ..stages import searches
 from . import cli
-from ._output import OutputContext, echo_json, pass_output, stdout_console
+from ._output import OutputContext, echo, echo_json, pass_output, stdout_console
 
 
 @cli.group("search")
@@ -79,11 +79,11 @@ def add_cmd(
     if as_json:
         echo_json(searches.get(out.project(), search_id))
         return
-    click.echo(f"Logged search {search_id}: {entry.source}")
+    echo(f"Logged search {search_id}: {entry.source}")
     for line in linked:
-        click.echo(line)
+        echo(line)
     if export_file is not None and not linked:
-        click.echo(f"Next: reviewflow import {export_file} --search {search_id}")
+        echo(f"Next: reviewflow import {export_file} --search {search_id}")
 
 
 @search_group.command("list")
@@ -103,7 +103,7 @@ def list_cmd(out: OutputContext, as_json: bool, full: bool) -> None:
         echo_json(rows)
         return
     if not rows:
-        click.echo("No searches logged yet. Add one with: reviewflow search add --help")
+        echo("No searches logged yet. Add one with: reviewflow search add --help")
         return
     table = Table(title="Search log")
     for col in ("id", "method", "source", "platform", "date", "searcher", "records", "file"):

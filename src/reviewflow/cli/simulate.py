@@ -11,7 +11,7 @@ from rich.table import Table
 
 from ..ranking.simulate import simulate_file
 from . import cli
-from ._output import progress_bar, stdout_console
+from ._output import echo, progress_bar, stdout_console
 
 _COLUMNS = (
     ("wss@95", "WSS@95", ".3f"),
@@ -63,7 +63,7 @@ def simulate_cmd(
     stdout_console().print(table)
     if json_out is not None:
         json_out.write_text(json.dumps(result, indent=2), encoding="utf-8")
-        click.echo(f"Wrote {json_out}")
+        echo(f"Wrote {json_out}")
     if order_out is not None:
         with order_out.open("w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
@@ -73,4 +73,4 @@ def simulate_cmd(
                     writer.writerow([run["seed"], 0, prior, 1])
                 for rank, row in enumerate(run["order"], start=1):
                     writer.writerow([run["seed"], rank, row, 0])
-        click.echo(f"Wrote {order_out}")
+        echo(f"Wrote {order_out}")

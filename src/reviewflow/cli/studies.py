@@ -10,7 +10,7 @@ from rich.table import Table
 
 from ..stages import studies
 from . import cli
-from ._output import OutputContext, echo_json, pass_output, stdout_console
+from ._output import OutputContext, echo, echo_json, pass_output, stdout_console
 
 
 @cli.group("studies")
@@ -47,7 +47,7 @@ def studies_list_cmd(out: OutputContext, only_included: bool, as_json: bool) -> 
         table.add_row(str(s.id), s.label, named, reports, s.status, s.why or "")
     stdout_console().print(table)
     if not only_included:
-        click.echo(f"{sum(s.included for s in rows)} of {len(rows)} studies included")
+        echo(f"{sum(s.included for s in rows)} of {len(rows)} studies included")
 
 
 @studies_group.command("rename")
@@ -69,4 +69,4 @@ def studies_rename_cmd(out: OutputContext, study: str, label: str | None, reset:
     if reset == (label is not None):
         raise click.UsageError('give a new LABEL, or --reset (e.g. rename 3 "Smith 2019")')
     found = studies.rename(out.project(), study, None if reset else label)
-    click.echo(f"study {found.id}: {found.label}")
+    echo(f"study {found.id}: {found.label}")

@@ -24,7 +24,7 @@ from ..stages.synthesis import (
     suggest,
 )
 from . import cli
-from ._output import OutputContext, echo_json, pass_output, stdout_console
+from ._output import OutputContext, echo, echo_json, pass_output, stdout_console
 
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON to stdout.")
 _WHO = click.option(
@@ -73,7 +73,7 @@ def studies_cmd(out: OutputContext, add_label: str | None, as_json: bool) -> Non
         echo_json([{"id": r.id, "label": r.label} for r in rows])
         return
     for r in rows:
-        click.echo(f"{r.id}\t{r.label}")
+        echo(f"{r.id}\t{r.label}")
 
 
 @code_group.command("import-findings")
@@ -124,10 +124,10 @@ def import_findings_cmd(
         echo_json(result.to_dict())
     else:
         if result.attached_report is not None:
-            click.echo(
+            echo(
                 f"Read the full text attached to report {result.attached_report}: {result.file}"
             )
-        click.echo(
+        echo(
             f"{result.file}: {result.segments} segments ({result.added} new, {result.kept} kept), "
             f"{result.quotes} participant quotes, {result.in_scope} in scope"
         )
@@ -192,7 +192,7 @@ def flag_cmd(
     row = findings.correct_segment(
         out.project(), segment, kind=kind, in_scope=in_scope, reviewer=reviewer
     )
-    click.echo(f"segment {segment}: {row['kind']}, {'in' if row['in_scope'] else 'out of'} scope")
+    echo(f"segment {segment}: {row['kind']}, {'in' if row['in_scope'] else 'out of'} scope")
 
 
 @code_group.command("new")
@@ -218,7 +218,7 @@ def new_cmd(
         parent=_ref(parent) if parent else None,
         reviewer=reviewer,
     )
-    click.echo(f"code {code_id}: {name}")
+    echo(f"code {code_id}: {name}")
 
 
 @code_group.command("rename")
@@ -271,7 +271,7 @@ def merge_cmd(
     moved = codes.merge_codes(
         out.project(), [_ref(s) for s in sources], _ref(into), reviewer=reviewer
     )
-    click.echo(f"merged {len(sources)} code(s); {moved} application(s) moved")
+    echo(f"merged {len(sources)} code(s); {moved} application(s) moved")
 
 
 @code_group.command("split")
@@ -300,7 +300,7 @@ def split_cmd(out: OutputContext, code: str, parts: tuple[str, ...], reviewer: s
             raise InputError(f"--part {part!r}: segment ids are numbers") from None
     created = codes.split_code(out.project(), _ref(code), mapping, reviewer=reviewer)
     for name, code_id in created.items():
-        click.echo(f"code {code_id}: {name}")
+        echo(f"code {code_id}: {name}")
 
 
 @code_group.command("apply")
@@ -340,7 +340,7 @@ def apply_cmd(
     for ref in code_refs:
         codes.apply_code(project, segment, _ref(ref), coder=coder, span=bounds)
         name = codes.get_code(project, _ref(ref))["name"]
-        click.echo(f"Applied '{name}' to {part} {segment} ({where})")
+        echo(f"Applied '{name}' to {part} {segment} ({where})")
 
 
 @code_group.command("list")
@@ -390,7 +390,7 @@ def history_cmd(out: OutputContext, code: str | None, as_json: bool) -> None:
         echo_json(rows)
         return
     for r in rows:
-        click.echo(
+        echo(
             f"{r['created_at']:%Y-%m-%d %H:%M}\t{r['code_id']}\t{r['action']}\t"
             f"{r['reviewer'] or ''}\t{r['detail']}"
         )
@@ -456,7 +456,7 @@ def suggest_cmd(out: OutputContext, segment: int, coder: str | None, as_json: bo
         echo_json(rows)
         return
     for r in rows:
-        click.echo(f"{r['score']:.2f}\t{r['code_id']}\t{r['code']}\t(like segments {r['because']})")
+        echo(f"{r['score']:.2f}\t{r['code_id']}\t{r['code']}\t(like segments {r['because']})")
 
 
 @code_group.command("export")
@@ -481,7 +481,7 @@ def export_cmd(out: OutputContext, fmt: str, output: Path | None) -> None:
     if output:
         output.write_text(text, encoding="utf-8")
     else:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
 
 
 @code_group.command("import-codings")
@@ -509,4 +509,4 @@ def import_codings_cmd(out: OutputContext, file: Path, coder: str, as_json: bool
     if as_json:
         echo_json(result)
     else:
-        click.echo(f"{result['applications']} code(s) applied to {result['segments']} segment(s)")
+        echo(f"{result['applications']} code(s) applied to {result['segments']} segment(s)")

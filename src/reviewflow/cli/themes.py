@@ -13,7 +13,7 @@ from ..stages.synthesis import (
 )
 from ..stages.synthesis.segments import as_quotation
 from . import cli
-from ._output import OutputContext, echo_json, pass_output, stdout_console
+from ._output import OutputContext, echo, echo_json, pass_output, stdout_console
 from .synthesis import _JSON, _ref
 
 # -- themes ----------------------------------------------------------------------------
@@ -60,7 +60,7 @@ def themes_add_cmd(
         parent=parent,
         codes=[_ref(c) for c in code_refs],
     )
-    click.echo(f"theme {theme_id}: {name}")
+    echo(f"theme {theme_id}: {name}")
 
 
 @themes_group.command("group")
@@ -95,7 +95,7 @@ def themes_suggest_cmd(out: OutputContext, groups: int | None, as_json: bool) ->
         echo_json(rows)
         return
     for number, group in enumerate(rows, start=1):
-        click.echo(f"{number}: " + "; ".join(f"{c['code']} ({c['code_id']})" for c in group))
+        echo(f"{number}: " + "; ".join(f"{c['code']} ({c['code_id']})" for c in group))
 
 
 @themes_group.command("quote")
@@ -140,14 +140,14 @@ def themes_list_cmd(out: OutputContext, as_json: bool) -> None:
         echo_json(tree)
         return
     for top in tree:
-        click.echo(f"{top['label'] or top['id']} {top['name']}  studies {top['studies']}")
+        echo(f"{top['label'] or top['id']} {top['name']}  studies {top['studies']}")
         for sub in top["themes"]:
-            click.echo(f"  {sub['label'] or sub['id']} {sub['name']}  studies {sub['studies']}")
+            echo(f"  {sub['label'] or sub['id']} {sub['name']}  studies {sub['studies']}")
             for name in sub["codes"]:
-                click.echo(f"      - {name}")
+                echo(f"      - {name}")
             for q in sub["quotes"]:
                 page = f", p.{q['page']}" if q["page"] else ""
-                click.echo(f"      {as_quotation(q['text'])} [{q['study']}{page}]")
+                echo(f"      {as_quotation(q['text'])} [{q['study']}{page}]")
 
 
 @themes_group.command("matrix")
@@ -179,7 +179,7 @@ def themes_matrix_cmd(out: OutputContext, coder: str | None, as_json: bool) -> N
         indent = "  " if r.parent_id else ""
         table.add_row(f"{indent}{r.label or r.name}", *cells)
     stdout_console().print(table)
-    click.echo("numbers: coded segments; *: the study is reported for the theme in its publication")
+    echo("numbers: coded segments; *: the study is reported for the theme in its publication")
 
 
 @themes_group.command("seed")
@@ -195,6 +195,6 @@ def themes_seed_cmd(out: OutputContext, coder: str) -> None:
         reviewflow themes seed && reviewflow themes matrix
     """
     ids = seed.build_seed(out.project(), coder=coder)
-    click.echo(
+    echo(
         f"{len(ids['studies'])} studies, {len(ids['codes'])} codes, {len(ids['themes'])} themes"
     )
