@@ -10,7 +10,7 @@ The budget is fixed and derandomised, so CI runs the same examples every time.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from reviewflow.formats import read_bytes_as, ris, tabular
@@ -21,6 +21,7 @@ BUDGET = settings(
     max_examples=100,
     deadline=None,
     derandomize=True,
+    database=None,  # no saved examples: a run here tries exactly what CI tries
     suppress_health_check=[HealthCheck.too_slow],
 )
 
@@ -130,6 +131,8 @@ def test_ris_round_trip_with_unicode_space_at_line_end(records: list[Record], sp
     """A title pasted with a trailing no-break space still reads back (without the space)."""
     for rec in records:
         rec.title = f"{rec.title}{space}"
+        # "Â" + a no-break space is the double encoding of a no-break space: repaired.
+        assume(_not_mojibake(rec.title))
     back = _read_back(ris.dumps(records), "export.ris")
     assert [r.title for r in back] == [(r.title or "").rstrip(space).strip() for r in records]
 
