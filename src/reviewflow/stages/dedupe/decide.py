@@ -142,17 +142,31 @@ def decide(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> Verdi
         return Verdict("uncertain", f"related:{category}", category)
     conflict = hard_conflict(p, i, j, s)
     if conflict:
-        if s.title >= policy.merge_title and s.authors >= policy.merge_authors:
+        # A hard contradiction is an answer, not a question: only a shared DOI (the
+        # strongest identity evidence) against it leaves a pair worth a person's look.
+        strong = s.title >= policy.merge_title and s.authors >= policy.merge_authors
+        if strong and s.doi > 0:
             return Verdict("uncertain", f"conflict:{conflict}")
-        return DISTINCT
+        return Verdict("distinct", f"conflict:{conflict}")
     rule = _merge_rule(p, i, j, s, policy)
     if rule:
         return Verdict("duplicate", rule)
     if s.title >= policy.review_title and (s.authors >= 50 or s.authors < 0):
+        if _citation_contradicts(s):
+            return Verdict("distinct", "similar_title_citation_conflict")
         return Verdict("uncertain", "similar_title")
     if s.doi > 0:
         return Verdict("uncertain", "same_doi")
     return DISTINCT
+
+
+def _citation_contradicts(s: Scores) -> bool:
+    """Some locator or DOI disagrees and no locator agrees: a similar title, another paper.
+
+    Pairs whose citations are simply unknown stay in the queue; those are the uncertain ones.
+    """
+    agrees = s.volume > 0 or s.issue > 0 or s.page > 0
+    return not agrees and (s.volume < 0 or s.issue < 0 or s.page < 0 or s.doi < 0)
 
 
 def _same_citation_other_title(p: Prepared, i: int, j: int, s: Scores) -> bool:
