@@ -56,11 +56,19 @@ class Project:
             title=title, question=question, reviewers=list(reviewers), screening=screening
         )
         settings.database.url = database_url
+        created = not root.exists()
         root.mkdir(parents=True, exist_ok=True)
-        db = Database(resolve_url(database_url, base=root))
-        db.migrate()
-        secret = literal_password(database_url)
-        _write_config(root / CONFIG_NAME, dump_settings(settings), secret=secret)
+        try:
+            db = Database(resolve_url(database_url, base=root))
+            db.migrate()
+            secret = literal_password(database_url)
+            _write_config(root / CONFIG_NAME, dump_settings(settings), secret=secret)
+        except BaseException:
+            if created:  # a failed init leaves no half-made project folder behind
+                import shutil
+
+                shutil.rmtree(root, ignore_errors=True)
+            raise
         return cls(root=root, settings=settings, db=db)
 
     @classmethod

@@ -282,4 +282,4 @@ def test_malformed_database_url_is_a_clean_error(tmp_path, url, expected):
     assert expected in result.output
     assert "sqlite:///review.db" in result.output  # says what is expected
     assert "secret" not in result.output
-    assert not (tmp_path / "p" / "review.toml").exists()
+    assert not (tmp_path / "p").exists()  # no half-made project folder is left behind
