@@ -360,3 +360,11 @@ def test_status_shows_each_screeners_progress(review: Team) -> None:
     out = review("status").output
     assert "Title/abstract screening: AB 10 of 10 done, CD 10 of 10 done" in out
     assert "Full text screening: AB 6 of 6 done, CD 6 of 6 done" in out  # 1 not retrieved
+
+
+def test_who_acts_is_asked_for_by_the_same_message_everywhere(review: Team) -> None:
+    for args in (("appraise", "add", "1", "q1=yes"), ("code", "apply", "1", "being understood")):
+        result = review(*args, ok=False)
+        assert result.exit_code == 1, result.output
+        assert "Who are you? Give --reviewer with your initials" in result.output
+        assert "AB, CD, EF" in result.output

@@ -14,9 +14,13 @@ from ..errors import InputError, ProjectError, StateError
 from ..project import Project
 from ..stages import screening
 from ..stages.screening import which
-from ._output import echo
+from ._output import (  # noqa: F401  (re-exported for the screening commands)
+    REVIEWER_ENV,
+    echo,
+    need_reviewer,
+    reviewer_option,
+)
 
-REVIEWER_ENV = "REVIEWFLOW_REVIEWER"
 WHICH = "Which stage? --stage ta (title/abstract records) or --stage ft (full-text reports)"
 
 stage_option = click.option(
@@ -26,25 +30,6 @@ stage_option = click.option(
     help="ta = title/abstract (records), ft = full text (reports); "
     "guessed when only one stage fits.",
 )
-reviewer_option = click.option(
-    "--reviewer",
-    envvar=REVIEWER_ENV,
-    help=f"Your initials, as in review.toml (default: the {REVIEWER_ENV} environment "
-    "variable, if set).",
-)
-
-
-def need_reviewer(project: Project, reviewer: str | None) -> str:
-    """The reviewer given (or from the environment), else a message naming the team."""
-    if reviewer:
-        return reviewer
-    team = [r.initials for r in project.settings.reviewers]
-    listed = ", ".join(team) or "none yet"
-    example = team[0] if team else "AB"
-    raise InputError(
-        f"Who are you? Give --reviewer with your initials (reviewers of this project: {listed}).",
-        hint=f"Or set them once for this terminal: export {REVIEWER_ENV}={example}",
-    )
 
 
 def need_stage(stage: str | None, *, context: str = "") -> str:
@@ -62,9 +47,7 @@ def _arbiter(project: Project, stage: str) -> str:
 
 
 def _chosen(stage: str, why: str) -> str:
-    echo(
-        f"Stage {stage} ({screening.STAGES[stage]}): {why}. Give --stage to choose.", err=True
-    )
+    echo(f"Stage {stage} ({screening.STAGES[stage]}): {why}. Give --stage to choose.", err=True)
     return stage
 
 

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..errors import InputError
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import TaskID
@@ -38,6 +40,31 @@ class OutputContext:
 
 
 pass_output = click.make_pass_decorator(OutputContext)
+
+REVIEWER_ENV = "REVIEWFLOW_REVIEWER"
+_REVIEWER_HELP = (
+    f"Your initials, as in review.toml (default: the {REVIEWER_ENV} environment variable, if set)."
+)
+reviewer_option = click.option("--reviewer", envvar=REVIEWER_ENV, help=_REVIEWER_HELP)
+
+
+def reviewer_option_as(alias: str, dest: str, *, help: str = _REVIEWER_HELP) -> Any:
+    """``--reviewer`` (with an older name kept as ``alias``) for commands whose parameter
+    is called ``dest``; resolve it with :func:`need_reviewer`, as for ``reviewer_option``."""
+    return click.option("--reviewer", alias, dest, envvar=REVIEWER_ENV, help=help)
+
+
+def need_reviewer(project: Project, reviewer: str | None) -> str:
+    """The reviewer given (or from the environment), else a message naming the team."""
+    if reviewer:
+        return reviewer
+    team = [r.initials for r in project.settings.reviewers]
+    listed = ", ".join(team) or "none yet"
+    example = team[0] if team else "AB"
+    raise InputError(
+        f"Who are you? Give --reviewer with your initials (reviewers of this project: {listed}).",
+        hint=f"Or set them once for this terminal: export {REVIEWER_ENV}={example}",
+    )
 
 
 def _default(value: Any) -> Any:

@@ -18,7 +18,9 @@ from ._output import (
     echo_json,
     format_kappa,
     format_stat,
+    need_reviewer,
     pass_output,
+    reviewer_option_as,
     stdout_console,
 )
 from .extract import pairs
@@ -52,14 +54,7 @@ def appraise_group() -> None:
 @appraise_group.command("add")
 @click.argument("study")
 @click.argument("answers", nargs=-1, required=True)
-@click.option(
-    "--reviewer",
-    "--appraiser",
-    "appraiser",
-    required=True,
-    envvar="REVIEWFLOW_REVIEWER",
-    help="Your initials, as in review.toml (default: $REVIEWFLOW_REVIEWER).",
-)
+@reviewer_option_as("--appraiser", "appraiser")
 @_NOTE
 @_REPLACE
 @pass_output
@@ -67,7 +62,7 @@ def add_cmd(
     out: OutputContext,
     study: str,
     answers: tuple[str, ...],
-    appraiser: str,
+    appraiser: str | None,
     note: tuple[str, ...],
     replace: bool,
 ) -> None:
@@ -79,8 +74,10 @@ def add_cmd(
         reviewflow appraise add "Hanlon et al. 2021" --reviewer JS q1=yes q2=yes q3=yes \\
             q4=yes q5=yes q6=yes q7=yes q8=yes q9=yes q10=yes
     """
+    project = out.project()
+    appraiser = need_reviewer(project, appraiser)
     result = appraise.record_appraisal(
-        out.project(),
+        project,
         study,
         appraiser=appraiser,
         answers=pairs(answers, "answer"),
@@ -152,14 +149,7 @@ def agreement_cmd(out: OutputContext, as_json: bool) -> None:
 
 @appraise_group.command("consensus")
 @click.argument("study", required=False)
-@click.option(
-    "--reviewer",
-    "--by",
-    "by",
-    required=True,
-    envvar="REVIEWFLOW_REVIEWER",
-    help="Who records the consensus (default: $REVIEWFLOW_REVIEWER).",
-)
+@reviewer_option_as("--by", "by", help="Who records the consensus (default: REVIEWFLOW_REVIEWER).")
 @click.option("--answer", multiple=True, help="ITEM=ANSWER agreed for a disagreement.")
 @click.option("--all-agreed", is_flag=True, help="Every study whose appraisers fully agree.")
 @_NOTE
@@ -168,7 +158,7 @@ def agreement_cmd(out: OutputContext, as_json: bool) -> None:
 def consensus_cmd(
     out: OutputContext,
     study: str | None,
-    by: str,
+    by: str | None,
     answer: tuple[str, ...],
     all_agreed: bool,
     note: tuple[str, ...],
@@ -184,6 +174,7 @@ def consensus_cmd(
         reviewflow appraise consensus "Stickley et al. 2012" --reviewer MC --answer q6=cant_tell
     """
     project = out.project()
+    by = need_reviewer(project, by)
     if all_agreed:
         done = appraise.record_agreed_consensus(project, by=by)
         echo(f"consensus recorded for {len(done)} studies with full agreement")

@@ -24,14 +24,19 @@ from ..stages.synthesis import (
     suggest,
 )
 from . import cli
-from ._output import OutputContext, echo, echo_json, pass_output, stdout_console
+from ._output import (
+    OutputContext,
+    echo,
+    echo_json,
+    need_reviewer,
+    pass_output,
+    reviewer_option,
+    reviewer_option_as,
+    stdout_console,
+)
 
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON to stdout.")
-_WHO = click.option(
-    "--reviewer",
-    envvar="REVIEWFLOW_REVIEWER",
-    help="Your initials, as in review.toml (kept in the history; default: $REVIEWFLOW_REVIEWER).",
-)
+_WHO = reviewer_option
 
 
 def _ref(value: str) -> int | str:
@@ -124,9 +129,7 @@ def import_findings_cmd(
         echo_json(result.to_dict())
     else:
         if result.attached_report is not None:
-            echo(
-                f"Read the full text attached to report {result.attached_report}: {result.file}"
-            )
+            echo(f"Read the full text attached to report {result.attached_report}: {result.file}")
         echo(
             f"{result.file}: {result.segments} segments ({result.added} new, {result.kept} kept), "
             f"{result.quotes} participant quotes, {result.in_scope} in scope"
@@ -306,18 +309,15 @@ def split_cmd(out: OutputContext, code: str, parts: tuple[str, ...], reviewer: s
 @code_group.command("apply")
 @click.argument("segment", type=int)
 @click.argument("code_refs", nargs=-1, required=True)
-@click.option(
-    "--reviewer",
-    "--coder",
-    "coder",
-    required=True,
-    envvar="REVIEWFLOW_REVIEWER",
-    help="Your initials (default: $REVIEWFLOW_REVIEWER).",
-)
+@reviewer_option_as("--coder", "coder")
 @click.option("--span", help="START:END within the segment text (default: the whole segment).")
 @pass_output
 def apply_cmd(
-    out: OutputContext, segment: int, code_refs: tuple[str, ...], coder: str, span: str | None
+    out: OutputContext,
+    segment: int,
+    code_refs: tuple[str, ...],
+    coder: str | None,
+    span: str | None,
 ) -> None:
     """Apply one or more codes to a segment.
 
@@ -333,6 +333,7 @@ def apply_cmd(
             raise InputError(f"--span {span!r}: write START:END, e.g. 0:25")
         bounds = (int(start), int(end))
     project = out.project()
+    coder = need_reviewer(project, coder)
     seg = findings.get_segment(project, segment)
     where = seg["study"] or f"study {seg['study_id']}"
     where += f", p.{seg['page']}" if seg["page"] is not None else ""
@@ -486,17 +487,12 @@ def export_cmd(out: OutputContext, fmt: str, output: Path | None) -> None:
 
 @code_group.command("import-codings")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--reviewer",
-    "--coder",
-    "coder",
-    required=True,
-    envvar="REVIEWFLOW_REVIEWER",
-    help="Coder of rows without a coder column (default: $REVIEWFLOW_REVIEWER).",
+@reviewer_option_as(
+    "--coder", "coder", help="Coder of rows without a coder column (default: REVIEWFLOW_REVIEWER)."
 )
 @_JSON
 @pass_output
-def import_codings_cmd(out: OutputContext, file: Path, coder: str, as_json: bool) -> None:
+def import_codings_cmd(out: OutputContext, file: Path, coder: str | None, as_json: bool) -> None:
     """Import codings from a CSV sheet or an annotated text ("text {code; code}").
 
     Example:
@@ -505,7 +501,8 @@ def import_codings_cmd(out: OutputContext, file: Path, coder: str, as_json: bool
         reviewflow code import-codings to-code.csv --reviewer JS
         reviewflow code import-codings moffatt-coded.txt --reviewer MC
     """
-    result = codings.import_codings(out.project(), file, coder=coder)
+    project = out.project()
+    result = codings.import_codings(project, file, coder=need_reviewer(project, coder))
     if as_json:
         echo_json(result)
     else:
