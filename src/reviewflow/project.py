@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ProjectError
 from .settings import (
@@ -22,6 +24,9 @@ from .settings import (
     load_settings,
 )
 from .store import HEAD_REVISION, Database, literal_password, resolve_url
+
+if TYPE_CHECKING:
+    from .session import Session
 
 
 @dataclass
@@ -89,6 +94,22 @@ class Project:
                 db.dispose()
                 raise
         return cls(root=found, settings=settings, db=db)
+
+    def session(
+        self, actor: str | None = None, *, write: bool = True
+    ) -> AbstractContextManager[Session]:
+        """One unit of work: one transaction for ``actor`` (initials), committed at the end.
+
+        Example::
+
+            with project.session(actor="MC") as s:
+                decide(project, stage="ta", item_id=12, reviewer="MC", decision="include")
+
+        ``write=False`` gives a read-only snapshot (no write lock taken).
+        """
+        from .session import open_session
+
+        return open_session(self, actor=actor, write=write)
 
     def upgrade(self) -> tuple[str | None, str]:
         """Migrate the database to this reviewflow's schema; (revision before, after)."""

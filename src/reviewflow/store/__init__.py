@@ -10,6 +10,8 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,7 @@ from ..errors import StoreError
 # reviewflow reads and writes. Opening a project compares the database with it (one small
 # query) instead of running Alembic on every command. A migration adds its id here;
 # tests/store/test_store.py fails until it does.
-SCHEMA_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
+SCHEMA_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
 HEAD_REVISION = SCHEMA_REVISIONS[-1]
 
 _ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -144,14 +146,46 @@ def check_url(url: str) -> None:
 WRITE_LOCK = 0x7265766965770001
 
 
+@dataclass(frozen=True)
+class _Unit:
+    """The unit of work open in this thread or task: its database, connection and actor."""
+
+    database: Database
+    conn: Connection
+    write: bool
+    actor: str | None
+
+
+#: The unit of work (a :class:`reviewflow.session.Session`) open in this context. Stage
+#: functions call :meth:`Database.transaction` and :meth:`Database.connect` as they always
+#: did; inside a session those join its connection instead of opening their own, so a
+#: command, a web request or a test that opened one commits everything together.
+_UNIT: ContextVar[_Unit | None] = ContextVar("reviewflow_unit_of_work", default=None)
+
+
+def current_actor() -> str | None:
+    """The initials of whoever acts in the open session (None outside one, or anonymous).
+
+    Query functions stamp events that name no reviewer of their own (a dedup run, a stage
+    closed, an import removed) with it, so every event records who made it.
+    """
+    unit = _UNIT.get()
+    return unit.actor if unit is not None else None
+
+
 class Database:
-    """A project database. Use :meth:`transaction` for every write."""
+    """A project database. Use :meth:`transaction` for every write.
+
+    One SQLAlchemy engine per database URL per process, shared by every ``Database`` on
+    that URL (a web worker opens the project per request; engines and their pools are
+    made once).
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
         check_url(url)
         try:
-            self.engine: Engine = _make_engine(url)
+            self.engine: Engine = _engine_for(url)
         except (ArgumentError, ValueError, ImportError) as exc:
             raise StoreError(
                 f"cannot use database URL {safe_url(url)}: {exc}",
@@ -162,21 +196,64 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    def _joined(self) -> _Unit | None:
+        unit = _UNIT.get()
+        return unit if unit is not None and unit.database.url == self.url else None
+
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """One atomic unit of work: everything inside commits together or not at all."""
+        """One atomic unit of work: everything inside commits together or not at all.
+
+        Inside an open session this is a savepoint of the session's transaction: it
+        rolls back alone if it fails, and commits when the session does.
+        """
+        unit = self._joined()
+        if unit is not None:
+            if not unit.write:
+                from ..errors import StateError
+
+                raise StateError(
+                    "this operation writes to the project but was started in a read-only session",
+                    hint="Open the session with write=True (a reviewflow bug if you see it).",
+                )
+            with unit.conn.begin_nested():
+                yield unit.conn
+            return
+        with self.unit_of_work(write=True) as conn:
+            yield conn
+
+    @contextmanager
+    def unit_of_work(self, *, write: bool, actor: str | None = None) -> Iterator[Connection]:
+        """Open the one transaction of a session and make it the context's unit of work.
+
+        A write unit takes the write lock at once (SQLite ``BEGIN IMMEDIATE``, with
+        retries and back-off while another process holds it; a PostgreSQL advisory lock),
+        so check-then-insert steps never race; a read unit sees one consistent snapshot.
+        """
+        if self._joined() is not None:
+            from ..errors import StateError
+
+            raise StateError(
+                "a session is already open on this project in this thread",
+                hint="Run the operation inside the open session (a reviewflow bug if you see it).",
+            )
         try:
             with self.engine.connect() as conn:
-                # On SQLite, take the write lock at once (BEGIN IMMEDIATE) so two writers
-                # never fail half-way through; see _configure_sqlite.
-                conn.execution_options(rf_write=True)
+                if write:
+                    # On SQLite, take the write lock at once (BEGIN IMMEDIATE) so two
+                    # writers never fail half-way through; see _configure_sqlite.
+                    conn.execution_options(rf_write=True)
                 with conn.begin():
-                    if conn.dialect.name == "postgresql":
+                    if write and conn.dialect.name == "postgresql":
                         # The same one-writer-at-a-time rule on PostgreSQL: its default
                         # READ COMMITTED lets two imports both find a vote "not there yet"
                         # and both insert it. The lock ends with the transaction.
                         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
-                    yield conn
+                    token = _UNIT.set(_Unit(self, conn, write, actor))
+                    try:
+                        yield conn
+                    finally:
+                        _UNIT.reset(token)
         except OperationalError as exc:
             raise StoreError(
                 f"database error on {safe_url(self.url)}: {exc.orig}",
@@ -185,7 +262,14 @@ class Database:
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        """A read-only connection (reads see one consistent snapshot)."""
+        """A read-only connection (reads see one consistent snapshot).
+
+        Inside an open session: the session's own connection, so reads see its writes.
+        """
+        unit = self._joined()
+        if unit is not None:
+            yield unit.conn
+            return
         try:
             with self.engine.connect() as conn:
                 yield conn
@@ -272,7 +356,28 @@ class Database:
             ) from exc
 
     def dispose(self) -> None:
+        """Close the pooled connections (the engine stays usable, and shared)."""
         self.engine.dispose()
+
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def _engine_for(url: str) -> Engine:
+    engine = _ENGINES.get(url)
+    if engine is None:
+        engine = _ENGINES[url] = _make_engine(url)
+    return engine
+
+
+def _after_fork_in_child() -> None:
+    # A forked worker must not use its parent's pooled connections (SQLAlchemy's advice
+    # for multiprocessing): drop them without closing what the parent still uses.
+    for engine in _ENGINES.values():
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _make_engine(url: str) -> Engine:

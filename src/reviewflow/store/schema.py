@@ -483,3 +483,65 @@ appraisals = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_appraisals_study", appraisals.c.study_id, appraisals.c.id)
+
+# -- people, protocol and files ---------------------------------------------------------
+
+#: The people of the project. ``initials`` is how every event names its author (the
+#: ``reviewer``/``coder``/``appraiser`` columns hold them), so it is unique and never
+#: reused; a removed member keeps their row and their decisions.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("initials", String(20), nullable=False, unique=True),
+    Column("name", Text, nullable=False, server_default=""),
+    Column("email", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: Append-only role grants and revocations (owner | reviewer | arbiter | viewer); a
+#: member's roles now are the grants not revoked since. ``by`` is who changed it.
+membership_events = Table(
+    "membership_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("role", String(10), nullable=False),
+    Column("action", String(10), nullable=False),  # grant | revoke
+    Column("by", String(20)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_membership_events_user", membership_events.c.user_id, membership_events.c.id)
+
+#: Every version of the protocol (plans, reasons, highlight terms, forms, checklist and
+#: scheme, declared counts, ...) as one JSON document; the newest is in force. ``source``
+#: says where a change came from (init, review.toml edited by hand, a command, the web
+#: app, protocol import); ``changes`` lists what changed, for the history.
+#: ``file_sha256`` is the review.toml text this version was read from or written to, so
+#: a later hand edit is noticed.
+protocol_versions = Table(
+    "protocol_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False, unique=True),
+    Column("document", JSON, nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("changes", JSON, nullable=False),
+    Column("file_sha256", String(64)),
+    Column("changed_by", String(20)),
+    Column("account", Text),  # the computer account that ran the command
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: Files kept in the content-addressed blob store (full texts, findings documents), by
+#: sha256; the bytes live in the store (a folder by default), this row says what they are.
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("media_type", String(100)),
+    Column("file_name", Text),
+    Column("created_by", String(20)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
