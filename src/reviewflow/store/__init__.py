@@ -25,7 +25,17 @@ from ..errors import StoreError
 # reviewflow reads and writes. Opening a project compares the database with it (one small
 # query) instead of running Alembic on every command. A migration adds its id here;
 # tests/store/test_store.py fails until it does.
-SCHEMA_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
+SCHEMA_REVISIONS: tuple[str, ...] = (
+    "0001",
+    "0002",
+    "0003",
+    "0004",
+    "0005",
+    "0006",
+    "0007",
+    "0008",
+    "0009",
+)
 HEAD_REVISION = SCHEMA_REVISIONS[-1]
 
 _ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -171,6 +181,16 @@ def current_actor() -> str | None:
     """
     unit = _UNIT.get()
     return unit.actor if unit is not None else None
+
+
+def actor_or(explicit: str | None) -> str | None:
+    """Who made a row: the reviewer the caller named, else the open session's actor.
+
+    The one rule every insert in ``store/*queries.py`` applies to its user column
+    (``reviewer``, ``created_by``), so a machine step (a dedup run, a stage plan, studies
+    made from decisions) records the person whose session ran it.
+    """
+    return explicit or current_actor()
 
 
 class Database:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from . import actor_or
 from .queries import now
 from .schema import dedup_decisions, dedup_pairs, dedup_runs, duplicate_links, records
 
@@ -17,6 +18,7 @@ def _pair(a: int, b: int) -> tuple[int, int]:
 
 def insert_run(conn: Connection, *, values: Mapping[str, Any]) -> int:
     row = {"started_at": now(), **values}
+    row["created_by"] = actor_or(row.get("created_by"))
     return int(
         conn.execute(insert(dedup_runs).values(**row).returning(dedup_runs.c.id)).scalar_one()
     )
@@ -36,7 +38,11 @@ def list_runs(conn: Connection) -> list[dict[str, Any]]:
 
 
 def insert_link_events(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
-    batch = [{"created_at": now(), "scores": {}, **row} for row in rows]
+    stamp = now()
+    batch = [
+        {"created_at": stamp, "scores": {}, **row, "reviewer": actor_or(row.get("reviewer"))}
+        for row in rows
+    ]
     if batch:
         conn.execute(insert(duplicate_links), batch)
     return len(batch)
@@ -73,11 +79,9 @@ def queued_pairs(conn: Connection) -> list[dict[str, Any]]:
 
 def insert_decision(conn: Connection, *, values: Mapping[str, Any]) -> None:
     a, b = _pair(int(values["record_a"]), int(values["record_b"]))
-    conn.execute(
-        insert(dedup_decisions).values(
-            **{"created_at": now(), **values, "record_a": a, "record_b": b}
-        )
-    )
+    row = {"created_at": now(), **values, "record_a": a, "record_b": b}
+    row["reviewer"] = actor_or(row.get("reviewer"))
+    conn.execute(insert(dedup_decisions).values(**row))
 
 
 def latest_decisions(conn: Connection) -> dict[tuple[int, int], dict[str, Any]]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from . import actor_or
 from .queries import now
 from .schema import appraisals, extraction_events, extraction_forms, extraction_values
 
@@ -45,6 +46,7 @@ def insert_form_version(
             name=name,
             definition=definition,
             changes=changes or None,
+            created_by=actor_or(None),
             created_at=now(),
         )
         .returning(extraction_forms.c.id)

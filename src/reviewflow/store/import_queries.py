@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Table, delete, func, insert, or_, select, update
 
+from . import actor_or
 from .queries import now
 from .schema import (
     appraisals,
@@ -55,6 +56,7 @@ def find_searches_by_sha256(conn: Connection, sha256: str) -> list[dict[str, Any
 
 def insert_import_event(conn: Connection, *, values: Mapping[str, Any]) -> int:
     row = {"created_at": now(), "details": {}, **values}
+    row["reviewer"] = actor_or(row.get("reviewer"))
     result = conn.execute(insert(import_events).values(**row).returning(import_events.c.id))
     return int(result.scalar_one())
 

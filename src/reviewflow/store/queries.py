@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select
 
 from ..records import LIST_FIELDS, SCALAR_FIELDS, Record
+from . import actor_or
 from .schema import duplicate_links, import_events, imports, metadata, records, searches
 
 _INSERT_CHUNK = 2000
@@ -30,6 +31,7 @@ def now() -> datetime:
 def insert_search(conn: Connection, *, values: Mapping[str, Any]) -> int:
     row = dict(values)
     row.setdefault("created_at", now())
+    row["created_by"] = actor_or(row.get("created_by"))
     result = conn.execute(insert(searches).values(**row).returning(searches.c.id))
     return int(result.scalar_one())
 
@@ -57,6 +59,7 @@ def find_imports_by_sha256(conn: Connection, sha256: str) -> list[dict[str, Any]
 def insert_import(conn: Connection, *, values: Mapping[str, Any]) -> int:
     row = dict(values)
     row.setdefault("imported_at", now())
+    row["created_by"] = actor_or(row.get("created_by"))
     if conn.dialect.name == "sqlite":
         # SQLite would hand a removed import's id to the next import, and the history
         # (import_events) would then name two different imports by one id.

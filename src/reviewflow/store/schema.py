@@ -32,6 +32,16 @@ metadata = MetaData(
     }
 )
 
+
+def _created_by() -> Column[str]:
+    """Who made the row: the initials of the user who acted (see ``store.actor_or``).
+
+    Rows made before reviewflow recorded its users (schema 0009) have NULL. Event tables
+    that name their author already (``reviewer``, ``coder``, ``appraiser``) do not have it.
+    """
+    return Column("created_by", String(20))
+
+
 #: One row per search run (PRISMA-S) or other identification method.
 searches = Table(
     "searches",
@@ -52,6 +62,7 @@ searches = Table(
     Column("file_sha256", String(64)),
     Column("update_of", Integer, ForeignKey("searches.id")),
     Column("notes", Text),
+    _created_by(),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -68,6 +79,7 @@ imports = Table(
     Column("records_read", Integer, nullable=False),
     Column("warnings", JSON, nullable=False),
     Column("forced", Boolean, nullable=False, server_default=false()),
+    _created_by(),
     Column("imported_at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_imports_sha256", imports.c.file_sha256)
@@ -132,6 +144,7 @@ dedup_runs = Table(
     "dedup_runs",
     metadata,
     Column("id", Integer, primary_key=True),
+    _created_by(),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("settings", JSON, nullable=False),
     Column("records_considered", Integer, nullable=False),
@@ -224,6 +237,7 @@ studies = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("label", Text),
+    _created_by(),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -235,6 +249,7 @@ reports = Table(
     Column("record_id", Integer, ForeignKey("records.id", ondelete="CASCADE")),
     Column("study_id", Integer, ForeignKey("studies.id"), nullable=False),
     Column("kind", String(40)),  # main | protocol | follow-up | ... (free text)
+    _created_by(),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_reports_record", reports.c.record_id)
@@ -269,6 +284,7 @@ synthesis_sources = Table(
     Column("format", String(10), nullable=False),  # text | markdown | docx | pdf
     Column("sections", JSON, nullable=False),  # headings of the sections kept
     Column("text", Text, nullable=False),  # the kept text; segment offsets index into it
+    _created_by(),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -314,6 +330,7 @@ codes = Table(
     Column("memo", Text),  # definition memo
     Column("parent_id", Integer, ForeignKey("codes.id")),
     Column("active", Boolean, nullable=False),  # False once merged away or split
+    _created_by(),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -361,6 +378,7 @@ themes = Table(
     Column("description", Text, nullable=False),
     Column("parent_id", Integer, ForeignKey("themes.id")),
     Column("reported_studies", JSON),
+    _created_by(),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -370,6 +388,7 @@ theme_codes = Table(
     metadata,
     Column("theme_id", Integer, ForeignKey("themes.id"), primary_key=True),
     Column("code_id", Integer, ForeignKey("codes.id"), primary_key=True),
+    _created_by(),
 )
 
 #: Supporting quotes of a theme, with their study and page.
@@ -382,6 +401,7 @@ theme_quotes = Table(
     Column("segment_id", Integer, ForeignKey("segments.id")),
     Column("text", Text, nullable=False),
     Column("page", Integer),
+    _created_by(),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -393,6 +413,7 @@ cerqual_findings = Table(
     Column("label", String(20)),
     Column("statement", Text, nullable=False),
     Column("theme_ids", JSON, nullable=False),
+    _created_by(),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -424,6 +445,7 @@ extraction_forms = Table(
     Column("name", Text, nullable=False),
     Column("definition", Text, nullable=False),  # the form file's TOML text
     Column("changes", Text),
+    _created_by(),
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("form_id", "version", name="uq_extraction_forms_form_id_version"),
 )

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from . import actor_or
 from .queries import now
 from .schema import (
     records,
@@ -67,7 +68,11 @@ def insert_stage_event(
 ) -> None:
     conn.execute(
         insert(screening_stage_events).values(
-            stage=stage, action=action, reviewer=reviewer, created_at=now(), details=details
+            stage=stage,
+            action=action,
+            reviewer=actor_or(reviewer),
+            created_at=now(),
+            details=details,
         )
     )
 
@@ -109,7 +114,9 @@ def insert_study(conn: Connection, *, label: str | None = None) -> int:
     take its report's id (PostgreSQL's sequence would not know of those ids).
     """
     sid = (conn.execute(select(func.max(studies.c.id))).scalar() or 0) + 1
-    conn.execute(insert(studies).values(id=sid, label=label, created_at=now()))
+    conn.execute(
+        insert(studies).values(id=sid, label=label, created_by=actor_or(None), created_at=now())
+    )
     return sid
 
 
@@ -125,7 +132,7 @@ def insert_studies_and_reports(conn: Connection, *, record_ids: Sequence[int]) -
     """
     if not record_ids:
         return []
-    stamp = now()
+    stamp, who = now(), actor_or(None)
     taken = report_ids(conn)
     spare = _next_free_id(conn)
     ids = []
@@ -145,10 +152,18 @@ def insert_studies_and_reports(conn: Connection, *, record_ids: Sequence[int]) -
         taken_studies.add(i)
         study_ids_.append(i)
     conn.execute(
-        insert(studies), [{"id": i, "label": None, "created_at": stamp} for i in study_ids_]
+        insert(studies),
+        [{"id": i, "label": None, "created_by": who, "created_at": stamp} for i in study_ids_],
     )
     rows = [
-        {"id": i, "record_id": r, "study_id": s, "kind": None, "created_at": stamp}
+        {
+            "id": i,
+            "record_id": r,
+            "study_id": s,
+            "kind": None,
+            "created_by": who,
+            "created_at": stamp,
+        }
         for i, r, s in zip(ids, record_ids, study_ids_, strict=True)
     ]
     conn.execute(insert(reports), rows)
@@ -163,7 +178,12 @@ def insert_report(
     rid = record_id if record_id is not None and record_id not in taken else _next_free_id(conn)
     conn.execute(
         insert(reports).values(
-            id=rid, record_id=record_id, study_id=study_id, kind=kind, created_at=now()
+            id=rid,
+            record_id=record_id,
+            study_id=study_id,
+            kind=kind,
+            created_by=actor_or(None),
+            created_at=now(),
         )
     )
     return rid
@@ -225,6 +245,7 @@ def set_study_label(conn: Connection, *, study_id: int, label: str | None) -> No
 
 def insert_retrieval_event(conn: Connection, *, values: Mapping[str, Any]) -> None:
     row = {"created_at": now(), **values}
+    row["reviewer"] = actor_or(row.get("reviewer"))
     conn.execute(insert(retrieval_events).values(**row))
 
 

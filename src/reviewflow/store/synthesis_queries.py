@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from . import actor_or
 from .queries import now
 from .schema import (
     cerqual_findings,
@@ -47,7 +48,7 @@ def list_studies(conn: Connection) -> list[dict[str, Any]]:
 
 
 def insert_source(conn: Connection, *, values: Mapping[str, Any]) -> int:
-    row = {**values, "created_at": now()}
+    row = {**values, "created_by": actor_or(values.get("created_by")), "created_at": now()}
     result = conn.execute(insert(synthesis_sources).values(**row).returning(synthesis_sources.c.id))
     return int(result.scalar_one())
 
@@ -124,7 +125,11 @@ def insert_flag_event(
 ) -> None:
     conn.execute(
         insert(segment_flag_events).values(
-            segment_id=segment_id, field=field, value=value, reviewer=reviewer, created_at=now()
+            segment_id=segment_id,
+            field=field,
+            value=value,
+            reviewer=actor_or(reviewer),
+            created_at=now(),
         )
     )
 
@@ -133,11 +138,23 @@ def insert_flag_event(
 
 
 def insert_code(
-    conn: Connection, *, name: str, memo: str | None = None, parent_id: int | None = None
+    conn: Connection,
+    *,
+    name: str,
+    memo: str | None = None,
+    parent_id: int | None = None,
+    created_by: str | None = None,
 ) -> int:
     result = conn.execute(
         insert(codes)
-        .values(name=name, memo=memo, parent_id=parent_id, active=True, created_at=now())
+        .values(
+            name=name,
+            memo=memo,
+            parent_id=parent_id,
+            active=True,
+            created_by=actor_or(created_by),
+            created_at=now(),
+        )
         .returning(codes.c.id)
     )
     return int(result.scalar_one())
@@ -178,7 +195,7 @@ def insert_code_event(
             code_id=code_id,
             action=action,
             detail=dict(detail),
-            reviewer=reviewer,
+            reviewer=actor_or(reviewer),
             created_at=now(),
         )
     )
@@ -251,7 +268,7 @@ def remove_applications(conn: Connection, *, ids: Iterable[int], reason: str) ->
 
 
 def insert_theme(conn: Connection, *, values: Mapping[str, Any]) -> int:
-    row = {**values, "created_at": now()}
+    row = {**values, "created_by": actor_or(values.get("created_by")), "created_at": now()}
     return int(conn.execute(insert(themes).values(**row).returning(themes.c.id)).scalar_one())
 
 
@@ -270,7 +287,12 @@ def link_theme_codes(conn: Connection, *, theme_id: int, code_ids: Iterable[int]
             select(theme_codes.c.code_id).where(theme_codes.c.theme_id == theme_id)
         )
     }
-    rows = [{"theme_id": theme_id, "code_id": c} for c in dict.fromkeys(code_ids) if c not in have]
+    who = actor_or(None)
+    rows = [
+        {"theme_id": theme_id, "code_id": c, "created_by": who}
+        for c in dict.fromkeys(code_ids)
+        if c not in have
+    ]
     if rows:
         conn.execute(insert(theme_codes), rows)
 
@@ -302,7 +324,7 @@ def move_theme_codes(conn: Connection, *, from_code: int, to_code: int) -> None:
 
 
 def insert_quote(conn: Connection, *, values: Mapping[str, Any]) -> int:
-    row = {**values, "created_at": now()}
+    row = {**values, "created_by": actor_or(values.get("created_by")), "created_at": now()}
     result = conn.execute(insert(theme_quotes).values(**row).returning(theme_quotes.c.id))
     return int(result.scalar_one())
 
@@ -324,7 +346,13 @@ def insert_finding(
 ) -> int:
     result = conn.execute(
         insert(cerqual_findings)
-        .values(statement=statement, theme_ids=list(theme_ids), label=label, created_at=now())
+        .values(
+            statement=statement,
+            theme_ids=list(theme_ids),
+            label=label,
+            created_by=actor_or(None),
+            created_at=now(),
+        )
         .returning(cerqual_findings.c.id)
     )
     return int(result.scalar_one())
@@ -336,7 +364,7 @@ def list_findings(conn: Connection) -> list[dict[str, Any]]:
 
 
 def insert_judgement(conn: Connection, *, values: Mapping[str, Any]) -> int:
-    row = {**values, "created_at": now()}
+    row = {**values, "reviewer": actor_or(values.get("reviewer")), "created_at": now()}
     result = conn.execute(
         insert(cerqual_judgements).values(**row).returning(cerqual_judgements.c.id)
     )

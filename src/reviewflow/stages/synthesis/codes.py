@@ -76,7 +76,7 @@ def _create(
             hint="Use it, or pick another name (names are compared case-insensitively).",
         )
     parent_id = resolve(conn, parent)["id"] if parent is not None else None
-    code_id = sq.insert_code(conn, name=name, memo=memo, parent_id=parent_id)
+    code_id = sq.insert_code(conn, name=name, memo=memo, parent_id=parent_id, created_by=reviewer)
     info = {"name": name, "memo": memo, "parent_id": parent_id, **(detail or {})}
     sq.insert_code_event(conn, code_id=code_id, action="create", detail=info, reviewer=reviewer)
     return code_id
