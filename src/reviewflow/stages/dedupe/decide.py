@@ -154,19 +154,46 @@ def decide(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> Verdi
     if s.title >= policy.review_title and (s.authors >= 50 or s.authors < 0):
         if _citation_contradicts(s):
             return Verdict("distinct", "similar_title_citation_conflict")
+        if _one_page_items_in_two_journals(p, i, j, s):
+            return Verdict("distinct", "abstract_in_two_journals")
         return Verdict("uncertain", "similar_title")
     if s.doi > 0:
+        if s.page < 0:
+            # One DOI, other pages and another title: the DOI names the container (a
+            # supplement of meeting abstracts), not the paper.
+            return Verdict("distinct", "container_doi")
         return Verdict("uncertain", "same_doi")
     return DISTINCT
 
 
 def _citation_contradicts(s: Scores) -> bool:
-    """Some locator or DOI disagrees and no locator agrees: a similar title, another paper.
+    """The citation says "another paper": a similar title is then a coincidence.
 
-    Pairs whose citations are simply unknown stay in the queue; those are the uncertain ones.
+    Either some locator or DOI disagrees and no locator agrees, or two independent parts
+    of the citation disagree (journal, volume, issue, pages, DOI: one typo is plausible,
+    two are another item, e.g. one editorial title in every issue, or one abstract
+    presented at two meetings). Pairs whose citations are simply unknown stay in the
+    queue; those are the uncertain ones.
     """
     agrees = s.volume > 0 or s.issue > 0 or s.page > 0
-    return not agrees and (s.volume < 0 or s.issue < 0 or s.page < 0 or s.doi < 0)
+    disagree = (s.journal < 0) + (s.volume < 0) + (s.issue < 0) + (s.page < 0) + (s.doi < 0)
+    return (not agrees and disagree > 0) or disagree >= 2
+
+
+def _one_page_items_in_two_journals(p: Prepared, i: int, j: int, s: Scores) -> bool:
+    """Two journals, a different single page in each: one abstract at two meetings.
+
+    Meeting abstracts are printed one to a page in the society's journal supplement
+    (EASD's in Diabetologia, ADA's in Diabetes); the same work presented at both is two
+    records to screen. A journal article whose journal name is translated has a page
+    range, which this leaves alone.
+    """
+    if s.journal >= 0:
+        return False
+    a, b = p.page[i], p.page[j]
+    if not a or not b or a == b:
+        return False
+    return p.page_end[i] in ("", a) and p.page_end[j] in ("", b)
 
 
 def _same_citation_other_title(p: Prepared, i: int, j: int, s: Scores) -> bool:
