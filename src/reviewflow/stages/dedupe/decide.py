@@ -46,7 +46,11 @@ def related_category(p: Prepared, i: int, j: int, s: Scores) -> str:
             return "cochrane_version"
         return ""
     if p.is_conference[i] != p.is_conference[j] and s.doi <= 0 and (s.year_gap or s.journal < 0):
-        return "conference_vs_journal"
+        # A conference paper and its journal version never share a volume and a page
+        # range: those that do are one paper whose series ("Communications in Computer and
+        # Information Science") one export calls a book and the other a proceedings.
+        if not (s.volume > 0 and s.year_gap == 0 and same_page_range(p, i, j)):
+            return "conference_vs_journal"
     if s.year_gap >= 1 and p.title[i] == p.title[j] and (s.doi < 0 or p.title_generic[i]):
         return "annual_item"
     return ""
@@ -61,10 +65,11 @@ def hard_conflict(p: Prepared, i: int, j: int, s: Scores) -> str:
     if s.year_gap > 1:
         online_first = s.doi > 0 and s.volume > 0 and s.issue >= 0 and s.page >= 0
         if not (online_first and s.year_gap <= 3) and not year_mistyped(p, i, j, s):
-            return "year"
+            if not _year_garbled(p, i, j, s):
+                return "year"
     if s.volume < 0 and s.page < 0:
         return "volume_page"
-    if s.volume < 0 and s.issue < 0 and s.page <= 0:
+    if s.volume < 0 and s.issue < 0 and s.page <= 0 and not _online_first(s):
         return "volume_issue"  # two locators contradict and none agrees
     if s.doi < 0 and s.page < 0:
         return "doi_page"
@@ -75,6 +80,26 @@ def hard_conflict(p: Prepared, i: int, j: int, s: Scores) -> str:
     if p.cochrane[i] and p.cochrane[j] and p.cochrane[i] != p.cochrane[j]:
         return "cochrane_id"
     return ""
+
+
+def _same_doi_paper(s: Scores) -> bool:
+    """One DOI, the same title and the same authors: the paper's identity is settled."""
+    return s.doi > 0 and s.title >= 97 and s.authors >= 90
+
+
+def _online_first(s: Scores) -> bool:
+    """The online-first record of a paper (no pages yet, the volume and issue it was
+    first given) beside the printed one: one DOI, title and authors, a year apart."""
+    return _same_doi_paper(s) and s.year_gap <= 1 and s.page == 0
+
+
+def _year_garbled(p: Prepared, i: int, j: int, s: Scores) -> bool:
+    """A year far from the other ("1991" for "2019") where DOI, title, authors and
+    every locator present agree: one export garbled the year (issue 19, shape 4)."""
+    if p.title_generic[i] or p.title_generic[j] or p.notice[i] or p.notice[j]:
+        return False
+    located = s.volume >= 0 and s.issue >= 0 and s.page >= 0 and s.journal >= 0
+    return _same_doi_paper(s) and located
 
 
 def _one_typo(a: str, b: str) -> bool:
@@ -154,19 +179,46 @@ def decide(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> Verdi
     if s.title >= policy.review_title and (s.authors >= 50 or s.authors < 0):
         if _citation_contradicts(s):
             return Verdict("distinct", "similar_title_citation_conflict")
+        if _one_page_items_in_two_journals(p, i, j, s):
+            return Verdict("distinct", "abstract_in_two_journals")
         return Verdict("uncertain", "similar_title")
     if s.doi > 0:
+        if s.page < 0:
+            # One DOI, other pages and another title: the DOI names the container (a
+            # supplement of meeting abstracts), not the paper.
+            return Verdict("distinct", "container_doi")
         return Verdict("uncertain", "same_doi")
     return DISTINCT
 
 
 def _citation_contradicts(s: Scores) -> bool:
-    """Some locator or DOI disagrees and no locator agrees: a similar title, another paper.
+    """The citation says "another paper": a similar title is then a coincidence.
 
-    Pairs whose citations are simply unknown stay in the queue; those are the uncertain ones.
+    Either some locator or DOI disagrees and no locator agrees, or two independent parts
+    of the citation disagree (journal, volume, issue, pages, DOI: one typo is plausible,
+    two are another item, e.g. one editorial title in every issue, or one abstract
+    presented at two meetings). Pairs whose citations are simply unknown stay in the
+    queue; those are the uncertain ones.
     """
     agrees = s.volume > 0 or s.issue > 0 or s.page > 0
-    return not agrees and (s.volume < 0 or s.issue < 0 or s.page < 0 or s.doi < 0)
+    disagree = (s.journal < 0) + (s.volume < 0) + (s.issue < 0) + (s.page < 0) + (s.doi < 0)
+    return (not agrees and disagree > 0) or disagree >= 2
+
+
+def _one_page_items_in_two_journals(p: Prepared, i: int, j: int, s: Scores) -> bool:
+    """Two journals, a different single page in each: one abstract at two meetings.
+
+    Meeting abstracts are printed one to a page in the society's journal supplement
+    (EASD's in Diabetologia, ADA's in Diabetes); the same work presented at both is two
+    records to screen. A journal article whose journal name is translated has a page
+    range, which this leaves alone.
+    """
+    if s.journal >= 0:
+        return False
+    a, b = p.page[i], p.page[j]
+    if not a or not b or a == b:
+        return False
+    return p.page_end[i] in ("", a) and p.page_end[j] in ("", b)
 
 
 def _same_citation_other_title(p: Prepared, i: int, j: int, s: Scores) -> bool:
@@ -227,6 +279,8 @@ def _merge_rule(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> 
             return "doi_title_authors"
     if s.doi > 0 and t >= 97 and a >= 90 and s.volume > 0 and s.journal > 0:
         return "doi_title_authors_volume"  # years apart: online first vs issue
+    if s.year_gap > 1 and _year_garbled(p, i, j, s):
+        return "doi_title_authors_garbled_year"
     if s.doi > 0 and t >= 97 and a < 0 and s.journal >= 0 and s.year_gap == 0:
         return "doi_title_no_authors"
     if s.doi > 0 and t >= 97 and s.year_gap == 0 and locators == 2 and (a >= 50 or a < 0):
