@@ -14,7 +14,8 @@ from reviewflow.project import Project
 from reviewflow.reports.prisma import check
 from reviewflow.reports.prisma_project import counts_from_project
 from reviewflow.settings import ScreeningSettings
-from reviewflow.stages import dedup_project, importing, screening, searches
+from reviewflow.stages import importing, screening, searches
+from reviewflow.stages.dedup import project as dedup_project
 from reviewflow.stages.searches import SearchEntry
 
 DATA = Path(__file__).parent.parent / "data" / "reports"

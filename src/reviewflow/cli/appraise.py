@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ..stages import appraise
+from ..stages.appraisal import project as appraise
 from . import cli
 from ._output import (
     OutputContext,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..stages import exporting
+from ..stages.importing import exporting
 from . import cli
 from ._output import OutputContext, echo, pass_output
 

@@ -11,7 +11,8 @@ from rich.table import Table
 
 from ..errors import InputError, StateError
 from ..formats import FORMATS
-from ..stages import importing, imports
+from ..stages import importing
+from ..stages.importing import changes as imports
 from . import cli
 from ._output import OutputContext, echo, echo_json, pass_output, progress_bar, stdout_console
 

@@ -70,7 +70,7 @@ def demo_cmd(directory: Path, formats: str, as_json: bool) -> None:
         reviewflow demo demo-review
         open demo-review/reports/report.html
     """
-    from ..stages import demo
+    from .. import demo
 
     with progress_bar("Demo") as progress:
         bar = (lambda _step, done, total: progress("building", done, total)) if progress else None

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..stages import screening
-from ..stages.screening.attach import attach_files
+from ..stages.retrieval.folder import attach_files
 from ..stages.screening.decisions import replan
 from ..stages.screening.highlight import highlight_spans
 from ..stages.screening.prioritise import resume, stop, stopping_status
@@ -44,7 +44,7 @@ from ._output import format_stat as _num
 
 if TYPE_CHECKING:
     # numpy-backed statistics load only in `reviewflow agreement`.
-    from ..stages.agreement import AgreementReport
+    from ..agreement import AgreementReport
 
 _STAGE = stage_option
 _REVIEWER = reviewer_option

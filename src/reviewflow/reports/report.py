@@ -133,7 +133,7 @@ def save_declared(project: Project, declared: Mapping[str, Any]) -> None:
 def _extraction_from_store(project: Project) -> ExtractionData | None:
     """Table 1 from the extraction store (final answers), with the pilot's agreement."""
     try:
-        from ..stages import extract
+        from ..stages.extraction import project as extract
 
         form = extract.form_in_use(project)
         rows = extract.table1_rows(project, form_id=form.id)
@@ -155,7 +155,7 @@ def _extraction_from_store(project: Project) -> ExtractionData | None:
 
 def _pilot(project: Project, form_id: str) -> Any:
     """Agreement of the pilot, when exactly two reviewers piloted the form (first first)."""
-    from ..stages import extract
+    from ..stages.extraction import project as extract
 
     who: list[str] = []
     for study in extract.overview(project, form_id=form_id):
@@ -172,8 +172,8 @@ def _pilot(project: Project, form_id: str) -> Any:
 
 def _appraisal_from_store(project: Project) -> AppraisalData | None:
     """Consensus appraisals from the appraisal store, and the two appraisers' agreement."""
-    from ..appraisal.checklists import Appraisal
-    from ..stages import appraise
+    from ..stages.appraisal import project as appraise
+    from ..stages.appraisal.checklists import Appraisal
 
     try:
         checklist = appraise.checklist_in_use(project)
@@ -277,7 +277,7 @@ def _published(
     """``[report] published``: the figures a publication states, recomputed (the demo)."""
     if report_settings(project).published != "seed":
         return
-    from ..stages import demo
+    from .. import demo
 
     data.statements += demo.seed_statements(project, data, extraction, appraisal)
     data.notes.append(demo.NOTE)

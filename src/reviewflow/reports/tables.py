@@ -15,11 +15,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..appraisal.checklists import Appraisal, Checklist
-from ..appraisal.scoring import ScoringScheme, score
-from ..extraction.checks import check_consistency
-from ..extraction.forms import Field, Form
-from ..extraction.values import NOT_REPORTED, Row, format_value, is_empty
+from ..stages.appraisal.checklists import Appraisal, Checklist
+from ..stages.appraisal.scoring import ScoringScheme, score
+from ..stages.extraction.checks import check_consistency
+from ..stages.extraction.forms import Field, Form
+from ..stages.extraction.values import NOT_REPORTED, Row, format_value, is_empty
 from ..stages.synthesis.segments import as_quotation
 
 NOT_REPORTED_CELL = "Not reported"

@@ -32,7 +32,7 @@ class Status:
 
 
 def run(project: Project) -> Status:
-    from . import dedup_project
+    from .dedup import project as dedup_project
     from .screening.counts import reviewer_progress
 
     with project.db.connect() as conn:

@@ -16,12 +16,12 @@ from .plan import STAGES, check_stage, screening_settings
 from .state import load_state
 
 if TYPE_CHECKING:
-    from ..agreement import AgreementReport
+    from ...agreement import AgreementReport
 
 
 def agreement(project: Project, *, stage: str | None = None) -> dict[str, AgreementReport]:
     """stage -> agreement report, for ``stage`` or every stage that has a plan."""
-    from ..agreement import agreement_report  # numpy: only agreement needs it
+    from ...agreement import agreement_report  # numpy: only agreement needs it
 
     settings = screening_settings(project)
     planned = [s for s in STAGES if getattr(settings, s).reviewers]

@@ -24,7 +24,7 @@ def agreement(
     second: set[tuple[int, int]],
 ) -> dict[str, Any]:
     """Pure core: κ and agreement over ``segments`` × ``codes`` of two coders' pairs."""
-    from ..agreement import cohen_kappa, percent_agreement  # numpy: only here
+    from ...agreement import cohen_kappa, percent_agreement  # numpy: only here
 
     a, b = [], []
     for code in codes:
