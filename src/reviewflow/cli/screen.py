@@ -14,7 +14,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..stages import screening
+from ..stages import retrieval, screening
 from ..stages.retrieval.folder import attach_files
 from ..stages.screening.decisions import replan
 from ..stages.screening.highlight import highlight_spans
@@ -594,10 +594,10 @@ def retrieve_cmd(
     project = out.project()
     reviewer = need_reviewer(project, reviewer)
     if file is not None:
-        r = screening.retrieve(project, report_id, file=file, reviewer=reviewer)
+        r = retrieval.retrieve(project, report_id, file=file, reviewer=reviewer)
         echo(f"report {r.id}: retrieved {r.file_name} (sha256 {r.file_sha256})")
     else:
-        r = screening.not_retrieved(project, report_id, reason=why or "", reviewer=reviewer)
+        r = retrieval.not_retrieved(project, report_id, reason=why or "", reviewer=reviewer)
         echo(f"report {r.id}: not retrieved ({r.not_retrieved_reason})")
 
 

@@ -41,7 +41,7 @@ from ..settings import (
     Reviewer,
     ScreeningSettings,
 )
-from ..stages import screening, searches
+from ..stages import retrieval, screening, searches
 from ..stages.appraisal import project as appraise
 from ..stages.extraction import project as extract
 from ..stages.extraction.values import NOT_REPORTED
@@ -183,7 +183,7 @@ def _full_text(project: Project) -> dict[str, str]:
                 f"{labels[key]}\n\nStand-in for the full text: the demo bundles no PDFs.\n",
                 encoding="utf-8",
             )
-            screening.retrieve(project, rid, file=stand_in, reviewer="MC")
+            retrieval.retrieve(project, rid, file=stand_in, reviewer="MC")
     screening.record(
         project,
         [

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from reviewflow.cli import cli
 from reviewflow.errors import InputError, StateError
 from reviewflow.project import Project
-from reviewflow.stages.screening.fulltext import store_file
+from reviewflow.stages.retrieval import store_file
 
 NEEDS_FIFO = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 

@@ -10,7 +10,7 @@ from test_screening_setup import add_records, seed_team
 from reviewflow.errors import InputError, NotFoundError, ProjectError, StateError
 from reviewflow.project import Project
 from reviewflow.settings import Settings
-from reviewflow.stages import screening
+from reviewflow.stages import retrieval, screening
 from reviewflow.store import queries
 
 
@@ -135,13 +135,13 @@ def _to_full_text(project: Project, tmp_path: Path, n: int) -> list[int]:
     for k, rid in enumerate(report_ids):
         pdf = tmp_path / f"paper{k}.pdf"
         pdf.write_bytes(b"%PDF-1.4 full text " + str(k).encode())
-        screening.retrieve(project, rid, file=pdf, reviewer="MC")
+        retrieval.retrieve(project, rid, file=pdf, reviewer="MC")
     return report_ids
 
 
 def test_full_text_plan_unanimous_else_arbiter_end_to_end(seeded: Project, tmp_path: Path) -> None:
     r1, r2, r3, r4, r5 = _to_full_text(seeded, tmp_path, 5)
-    screening.not_retrieved(seeded, r5, reason="no library access", reviewer="MC")
+    retrieval.not_retrieved(seeded, r5, reason="no library access", reviewer="MC")
     for who in ("MC", "DF", "JS"):
         screening.decide(seeded, stage="ft", item_id=r1, reviewer=who, decision="include")
         screening.decide(seeded, stage="ft", item_id=r2, reviewer=who, decision="include")
@@ -191,12 +191,12 @@ def test_retrieved_file_is_stored_once_by_sha256(seeded: Project, tmp_path: Path
     with pytest.raises(InputError, match="not a full-text file"):
         bad = tmp_path / "x.exe"
         bad.write_bytes(b"MZ")
-        screening.retrieve(seeded, rid, file=bad, reviewer="MC")
+        retrieval.retrieve(seeded, rid, file=bad, reviewer="MC")
 
 
 def test_full_text_items_must_be_retrieved(seeded: Project, tmp_path: Path) -> None:
     (rid,) = _to_full_text(seeded, tmp_path, 1)
-    screening.not_retrieved(seeded, rid, reason="paywalled", reviewer="DF")
+    retrieval.not_retrieved(seeded, rid, reason="paywalled", reviewer="DF")
     with pytest.raises(NotFoundError, match="retrieved"):
         screening.decide(seeded, stage="ft", item_id=rid, reviewer="MC", decision="include")
 

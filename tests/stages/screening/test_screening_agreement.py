@@ -16,7 +16,7 @@ from statsmodels.stats.inter_rater import aggregate_raters, cohens_kappa, fleiss
 from test_screening_setup import SEED_SCREENING, add_records, seed_team
 
 from reviewflow.project import Project
-from reviewflow.stages import screening
+from reviewflow.stages import retrieval, screening
 
 
 def _plan(**ta: object) -> dict:
@@ -84,7 +84,7 @@ def test_full_text_fleiss_and_krippendorff_match_the_packages(
     for k, rid in enumerate(reports):
         pdf = tmp_path / f"r{k}.pdf"  # type: ignore[operator]
         pdf.write_bytes(b"%PDF " + str(k).encode())
-        screening.retrieve(project, rid, file=pdf, reviewer="MC")
+        retrieval.retrieve(project, rid, file=pdf, reviewer="MC")
     rng = random.Random(11)
     votes: dict[str, dict[int, str]] = {"MC": {}, "DF": {}, "JS": {}}
     for rid in reports:
@@ -121,7 +121,7 @@ def test_votes_changed_after_arbitration_do_not_count(project: Project, tmp_path
     for k, rid in enumerate(reports):
         pdf = tmp_path / f"r{k}.pdf"  # type: ignore[operator]
         pdf.write_bytes(b"%PDF " + str(k).encode())
-        screening.retrieve(project, rid, file=pdf, reviewer="MC")
+        retrieval.retrieve(project, rid, file=pdf, reviewer="MC")
     for rid in reports:
         for who in ("MC", "DF"):
             screening.decide(project, stage="ft", item_id=rid, reviewer=who, decision="include")
@@ -144,7 +144,7 @@ def _full_text(project: Project, tmp_path: object, n: int, reviewers: list[str])
     for k, rid in enumerate(reports):
         pdf = tmp_path / f"r{k}.pdf"  # type: ignore[operator]
         pdf.write_bytes(b"%PDF " + str(k).encode())
-        screening.retrieve(project, rid, file=pdf, reviewer="MC")
+        retrieval.retrieve(project, rid, file=pdf, reviewer="MC")
     return reports
 
 

@@ -32,8 +32,8 @@ from ...errors import InputError
 from ...formats.limits import check_regular, read_regular
 from ...project import Project
 from ...store import screening_queries as sq
-from ..screening.fulltext import FULL_TEXT_SUFFIXES, retrieved_event, store_file
 from ..screening.plan import check_reviewer
+from . import FULL_TEXT_SUFFIXES, retrieved_event, store_file
 
 MATCHED, ATTACHED, AMBIGUOUS, UNMATCHED = "matched", "already attached", "ambiguous", "unmatched"
 _DOI = re.compile(r"10\.\d{4,9}[/_][^\s\"<>]+", re.IGNORECASE)

@@ -57,8 +57,6 @@ from .fulltext import (
     create_reports,
     group_reports,
     list_reports,
-    not_retrieved,
-    retrieve,
     set_report_kind,
 )
 from .plan import STAGES, Plan, get_plan, in_double_share, share_key
@@ -102,14 +100,12 @@ __all__ = [
     "in_double_share",
     "list_reports",
     "load_state",
-    "not_retrieved",
     "ranking_on",
     "record",
     "reopen_stage",
     "replan",
     "resolve",
     "resume",
-    "retrieve",
     "reviewers_for",
     "rule_result",
     "screen_loop",
