@@ -10,7 +10,9 @@ and their consensus; the thematic synthesis. What the seed gives only as a total
 per database, records screened, full-text exclusions without reasons) is *declared* in
 ``[report.declared]`` and the report marks it so. ``[report] published = "seed"`` makes the
 report recompute every figure the seed states about its own review and list each
-disagreement. Offline, a few seconds.
+disagreement: :func:`check_published` is the check the report runs then (the report
+itself knows no publication; ``reviewflow report`` and :func:`run` pass it in). Offline,
+a few seconds.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from ..reports.report import (
     AppraisalData,
     ExtractionData,
     Progress,
+    PublishedCheck,
     ReportData,
     Statement,
     build_report,
@@ -279,12 +282,29 @@ def run(
     The report is the one ``reviewflow report`` writes in that folder: it is collected
     from the store alone."""
     project = create_project(root)
-    data = collect(project, progress=progress)
+    data = collect(project, published=check_published, progress=progress)
     paths = build_report(project, formats=formats, out_dir=Path(root) / "reports", data=data)
     return project, data, paths
 
 
 # -- the seed's own figures, recomputed -----------------------------------------------------
+
+
+def published_check(name: str | None) -> PublishedCheck | None:
+    """The check of the publication ``[report] published`` names ("seed": the seed
+    review's, :func:`check_published`), or None."""
+    return check_published if name == "seed" else None
+
+
+def check_published(
+    project: Project,
+    data: ReportData,
+    extraction: ExtractionData | None,
+    appraisal: AppraisalData | None,
+) -> tuple[list[Statement], list[str]]:
+    """The report's statements for ``[report] published = "seed"`` (every figure the
+    seed states, recomputed) and the demo's note on what its data are."""
+    return seed_statements(project, data, extraction, appraisal), [NOTE]
 
 
 def _st(claim: str, stated: Any, computed: Any, note: str = "") -> Statement:
@@ -298,7 +318,7 @@ def seed_statements(
     appraisal: AppraisalData | None,
 ) -> list[Statement]:
     """Every figure the seed states about its own review, next to the value the project's
-    store gives (called by the report when review.toml says ``[report] published = "seed"``).
+    store gives (the report shows them when review.toml says ``[report] published = "seed"``).
     """
     stated = _searches_data()["stated"]
     c = data.prisma

@@ -8,7 +8,9 @@ the store.
 What the store cannot hold comes from ``[report]`` in review.toml
 (:class:`reviewflow.settings.ReportSettings`): declared counts of stages run outside
 reviewflow (marked declared in the diagram and the report), Table 1's columns, totals the
-manuscript states, and a publication's own figures to recompute (the demo).
+manuscript states, and which publication's own figures to recompute. The recomputing
+itself is the caller's (a :data:`PublishedCheck`, e.g. the demo's): reports/ knows no
+publication and imports neither the demo nor the CLI.
 """
 
 from __future__ import annotations
@@ -97,6 +99,16 @@ class ReportData:
 
     def table(self, title_start: str) -> Table:
         return next(t for t in self.tables if t.title.startswith(title_start))
+
+
+#: Recomputes the figures a publication states about its own review from the report's
+#: data: (project, data, extraction, appraisal) -> (statements, notes). ``[report]
+#: published`` names the publication; the caller that knows it passes its check to
+#: :func:`collect` (``reviewflow report`` and ``reviewflow demo`` pass the demo's).
+PublishedCheck = Callable[
+    [Project, ReportData, "ExtractionData | None", "AppraisalData | None"],
+    tuple[list[Statement], list[str]],
+]
 
 
 #: How review.toml spells an unknown count (TOML has no null).
@@ -202,12 +214,15 @@ def collect(
     extraction: ExtractionData | None = None,
     appraisal: AppraisalData | None = None,
     statements: Sequence[Statement] = (),
+    published: PublishedCheck | None = None,
     progress: Progress | None = None,
 ) -> ReportData:
     """Compute every count, table and figure of the report.
 
-    The screening state is derived once for the whole report (counts, stopping rule and
-    agreement all read it): at 50,000 records that is about a second each time.
+    ``published`` recomputes a publication's own figures (its statements and notes end
+    the report's). The screening state is derived once for the whole report (counts,
+    stopping rule and agreement all read it): at 50,000 records that is about a second
+    each time.
     """
     from ..stages.screening import state_cache
 
@@ -218,6 +233,7 @@ def collect(
             extraction=extraction,
             appraisal=appraisal,
             statements=statements,
+            published=published,
             progress=progress,
         )
 
@@ -229,6 +245,7 @@ def _collect(
     extraction: ExtractionData | None,
     appraisal: AppraisalData | None,
     statements: Sequence[Statement],
+    published: PublishedCheck | None,
     progress: Progress | None,
 ) -> ReportData:
     step = _stepper(progress, 6)
@@ -263,7 +280,7 @@ def _collect(
     _agreement(project, data, extraction, appraisal)
     step("synthesis")
     _synthesis(project, data)
-    _published(project, data, extraction, appraisal)
+    _published(project, data, extraction, appraisal, published)
     step("done")
     return data
 
@@ -273,14 +290,14 @@ def _published(
     data: ReportData,
     extraction: ExtractionData | None,
     appraisal: AppraisalData | None,
+    check: PublishedCheck | None,
 ) -> None:
-    """``[report] published``: the figures a publication states, recomputed (the demo)."""
-    if report_settings(project).published != "seed":
+    """The figures a publication states, recomputed by the caller's ``check``."""
+    if check is None:
         return
-    from .. import demo
-
-    data.statements += demo.seed_statements(project, data, extraction, appraisal)
-    data.notes.append(demo.NOTE)
+    statements, notes = check(project, data, extraction, appraisal)
+    data.statements += statements
+    data.notes += notes
 
 
 def _stepper(progress: Progress | None, total: int) -> Callable[[str], None]:
