@@ -11,6 +11,7 @@ from reviewflow.errors import InputError, StateError
 from reviewflow.project import Project
 from reviewflow.stages import importing
 from reviewflow.stages.dedup import DedupPolicy
+from reviewflow.stages.dedup import links as dedup_links
 from reviewflow.stages.dedup import project as dedup_project
 from reviewflow.stages.dedup import sheet as dedup_csv
 from reviewflow.store import queries
@@ -40,7 +41,7 @@ def test_duplicates_are_linked_to_the_most_complete_record(project: Project) -> 
     assert evidence["scores"]["title"] >= 95
     with project.db.connect() as conn:  # linked, not deleted
         assert queries.table_counts(conn)["records"] == 5
-        assert ids["batch1.ris:14"] not in queries.canonical_record_ids(conn)
+        assert ids["batch1.ris:14"] not in dedup_links.canonical_record_ids(conn)
 
 
 def test_related_parts_are_reported_separately_not_merged(project: Project) -> None:

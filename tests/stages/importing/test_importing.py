@@ -10,6 +10,7 @@ import pytest
 from reviewflow.errors import DuplicateImportError, InputError, NotFoundError, ParseError
 from reviewflow.project import Project
 from reviewflow.stages import importing, searches, status
+from reviewflow.stages.dedup import links as dedup_links
 from reviewflow.stages.importing import exporting
 from reviewflow.store import queries
 
@@ -117,7 +118,7 @@ def test_status_shows_screening_progress_when_a_plan_exists(project: Project) ->
     )
     importing.run(project, DATA / "embase_ovid.ris")
     with project.db.connect() as conn:
-        first = queries.canonical_record_ids(conn)[0]
+        first = dedup_links.canonical_record_ids(conn)[0]
     screening.decide(project, stage="ta", item_id=first, reviewer="MC", decision="exclude")
     stages = status.run(project).stages
     assert stages["records screened"] == 3

@@ -12,6 +12,7 @@ from reviewflow.project import Project
 from reviewflow.records import Record
 from reviewflow.reports.prisma_project import counts_from_project
 from reviewflow.stages import screening, status
+from reviewflow.stages.dedup import links as dedup_links
 from reviewflow.store import queries
 
 RANKED = {**SEED_SCREENING, "ta": {**SEED_SCREENING["ta"], "ranking": True}}
@@ -30,7 +31,7 @@ def _add(project: Project, titles: list[str]) -> list[int]:
         )  # fmt: skip
         queries.insert_records(conn, import_id=iid, items=items)
     with project.db.connect() as conn:
-        return queries.canonical_record_ids(conn)
+        return dedup_links.canonical_record_ids(conn)
 
 
 def _keys(text: str) -> Callable[[], str]:

@@ -4,11 +4,13 @@ The pure core is :mod:`.pipeline` (normalise → block → compare → decide �
 :func:`find_duplicates` takes records and returns groups, evidence and queues), built from
 :mod:`.normalise`, :mod:`.journal`, :mod:`.block`, :mod:`.compare`, :mod:`.decide`,
 :mod:`.cluster` and :mod:`.policy`. :mod:`.project` runs it on a project (new records
-against the whole project, the review queue, people's decisions, undo) and :mod:`.sheet`
-is the review queue as a spreadsheet.
+against the whole project, the review queue, people's decisions, undo), :mod:`.links`
+owns the duplicate links (every stage reads and writes them there, and PRISMA's
+"duplicates removed" is :func:`.links.duplicates_removed`), and :mod:`.sheet` is the
+review queue as a spreadsheet.
 
-The core's names are re-exported here on first use, so ``reviewflow status`` (which
-reads :mod:`.project`) does not import numpy and rapidfuzz.
+The core's names are re-exported here on first use, so reading the links (``reviewflow
+status``, screening) does not import numpy and rapidfuzz.
 """
 
 from __future__ import annotations

@@ -91,8 +91,9 @@ class DedupResult:
 
     @property
     def duplicates_removed(self) -> int:
-        """The PRISMA "duplicates removed" count implied by the groups."""
-        return sum(len(g.members) - 1 for g in self.groups)
+        """How many records these groups would link (before they are stored); a project's
+        PRISMA count is :func:`reviewflow.stages.dedup.links.duplicates_removed`."""
+        return len(self.removed_ids())
 
 
 def _key(a: int, b: int) -> tuple[int, int]:

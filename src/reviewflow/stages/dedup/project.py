@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,7 @@ from ...project import Project
 from ...records import Record
 from ...store import dedup_queries as dq
 from ...store import import_queries, queries
+from . import links
 
 if TYPE_CHECKING:
     # The dedup core (numpy, rapidfuzz) loads only where it runs: ``reviewflow status``
@@ -70,25 +70,25 @@ def run(
     policy = policy or policy_from_settings(project)
     with project.db.connect() as conn:
         records = list(queries.iter_records(conn))
-        links = dq.latest_links(conn)
+        current = links.current(conn)
         decisions = dq.latest_decisions(conn)
         seen_up_to = deduplicated_up_to(conn)
         already = {(p["record_a"], p["record_b"]) for p in dq.queued_pairs(conn)}
     new = [r for r in records if (r.id or 0) > seen_up_to]
     if not new:
-        return DedupRunResult(None, len(records), 0, 0, len(links), 0)
+        return DedupRunResult(None, len(records), 0, 0, len(current), 0)
     old = [r for r in records if (r.id or 0) <= seen_up_to]
     result = find_duplicates(
         new,
         existing=old,
-        existing_groups=_groups_from_links(links),
+        existing_groups=links.groups(current),
         decisions=[
             PairDecision(a, b, d["decision"] == "duplicate") for (a, b), d in decisions.items()
         ],
         policy=policy,
         progress=progress,
     )
-    events = list(_link_events(result.groups, links))
+    events = list(_link_events(result.groups, current))
     pairs = list(_pair_rows(result.uncertain, result.related, decided=decisions, already=already))
     related = {c: len(v) for c, v in result.related.items() if v}
     with project.db.transaction() as conn:
@@ -107,9 +107,9 @@ def run(
                 },
             },
         )
-        dq.insert_link_events(conn, ({**e, "run_id": run_id} for e in events))
+        links.record(conn, ({**e, "run_id": run_id} for e in events))
         dq.insert_pairs(conn, ({**p, "run_id": run_id} for p in pairs))
-        removed = len(dq.latest_links(conn))
+        removed = links.duplicates_removed(conn)
     return DedupRunResult(
         run_id=run_id,
         records_considered=len(records),
@@ -139,23 +139,16 @@ def deduplicated_up_to(conn: Any) -> int:
     return seen
 
 
-def _groups_from_links(links: dict[int, dict[str, Any]]) -> list[list[int]]:
-    groups: dict[int, list[int]] = defaultdict(list)
-    for record_id, row in links.items():
-        groups[row["canonical_id"]].append(record_id)
-    return [[canonical, *sorted(members)] for canonical, members in sorted(groups.items())]
-
-
-def _link_events(groups: Iterable[Any], links: dict[int, dict[str, Any]]) -> Iterable[dict]:
+def _link_events(groups: Iterable[Any], linked: dict[int, dict[str, Any]]) -> Iterable[dict]:
     for group in groups:
         evidence: dict[int, PairEvidence] = {}
         for ev in group.links:
             evidence.setdefault(ev.b, ev)
             evidence.setdefault(ev.a, ev)
-        if group.canonical in links:  # a canonical record must not itself be linked
+        if group.canonical in linked:  # a canonical record must not itself be linked
             yield _event(group.canonical, None, "unlink", None)
         for member in group.duplicates:
-            current = links.get(member)
+            current = linked.get(member)
             if current and current["canonical_id"] == group.canonical:
                 continue
             yield _event(member, group.canonical, "link", evidence.get(member))
@@ -352,11 +345,9 @@ def decide_pairs(
                     "note": note,
                 },
             )
-            links = dq.latest_links(conn)
-            if duplicate:
-                dq.insert_link_events(conn, _person_link(links, a, b, reviewer))
-            else:
-                dq.insert_link_events(conn, _person_unlink(links, a, b, reviewer))
+            current = links.current(conn)
+            change = links.join if duplicate else links.separate
+            links.record(conn, change(current, a, b, reviewer))
     return len(items)
 
 
@@ -370,50 +361,6 @@ def _check_reviewer(project: Project, reviewer: str | None) -> None:
         )
 
 
-def _root(links: dict[int, dict[str, Any]], rid: int) -> int:
-    return int(links[rid]["canonical_id"]) if rid in links else rid
-
-
-def _person_link(
-    links: dict[int, dict[str, Any]], a: int, b: int, reviewer: str | None
-) -> list[dict[str, Any]]:
-    ra, rb = _root(links, a), _root(links, b)
-    if ra == rb:
-        return []
-    # b's whole group joins a's canonical record.
-    moving = [rb, *(rid for rid, row in links.items() if row["canonical_id"] == rb)]
-    return [
-        {
-            "record_id": rid,
-            "canonical_id": ra,
-            "action": "link",
-            "method": "person",
-            "rule": "confirmed",
-            "reviewer": reviewer,
-        }
-        for rid in moving
-    ]
-
-
-def _person_unlink(
-    links: dict[int, dict[str, Any]], a: int, b: int, reviewer: str | None
-) -> list[dict[str, Any]]:
-    out = []
-    for rid, other in ((a, b), (b, a)):
-        if rid in links and links[rid]["canonical_id"] == other:
-            out.append(
-                {
-                    "record_id": rid,
-                    "canonical_id": None,
-                    "action": "unlink",
-                    "method": "person",
-                    "rule": "rejected",
-                    "reviewer": reviewer,
-                }
-            )
-    return out
-
-
 def undo(project: Project, record_id: int, *, reviewer: str | None = None) -> list[int]:
     """Unlink the whole group of ``record_id``; returns the records unlinked.
 
@@ -422,28 +369,15 @@ def undo(project: Project, record_id: int, *, reviewer: str | None = None) -> li
     """
     _check_reviewer(project, reviewer)
     with project.db.transaction() as conn:
-        links = dq.latest_links(conn)
-        canonical = _root(links, record_id)
-        members = sorted(rid for rid, row in links.items() if row["canonical_id"] == canonical)
-        if not members:
+        canonical, events = links.undo(links.current(conn), record_id, reviewer)
+        if not events:
             raise StateError(
                 f"record {record_id} is not in a duplicate group",
                 hint="See the groups with: reviewflow dedup groups",
             )
+        members = [e["record_id"] for e in events]
+        links.record(conn, events)
         for rid in members:
-            dq.insert_link_events(
-                conn,
-                [
-                    {
-                        "record_id": rid,
-                        "canonical_id": None,
-                        "action": "unlink",
-                        "method": "person",
-                        "rule": "undo",
-                        "reviewer": reviewer,
-                    }
-                ],
-            )
             dq.insert_decision(
                 conn,
                 values={
@@ -466,18 +400,16 @@ class Group:
 def groups(project: Project) -> list[Group]:
     """The current duplicate groups with the evidence of each link."""
     with project.db.connect() as conn:
-        links = dq.latest_links(conn)
-        ids = set(links) | {row["canonical_id"] for row in links.values()}
+        current = links.current(conn)
+        ids = set(current) | {row["canonical_id"] for row in current.values()}
         by_id = {r.id: r for r in queries.iter_records(conn, ids=ids)} if ids else {}
-    members: dict[int, list[int]] = defaultdict(list)
-    for rid, row in links.items():
-        members[row["canonical_id"]].append(rid)
     return [
-        Group(by_id[c], [(by_id[m], links[m]) for m in sorted(ms)])
-        for c, ms in sorted(members.items())
+        Group(by_id[c], [(by_id[m], current[m]) for m in ms])
+        for c, ms in links.members(current).items()
     ]
 
 
 def duplicates_removed(project: Project) -> int:
+    """PRISMA's "duplicate records removed" for the project (:func:`.links.duplicates_removed`)."""
     with project.db.connect() as conn:
-        return len(dq.latest_links(conn))
+        return links.duplicates_removed(conn)

@@ -11,15 +11,15 @@ import when, and, for a removal, what went (file name, sha256, counts).
 
 Removal keeps the duplicate groups whole: a record that was a duplicate of a removed
 record is re-linked to the lowest-id survivor of its group, which becomes the canonical
-record. Because SQLite reuses the highest record ids after a delete, a removal also
-records the highest record id left, so the next dedup run knows which ids are new
-(:func:`reviewflow.stages.dedup_project.deduplicated_up_to`).
+record (:func:`reviewflow.stages.dedup.links.restore_after_removal`). Because SQLite
+reuses the highest record ids after a delete, a removal also records the highest record id
+left, so the next dedup run knows which ids are new
+(:func:`reviewflow.stages.dedup.project.deduplicated_up_to`).
 """
 
 from __future__ import annotations
 
 import getpass
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,7 @@ from ...store import dedup_queries as dq
 from ...store import import_queries as iq
 from ...store import queries
 from ...store import screening_queries as sq
+from ..dedup import links
 
 #: Counts that are the team's own work: their loss is warned about loudly.
 TEAM_WORK = (
@@ -237,7 +238,7 @@ def _plan(conn: Any, project: Project, import_id: int) -> RemovalPlan:
         forced=bool(imp["forced"]),
         counts=counts,
         labels={t.key: t.label for t in targets},
-        regrouped=len(_regroup_targets(dq.latest_links(conn), removed)),
+        regrouped=len(links.regroup_targets(links.current(conn), removed)),
     )
     plan.warnings = _warnings(conn, plan)
     plan.notes = _notes(conn, plan)
@@ -319,11 +320,11 @@ def remove(
                 hint=f"Look again with: reviewflow imports remove {import_id}",
             )
         removed = set(iq.record_ids_of(conn, import_id))
-        before = dq.latest_links(conn)
+        before = links.current(conn)
         last_run = dq.last_run(conn)
         iq.delete_targets(conn, iq.removal_targets(conn, import_id), import_id=import_id)
-        dq.insert_link_events(
-            conn, _restore_links(dq.latest_links(conn), before, removed, reviewer)
+        links.record(
+            conn, links.restore_after_removal(links.current(conn), before, removed, reviewer)
         )
         iq.insert_import_event(
             conn,
@@ -347,63 +348,6 @@ def remove(
             },
         )
     return plan
-
-
-def _regroup_targets(links: dict[int, dict[str, Any]], removed: set[int]) -> dict[int, int | None]:
-    """Surviving record -> its new canonical record (None for the new canonical itself),
-    for every group whose canonical record goes."""
-    members: dict[int, list[int]] = defaultdict(list)
-    for rid, row in links.items():
-        if row["canonical_id"] in removed and rid not in removed:
-            members[row["canonical_id"]].append(rid)
-    out: dict[int, int | None] = {}
-    for survivors in members.values():
-        first, *rest = sorted(survivors)
-        out[first] = None
-        out.update({rid: first for rid in rest})
-    return out
-
-
-def _restore_links(
-    after: dict[int, dict[str, Any]],
-    before: dict[int, dict[str, Any]],
-    removed: set[int],
-    reviewer: str | None,
-) -> list[dict[str, Any]]:
-    """Link events that give every surviving record the group it should have now.
-
-    Deleting the events that name a removed record can expose an older event of a
-    survivor (a link it had before its group moved); the events returned here override
-    whatever the deletion left, so no survivor keeps or regains a stale link.
-    """
-    regroup = _regroup_targets(before, removed)
-    wanted: dict[int, int | None] = {}
-    for rid in set(before) | set(after):
-        if rid in removed:
-            continue
-        old = before.get(rid)
-        if old is None:
-            wanted[rid] = None
-        elif old["canonical_id"] in removed:
-            wanted[rid] = regroup[rid]
-        else:
-            wanted[rid] = old["canonical_id"]
-    events = []
-    for rid, canonical in sorted(wanted.items()):
-        now_ = after.get(rid)
-        if (now_["canonical_id"] if now_ else None) == canonical:
-            continue
-        events.append(
-            {
-                "record_id": rid,
-                "canonical_id": canonical,
-                "action": "link" if canonical is not None else "unlink",
-                "method": "auto",
-                "rule": "import removed",
-                "reviewer": reviewer,
-            }
-        )
-    return events
 
 
 def history(project: Project) -> list[dict[str, Any]]:
