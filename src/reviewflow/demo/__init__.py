@@ -44,11 +44,10 @@ from ..settings import (
     Reviewer,
     ScreeningSettings,
 )
-from ..stages import retrieval, screening, searches
+from ..stages import retrieval, screening, searches, studies
 from ..stages.appraisal import project as appraise
 from ..stages.extraction import project as extract
 from ..stages.extraction.values import NOT_REPORTED
-from ..store import screening_queries as sq
 from . import synthesis as synthesis_seed
 from .appraisal import load_seed_appraisals
 from .extraction import load_seed_extraction
@@ -173,12 +172,8 @@ def _full_text(project: Project) -> dict[str, str]:
     """The six included reports, each a study: retrieved (a stand-in file: the demo ships
     no PDFs) and included by MC, DF and JS. Returns seed key → study label."""
     labels = study_labels()
-    with project.db.transaction() as conn:
-        reports = {}
-        for key, label in labels.items():
-            study = sq.insert_study(conn, label=label)
-            # found by the database searches, whose records the seed does not give
-            reports[key] = sq.insert_report(conn, record_id=None, study_id=study, kind="main")
+    # found by the database searches, whose records the seed does not give
+    reports = {key: studies.add_with_report(project, label) for key, label in labels.items()}
     with tempfile.TemporaryDirectory() as tmp:
         for key, rid in reports.items():
             stand_in = Path(tmp) / f"{key}.txt"

@@ -18,6 +18,7 @@ from importlib import resources
 from typing import Any
 
 from ..project import Project
+from ..stages import studies
 from ..stages.synthesis import codes, findings, themes
 from ..stages.synthesis.segments import Block
 
@@ -32,7 +33,7 @@ def build_seed(project: Project, *, coder: str = "MC") -> dict[str, Any]:
     seed = load_seed()
     study_ids: dict[int, int] = {}
     for study in seed["studies"]:  # an existing study of the same label is reused
-        study_ids[study["ref"]] = findings.add_study(project, study["label"])
+        study_ids[study["ref"]] = studies.add_study(project, study["label"])
     for ref, sid in study_ids.items():
         fragments = [q["text"] for q in seed["quotes"] if q["study"] == ref]
         if fragments:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from reviewflow.project import Project
+from reviewflow.stages import studies as studies_mod
 from reviewflow.stages.synthesis import findings
 from reviewflow.stages.synthesis.segments import Block
 
@@ -21,7 +22,7 @@ class Coded:
 @pytest.fixture
 def coded(project: Project) -> Coded:
     studies = {
-        label: findings.add_study(project, label) for label in ("Moffatt 2017", "Wildman 2019")
+        label: studies_mod.add_study(project, label) for label in ("Moffatt 2017", "Wildman 2019")
     }
     findings.store_blocks(
         project,

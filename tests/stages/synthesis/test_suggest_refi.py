@@ -7,6 +7,7 @@ import io
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
 
+from reviewflow.stages import studies
 from reviewflow.stages.synthesis import codes, findings, refi, suggest, themes
 from reviewflow.stages.synthesis.segments import Block
 from reviewflow.stages.synthesis.suggest import group_codes, rank_codes
@@ -46,7 +47,7 @@ def test_groupings_put_related_codes_together() -> None:
 
 
 def test_suggestions_on_the_store(project: Project) -> None:
-    study = findings.add_study(project, "S1")
+    study = studies.add_study(project, "S1")
     findings.store_blocks(
         project,
         study,

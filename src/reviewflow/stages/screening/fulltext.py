@@ -15,6 +15,7 @@ from typing import Any
 from ...errors import InputError, NotFoundError
 from ...project import Project
 from ...store import screening_queries as sq
+from .. import studies
 from .state import INCLUDE, load_state
 
 
@@ -84,8 +85,7 @@ def group_reports(
                 f"no report {missing[0]}", hint="List them with: reviewflow fulltext reports"
             )
         target = study_id if study_id is not None else known[report_ids[0]]["study_id"]
-        if target not in sq.study_ids(conn):
-            raise NotFoundError(f"no study {target}")
+        target = studies.load(conn, project).find(target).id
         sq.set_report_study(conn, report_ids=report_ids, study_id=target)
     return target
 
