@@ -1,6 +1,6 @@
 """``reviewflow appraise``: add, import, agreement, consensus, scores.
 
-Thin shells over :mod:`reviewflow.stages.appraise`; checks and scoring live there.
+Thin shells over :mod:`reviewflow.stages.appraisal`; checks and scoring live there.
 """
 
 from __future__ import annotations

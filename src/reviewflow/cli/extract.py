@@ -1,6 +1,6 @@
 """``reviewflow extract``: template, import, pilot, verify, resolve, show.
 
-Thin shells over :mod:`reviewflow.stages.extract`; validation and history live there.
+Thin shells over :mod:`reviewflow.stages.extraction`; validation and history live there.
 """
 
 from __future__ import annotations
@@ -231,9 +231,8 @@ def verify_cmd(
     if file is not None:
         if not of:
             raise click.UsageError("--file needs --of (whose extraction the copy holds)")
-        from ..stages.extraction import (
-            sheets as extract_sheets,  # openpyxl: only the sheet commands
-        )
+        # openpyxl: only the sheet commands
+        from ..stages.extraction import sheets as extract_sheets
 
         results = extract_sheets.verify_from_template(
             project, file, reviewer=reviewer, of=of, form_id=form_id, replace=replace

@@ -1,4 +1,4 @@
-"""The seed review's CASP appraisals as data (``reviewflow/data/seed/appraisals.toml``).
+"""The seed review's CASP appraisals as data (``reviewflow/demo/data/appraisals.toml``).
 
 Two independent appraisals per study and the recorded resolutions, so the demo and the
 tests derive the published scores through :func:`consensus` and :func:`score`.

@@ -1,4 +1,4 @@
-"""The seed review's extraction as data (``reviewflow/data/seed/extraction.toml``).
+"""The seed review's extraction as data (``reviewflow/demo/data/extraction.toml``).
 
 Loaded through the same functions a team uses (form validation, pilot, verification), so
 the demo project and the tests replay the seed's workflow rather than inserting values.

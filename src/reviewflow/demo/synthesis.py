@@ -1,6 +1,6 @@
 """The seed review's thematic synthesis, built through the public synthesis functions.
 
-Reads ``data/seed/synthesis.toml``: six studies, two analytical and seven descriptive
+Reads ``demo/data/synthesis.toml``: six studies, two analytical and seven descriptive
 themes, exemplar codes, every fragment the seed cites, and the sentences in which the
 review attributes a theme to studies. Each cited fragment becomes a findings segment of
 its study (one line each), coded with its exemplar code by the seed's coder (MC) and

@@ -434,7 +434,7 @@ def _reason(reason: str | None) -> str:
 
 
 def pilot_agreement_row(report: Any) -> AgreementRow:
-    """A row from :func:`reviewflow.extraction.agreement.pilot_agreement`."""
+    """A row from :func:`reviewflow.stages.extraction.agreement.pilot_agreement`."""
     disagree = [f.label for f in report.fields if f.disagreements]
     return AgreementRow(
         "Data extraction (pilot)",
@@ -449,7 +449,7 @@ def pilot_agreement_row(report: Any) -> AgreementRow:
 
 
 def appraisal_agreement_row(result: Any) -> AgreementRow:
-    """A row from :func:`reviewflow.appraisal.consensus.appraisal_agreement`."""
+    """A row from :func:`reviewflow.stages.appraisal.consensus.appraisal_agreement`."""
     return AgreementRow(
         "Quality appraisal",
         ", ".join(result.appraisers),

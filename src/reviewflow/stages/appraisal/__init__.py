@@ -1,9 +1,9 @@
 """Quality appraisal, the pure core: checklists as data, scoring schemes, agreement, consensus.
 
-No database here; the per-study workflow on the store calls these functions. Modules:
-``checklists`` (load checklist files, Appraisal), ``scoring`` (schemes, bands, scores),
-``consensus`` (item agreement of two appraisers, consensus appraisal), ``seed`` (the seed
-review's appraisals).
+No database here; the per-study workflow on the store (:mod:`.project`) calls these
+functions. Modules: ``checklists`` (load checklist files, Appraisal), ``scoring`` (schemes,
+bands, scores), ``consensus`` (item agreement of two appraisers, consensus appraisal). The
+seed review's appraisals are :mod:`reviewflow.demo.appraisal`.
 """
 
 from reviewflow.stages.appraisal.checklists import (

@@ -1,6 +1,6 @@
 """Quality appraisal on the project store: two independent appraisals, consensus, scores.
 
-The pure core (:mod:`reviewflow.appraisal`) checks answers, compares appraisers, builds
+The pure core (:mod:`reviewflow.stages.appraisal`) checks answers, compares appraisers, builds
 the consensus and scores it; this module records appraisals as append-only rows
 (``appraisals``, kind "independent" or "consensus") and derives agreement, scores and
 bands from them. The checklist and the scoring scheme come from ``[appraisal]`` in

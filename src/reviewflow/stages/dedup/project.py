@@ -1,6 +1,6 @@
 """Deduplication on a project: link duplicates (never delete), queue uncertain pairs.
 
-The pure core in :mod:`reviewflow.stages.dedupe` decides; this module feeds it the
+The pure core in :mod:`reviewflow.stages.dedup` decides; this module feeds it the
 project's records, the groups already linked and every decision a person took, and
 writes the outcome as append-only events. Runs are incremental: records imported since
 the last run are compared with each other and with everything before, and nothing a

@@ -1,10 +1,11 @@
 """Data extraction, the pure core: forms as data, answers, pilot agreement, verification.
 
-No database here: the per-study workflow on the store calls these functions and records
-what they return as events. Modules: ``forms`` (Form/Field from TOML, validation,
-versions), ``values`` (coerce/format/compare one answer; NOT_REPORTED), ``checks``
-(consistency warnings), ``agreement`` (pilot), ``verify`` (discrepancies, resolution,
-history), ``xlsx`` (template round trip), ``seed`` (the seed review's extraction data).
+No database here: the per-study workflow on the store (:mod:`.project`, spreadsheets in
+:mod:`.sheets`) calls these functions and records what they return as events. Modules:
+``forms`` (Form/Field from TOML, validation, versions), ``values`` (coerce/format/compare
+one answer; NOT_REPORTED), ``checks`` (consistency warnings), ``agreement`` (pilot),
+``verify`` (discrepancies, resolution, history), ``xlsx`` (template round trip). The seed
+review's extraction data are :mod:`reviewflow.demo.extraction`.
 """
 
 from reviewflow.stages.extraction.checks import ConsistencyWarning, check_consistency

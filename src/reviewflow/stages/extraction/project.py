@@ -1,13 +1,13 @@
 """Data extraction on the project store: forms in use, extraction, pilot, verification.
 
-The pure core (:mod:`reviewflow.extraction`) validates answers, compares reviewers and
+The pure core (:mod:`reviewflow.stages.extraction`) validates answers, compares reviewers and
 applies resolutions; this module records what it returns as append-only events
 (``extraction_events``/``extraction_values``) and derives the current state from them:
 
 * a form version is stored the first time answers are given on it; a changed form file
   with the *same* version number is refused, so answers never silently change meaning;
 * one reviewer extracts (``record_extraction``, or a spreadsheet through
-  :mod:`.extract_sheets`), a second verifies
+  :mod:`.sheets`), a second verifies
   field by field (``verify``: agree, or propose a value with a note), discrepancies are
   listed (``discrepancies``) and resolved (``resolve``); final answers exist only when
   nothing is open;

@@ -1,6 +1,6 @@
 """Extraction through spreadsheets: an XLSX template per form, filled and read back.
 
-The sheet itself (validation lists, per-cell errors) is :mod:`reviewflow.extraction.xlsx`;
+The sheet itself (validation lists, per-cell errors) is :mod:`reviewflow.stages.extraction.xlsx`;
 this module records what a sheet holds through the same events as
 :mod:`.extract` — every row or none — so a sheet import and a typed extraction have one
 history.

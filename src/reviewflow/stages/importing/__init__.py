@@ -7,7 +7,7 @@ file or a database failure therefore leaves the project exactly as it was.
 A file imported without a search is linked to the logged search whose exported file has
 the same sha256 (``reviewflow search add --file``), when exactly one has; otherwise the
 result says that PRISMA will count it apart until it is linked
-(:func:`reviewflow.stages.imports.link`).
+(:func:`reviewflow.stages.importing.changes.link`).
 
 The cyclic garbage collector is off while an import runs: nothing it builds is cyclic, but
 the collector would rescan every record built so far again and again (0.45 s of a

@@ -3,7 +3,7 @@
 Only independent votes count: role "screen", and on an arbitrated item only the votes
 cast before the arbiter's first decision. The sample is the double-screened items of the
 plan (every item when a stage has two or more main reviewers). The statistics themselves
-are :func:`reviewflow.stages.agreement.agreement_report` ("maybe" counts as include).
+are :func:`reviewflow.agreement.agreement_report` ("maybe" counts as include).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Each (segment, code) pair is a yes/no rating by each coder, over the in-scope segments of
 the studies both coders coded; Cohen's κ and percent agreement come from
-:mod:`reviewflow.stages.agreement`, the same functions screening uses.
+:mod:`reviewflow.agreement`, the same functions screening uses.
 """
 
 from __future__ import annotations
