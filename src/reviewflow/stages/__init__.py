@@ -1,8 +1,10 @@
 """Pipeline stages: one package per stage, its pure core and its project runner side by side.
 
-A pure core takes and returns plain values (no database); the runner, ``project.py`` in
-every package that has both, runs the core on a project (reads the store, records the
-result as events). The CLI, the web app and the demo call these same functions::
+A pure core takes and returns plain values (no database); a runner runs it on a project
+(reads the store, records the result as events). Where a stage's core is a package of
+modules of its own (dedup, extraction, appraisal), its runner is ``project.py`` beside
+them; screening and synthesis are runners throughout, with a few pure modules (marked
+below). The CLI, the web app and the demo call these same functions::
 
     stages/
       searches/        the search log (PRISMA-S)
@@ -19,7 +21,7 @@ result as events). The CLI, the web app and the demo call these same functions::
       extraction/      pure: forms, values, checks, agreement, verify, xlsx;
                        project (record, pilot, verify, resolve), sheets (spreadsheets)
       appraisal/       pure: checklists, scoring, consensus; project (appraisals, consensus)
-      synthesis/       sources and segments (pure), codes, codings, themes, compare,
+      synthesis/       pure: sources, segments; codes, codings, themes, compare,
                        suggest, refi, cerqual
       status.py        records per search, import and stage
 
