@@ -48,7 +48,7 @@ def _peak_mb() -> float:
 
 def run_reviewflow(set_dir: Path) -> tuple[list[str], float, dict[str, int]]:
     """Removed record IDs, wall seconds and queue sizes for reviewflow."""
-    from reviewflow.stages.dedupe import find_duplicates
+    from reviewflow.stages.dedup import find_duplicates
 
     start = time.perf_counter()
     records, ids = load_set(set_dir)

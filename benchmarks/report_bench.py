@@ -26,7 +26,8 @@ from typing import Any
 from reviewflow.project import Project
 from reviewflow.reports.report import build_report
 from reviewflow.settings import Reviewer, ScreeningSettings
-from reviewflow.stages import dedup_project, importing, screening, searches
+from reviewflow.stages import importing, screening, searches
+from reviewflow.stages.dedup import project as dedup_project
 
 PLANS = {
     "reasons": ["not UK-based", "not social prescribing", "no qualitative data"],

@@ -21,6 +21,7 @@ from reviewflow.project import Project
 from reviewflow.records import Record
 from reviewflow.settings import Reviewer, ScreeningSettings
 from reviewflow.stages import screening
+from reviewflow.stages.dedup import links as dedup_links
 from reviewflow.store import queries
 
 PLANS = {
@@ -57,7 +58,7 @@ def build(root: Path, n: int, url: str) -> tuple[Project, list[int]]:
         )  # fmt: skip
         queries.insert_records(conn, import_id=import_id, items=items)
     with project.db.connect() as conn:
-        ids = queries.canonical_record_ids(conn)
+        ids = dedup_links.canonical_record_ids(conn)
     return project, ids
 
 

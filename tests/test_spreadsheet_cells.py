@@ -85,7 +85,7 @@ def test_a_users_csv_keeps_its_quotes(tmp_path: Path) -> None:
 def test_screening_sheet_quotes_titles_and_notes_round_trip(
     project: Project, tmp_path: Path
 ) -> None:
-    from stages.test_screening_setup import seed_team
+    from stages.screening.test_screening_setup import seed_team
 
     seed_team(project)
     rid = _add(project, Record(title=EVIL, raw="x"))

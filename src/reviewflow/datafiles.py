@@ -1,4 +1,5 @@
-"""The data files shipped inside the package: forms, checklists and the seed review.
+"""The data files shipped inside the package: forms and checklists (the seed review's
+are the demo's own, in ``reviewflow/demo/data``).
 
 One place knows where they live, so listing built-ins and reading them is the same for
 every kind (and works from a wheel as well as from a source checkout).

@@ -23,7 +23,7 @@ from .settings import (
     dump_settings,
     load_settings,
 )
-from .store import HEAD_REVISION, Database, literal_password, resolve_url
+from .store import HEAD_REVISION, Database, env_password_url, literal_password, resolve_url
 
 if TYPE_CHECKING:
     from .session import Session
@@ -151,3 +151,10 @@ def _write_config(path: Path, text: str, *, secret: bool) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         os.chmod(path, 0o600)  # also when the file existed with a wider mode
         fh.write(text)
+
+
+def password_in_url(url: str) -> str | None:
+    """For a database URL that holds a password itself (review.toml would keep it in
+    clear): the same URL reading it from the environment instead, masked, to suggest;
+    None for a URL without a literal password."""
+    return env_password_url(url) if literal_password(url) else None

@@ -215,3 +215,21 @@ def test_appraisal_scores_per_scheme(
     assert invoke("-p", str(proj), "appraise", "consensus", "1", "--by", "AB").exit_code == 0
     (row,) = json.loads(invoke("-p", str(proj), "appraise", "scores", "--json").stdout)
     assert (row["score"], row["max"], row["band"]) == expected
+
+
+def test_changing_the_plan_after_screening_began_says_how_to_accept_it(tmp_path: Path) -> None:
+    root = tmp_path / "carers"
+    assert init(root, *TEAM, *PLAN).exit_code == 0
+    p = ["-p", str(root)]
+    assert invoke(*p, "import", str(NEWREVIEW / "embase.ris")).exit_code == 0
+    before = invoke(*p, "plan", "set", "--stage", "ta", "--seed", "3")
+    assert before.exit_code == 0 and "replan" not in before.stderr  # nothing screened yet
+    vote = invoke(*p, "screen", "decide", "1", "--stage", "ta", "--reviewer", "AB",
+                  "--decision", "include")  # fmt: skip
+    assert vote.exit_code == 0, vote.output
+    result = invoke(*p, "plan", "set", "--stage", "ta", "--share", "0.5")
+    assert result.exit_code == 0, result.output
+    assert "reviewflow screen replan --stage ta" in result.stderr
+    refused = invoke(*p, "screen", "decide", "2", "--stage", "ta", "--reviewer", "AB",
+                     "--decision", "include")  # fmt: skip
+    assert refused.exit_code == 1 and "changed after screening began" in refused.stderr

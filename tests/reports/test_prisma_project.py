@@ -14,7 +14,8 @@ from reviewflow.project import Project
 from reviewflow.reports.prisma import check
 from reviewflow.reports.prisma_project import counts_from_project
 from reviewflow.settings import ScreeningSettings
-from reviewflow.stages import dedup_project, importing, screening, searches
+from reviewflow.stages import importing, retrieval, screening, searches
+from reviewflow.stages.dedup import project as dedup_project
 from reviewflow.stages.searches import SearchEntry
 
 DATA = Path(__file__).parent.parent / "data" / "reports"
@@ -54,11 +55,11 @@ def _screened(project: Project, tmp_path: Path) -> Project:
         decision = "include" if k < 3 else "exclude"
         screening.decide(project, stage="ta", item_id=item, reviewer="MC", decision=decision)
     r1, r2, r3 = screening.create_reports(project)
-    screening.not_retrieved(project, r3, reason="no library access", reviewer="MC")
+    retrieval.not_retrieved(project, r3, reason="no library access", reviewer="MC")
     for k, rid in enumerate((r1, r2)):
         pdf = tmp_path / f"paper{k}.pdf"
         pdf.write_bytes(b"%PDF-1.4 full text " + str(k).encode())
-        screening.retrieve(project, rid, file=pdf, reviewer="MC")
+        retrieval.retrieve(project, rid, file=pdf, reviewer="MC")
     screening.decide(project, stage="ft", item_id=r1, reviewer="MC", decision="include")
     screening.decide(
         project, stage="ft", item_id=r2, reviewer="MC", decision="exclude", reason="not UK-based"

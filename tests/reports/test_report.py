@@ -13,7 +13,7 @@ from reviewflow.cli import cli
 from reviewflow.errors import InputError, ProjectError
 from reviewflow.project import Project
 from reviewflow.reports.report import build_report, collect, declared_from_settings, save_declared
-from reviewflow.stages import searches
+from reviewflow.stages import searches, studies
 from reviewflow.stages.synthesis import codes, findings, themes
 from reviewflow.stages.synthesis.segments import Block
 
@@ -23,7 +23,7 @@ def project(tmp_path: Path) -> Project:
     p = Project.create(tmp_path / "review", title="A small review")
     searches.add(p, searches.SearchEntry(source="Embase", records_returned=120))
     searches.add(p, searches.SearchEntry(source="MEDLINE", records_returned=80))
-    study = findings.add_study(p, "Alpha et al. 2020")
+    study = studies.add_study(p, "Alpha et al. 2020")
     findings.store_blocks(p, study, [Block("people felt heard")], file_name="a.txt", unit="line")
     seg = findings.list_segments(p)[0]["id"]
     code = codes.create_code(p, "being heard", reviewer="MC")

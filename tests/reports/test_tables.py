@@ -6,10 +6,10 @@ from xml.etree import ElementTree
 
 import pytest
 
-from reviewflow.appraisal.checklists import builtin_checklist, make_appraisal
-from reviewflow.appraisal.scoring import scheme
-from reviewflow.extraction.forms import builtin_form, make_extraction
 from reviewflow.reports import tables, tree
+from reviewflow.stages.appraisal.checklists import builtin_checklist, make_appraisal
+from reviewflow.stages.appraisal.scoring import scheme
+from reviewflow.stages.extraction.forms import builtin_form, make_extraction
 
 FORM = builtin_form("social_prescribing")
 SVG = "{http://www.w3.org/2000/svg}"

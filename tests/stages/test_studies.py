@@ -19,6 +19,9 @@ import pytest
 from click.testing import CliRunner, Result
 from openpyxl import load_workbook
 
+from reviewflow.errors import InputError, NotFoundError
+from reviewflow.project import Project
+from reviewflow.stages import screening, studies
 from reviewflow.stages.studies import author_surname, citation_label, disambiguate
 
 DATA = Path(__file__).parent.parent / "data" / "newreview"
@@ -357,3 +360,24 @@ def test_without_full_text_screening_every_recorded_study_counts(tmp_path: Path)
     _ok(root, "code", "studies", "--add", "Moffatt et al. 2017")  # the same study, not a second
     assert _json(root, "code", "studies") == [{"id": 1, "label": "Moffatt et al. 2017"}]
     assert [s["study"] for s in _json(root, "extract", "show")] == ["Moffatt et al. 2017"]
+
+
+def test_a_study_with_a_report_but_no_record_is_named_and_grouped_through_studies(
+    project: Project,
+) -> None:
+    """Reports found by other methods (the demo's six) are made by studies.add_with_report;
+    grouping reports resolves its target study the way every stage does."""
+    first = studies.add_with_report(project, "Hall & Sikes 2020")
+    second = studies.add_with_report(project, "Hall 2021", kind="protocol")
+    known = {s.label: s for s in studies.list_studies(project)}
+    assert known["Hall & Sikes 2020"].report_ids == (first,)
+    assert known["Hall 2021"].report_ids == (second,)
+    with pytest.raises(InputError, match="already called 'hall 2021'"):
+        studies.add_with_report(project, "hall 2021")
+    with pytest.raises(InputError, match="bare number"):
+        studies.add_with_report(project, "7")
+    with pytest.raises(NotFoundError, match="no study '99'"):
+        screening.group_reports(project, [first, second], study_id=99)
+    target = screening.group_reports(project, [second, first])
+    assert target == known["Hall 2021"].id
+    assert studies.get(project, "Hall 2021").report_ids == (first, second)

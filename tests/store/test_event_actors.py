@@ -27,7 +27,11 @@ from reviewflow.settings import (
     Settings,
     dump_settings,
 )
-from reviewflow.stages import appraise, dedup_project, extract, importing, imports, screening
+from reviewflow.stages import importing, retrieval, screening
+from reviewflow.stages.appraisal import project as appraise
+from reviewflow.stages.dedup import project as dedup_project
+from reviewflow.stages.extraction import project as extract
+from reviewflow.stages.importing import changes as imports
 from reviewflow.stages.searches import SearchEntry, add
 from reviewflow.stages.synthesis import cerqual, codes, findings, themes
 from reviewflow.stages.synthesis.segments import Block
@@ -129,7 +133,7 @@ def _every_stage(s: Session, work: Path, tiny_pdf: Callable[..., Path]) -> None:
     screening.close_stage(project, stage="ta", reviewer="MC", force=True)
     (report,) = screening.create_reports(project)
     pdf = tiny_pdf(work / "paper.pdf", ["Peer support groups"])
-    screening.retrieve(project, report, file=pdf, reviewer="MC")
+    retrieval.retrieve(project, report, file=pdf, reviewer="MC")
     screening.decide(project, stage="ft", item_id=report, reviewer="MC", decision="include")
     study = screening.list_reports(project)[0].study_id
 

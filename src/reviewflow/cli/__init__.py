@@ -42,9 +42,9 @@ COMMANDS: dict[str, Lazy] = {
     "conflicts": Lazy("screen:conflicts_cmd", "List items whose votes disagree (only the arbiter, until the stage is closed)."),  # noqa: E501
     "dedup": Lazy("dedup:dedup_group", "Find duplicate records and link them to one canonical record (nothing is deleted)."),  # noqa: E501
     "demo": Lazy("report:demo_cmd", "Build the bundled example review (social prescribing for mental health) and its report."),  # noqa: E501
-    "export": Lazy("export_cmd:export_cmd", "Write the project's records as RIS or CSV."),
+    "export": Lazy("importing:export_cmd", "Write the project's records as RIS or CSV."),
     "extract": Lazy("extract:extract_group", "Data extraction: template, import, pilot agreement, verification, resolution."),  # noqa: E501
-    "fulltext": Lazy("screen:fulltext_group", "Reports for full-text screening: create, attach or retrieve, group into studies."),  # noqa: E501
+    "fulltext": Lazy("fulltext:fulltext_group", "Reports for full-text screening: create, attach or retrieve, group into studies."),  # noqa: E501
     "imports": Lazy("importing:imports_group", "List imported files, link one to its search, or remove a mistaken one."),  # noqa: E501
     "import": Lazy("importing:import_cmd", "Import a database export; the whole file or nothing."),
     "init": Lazy("project_cmds:init_cmd", "Create a review project: review.toml (team and screening plan) plus its database."),  # noqa: E501

@@ -115,6 +115,11 @@ def markup_safe(text: object) -> str:
     return escape(plain(text))
 
 
+def shorten(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters with an ellipsis (table cells)."""
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
 def safe_console(**kwargs: Any) -> Console:
     """A rich console for record text: no markup, emoji or highlighting is read from strings
     (a title ``[link=...]`` is shown, not obeyed; ``[/]`` no longer crashes), and control

@@ -1,6 +1,6 @@
 """``reviewflow appraise``: add, import, agreement, consensus, scores.
 
-Thin shells over :mod:`reviewflow.stages.appraise`; checks and scoring live there.
+Thin shells over :mod:`reviewflow.stages.appraisal`; checks and scoring live there.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ..stages import appraise
+from ..stages.appraisal import project as appraise
 from . import cli
 from ._output import (
     OutputContext,

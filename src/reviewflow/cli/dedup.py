@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ..stages import dedup_csv, dedup_project
+from ..stages.dedup import project as dedup_project
+from ..stages.dedup import sheet as dedup_csv
 from . import cli
 from ._output import OutputContext, echo, echo_json, pass_output, progress_bar, stdout_console
 

@@ -1,6 +1,6 @@
 """``reviewflow extract``: template, import, pilot, verify, resolve, show.
 
-Thin shells over :mod:`reviewflow.stages.extract`; validation and history live there.
+Thin shells over :mod:`reviewflow.stages.extraction`; validation and history live there.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import click
 from rich.table import Table
 
 from ..errors import InputError
-from ..extraction.values import NOT_REPORTED, NOT_REPORTED_TEXT, format_value
-from ..stages import extract
+from ..stages.extraction import project as extract
+from ..stages.extraction.values import NOT_REPORTED, NOT_REPORTED_TEXT, format_value
 from . import cli
 from ._output import OutputContext, echo, echo_json, pass_output, plain, stdout_console
 
@@ -70,7 +70,7 @@ def template_cmd(
         reviewflow extract template -o mc.xlsx
         reviewflow extract template --prefill MC -o ka-verifies-mc.xlsx
     """
-    from ..stages import extract_sheets  # openpyxl: only the sheet commands
+    from ..stages.extraction import sheets as extract_sheets  # openpyxl: only the sheet commands
 
     path = extract_sheets.write_template(out.project(), output, form_id=form_id, prefill=prefill)
     echo(f"wrote {path}", err=True)
@@ -100,7 +100,7 @@ def import_cmd(
     \b
         reviewflow extract import mc.xlsx --reviewer MC
     """
-    from ..stages import extract_sheets  # openpyxl: only the sheet commands
+    from ..stages.extraction import sheets as extract_sheets  # openpyxl: only the sheet commands
 
     result = extract_sheets.import_template(
         out.project(), file, reviewer=reviewer, form_id=form_id, pilot=pilot, replace=replace
@@ -231,7 +231,8 @@ def verify_cmd(
     if file is not None:
         if not of:
             raise click.UsageError("--file needs --of (whose extraction the copy holds)")
-        from ..stages import extract_sheets  # openpyxl: only the sheet commands
+        # openpyxl: only the sheet commands
+        from ..stages.extraction import sheets as extract_sheets
 
         results = extract_sheets.verify_from_template(
             project, file, reviewer=reviewer, of=of, form_id=form_id, replace=replace

@@ -1,4 +1,4 @@
-"""``reviewflow import FILE`` and ``reviewflow imports list|link|remove``."""
+"""``reviewflow import FILE``, ``reviewflow imports list|link|remove`` and ``reviewflow export``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from rich.table import Table
 
 from ..errors import InputError, StateError
 from ..formats import FORMATS
-from ..stages import importing, imports
+from ..stages import importing
+from ..stages.importing import changes as imports
+from ..stages.importing import exporting
 from . import cli
 from ._output import OutputContext, echo, echo_json, pass_output, progress_bar, stdout_console
 
@@ -300,3 +302,26 @@ def remove_cmd(
 def _interactive() -> bool:
     """A person can answer the confirmation (not a script, not a pipe)."""
     return sys.stdin.isatty()
+
+
+@cli.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(exporting.EXPORT_FORMATS),
+    help="Default: from FILE's extension.",
+)
+@click.option("--import", "import_id", type=int, help="Only the records of this import.")
+@pass_output
+def export_cmd(out: OutputContext, file: Path, fmt: str | None, import_id: int | None) -> None:
+    """Write the project's records as RIS or CSV.
+
+    Example:
+
+    \b
+        reviewflow export all-records.ris
+        reviewflow export embase.csv --import 1
+    """
+    n = exporting.run(out.project(), file, format=fmt, import_id=import_id)
+    echo(f"Wrote {n:,} records to {file}")

@@ -199,19 +199,10 @@ def plan_set_cmd(
 
 def _note_if_screening_began(out: OutputContext, stage: str) -> None:
     """A plan changed under cast votes is refused at the next vote; say so now."""
-    from ..stages.screening.decisions import plan_fingerprint
-    from ..stages.screening.plan import get_plan
-    from ..store import screening_queries as sq
+    from ..stages.screening.decisions import plan_changed_since_screening_began
 
     out._project = None
-    project = out.project()
-    with project.db.connect() as conn:
-        frozen = sq.latest_plan(conn, stage=stage)
-    if frozen is None or not project.settings.screening:
-        return
-    if not getattr(project.settings.screening, stage).reviewers:
-        return
-    if frozen != plan_fingerprint(get_plan(project, stage)):
+    if plan_changed_since_screening_began(out.project(), stage):
         echo(
             "Note: screening of this stage has begun under the previous plan; accept the new "
             f"one with: reviewflow screen replan --stage {stage} --reviewer INITIALS",

@@ -319,13 +319,14 @@ def init_cmd(
 
 def _warn_literal_password(url: str) -> None:
     """Say (on stderr, password masked) that review.toml would keep the password in clear."""
-    from ..store import env_password_url, literal_password
+    from ..project import password_in_url
 
-    if literal_password(url):
+    suggested = password_in_url(url)
+    if suggested is not None:
         echo(
             "Warning: the database URL holds a password, which review.toml keeps in clear "
             "(the file is made readable by you only). Better: keep it in the environment, "
-            f"e.g. export RF_DB_PASSWORD=... and --database-url '{env_password_url(url)}'",
+            f"e.g. export RF_DB_PASSWORD=... and --database-url '{suggested}'",
             err=True,
         )
 

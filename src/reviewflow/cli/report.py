@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..reports.report import FORMATS, build_report
+from ..project import Project
+from ..reports.report import FORMATS, PublishedCheck, build_report
 from . import cli
 from ._output import OutputContext, echo, echo_json, pass_output, progress_bar
 
@@ -45,10 +46,24 @@ def report_cmd(out: OutputContext, formats: str, out_dir: Path | None, as_json: 
         reviewflow report --format html --out paper/figures
     """
     project = out.project()
+    published = _published_check(project)
     with progress_bar("Report") as progress:
         bar = (lambda _step, done, total: progress("building", done, total)) if progress else None
-        paths = build_report(project, formats=_formats(formats), out_dir=out_dir, progress=bar)
+        paths = build_report(
+            project, formats=_formats(formats), out_dir=out_dir, progress=bar, published=published
+        )
     _show(paths, as_json)
+
+
+def _published_check(project: Project) -> PublishedCheck | None:
+    """The check of the publication ``[report] published`` names: the only one reviewflow
+    ships is the demo's (the seed review), imported only for a project that names it."""
+    settings = project.settings.report
+    if settings is None or settings.published is None:
+        return None
+    from ..demo import published_check
+
+    return published_check(settings.published)
 
 
 @cli.command("demo")
@@ -70,7 +85,7 @@ def demo_cmd(directory: Path, formats: str, as_json: bool) -> None:
         reviewflow demo demo-review
         open demo-review/reports/report.html
     """
-    from ..stages import demo
+    from .. import demo
 
     with progress_bar("Demo") as progress:
         bar = (lambda _step, done, total: progress("building", done, total)) if progress else None

@@ -72,7 +72,7 @@ def studies_cmd(out: OutputContext, add_label: str | None, as_json: bool) -> Non
     """
     project = out.project()
     if add_label:
-        findings.add_study(project, add_label)
+        studies_mod.add_study(project, add_label)
     rows = studies_mod.included(project)
     if as_json:
         echo_json([{"id": r.id, "label": r.label} for r in rows])

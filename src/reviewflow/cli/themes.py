@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
+from ..demo import synthesis as seed
 from ..stages import studies as studies_mod
 from ..stages.synthesis import (
-    seed,
     suggest,
     themes,
 )

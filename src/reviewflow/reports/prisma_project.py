@@ -22,7 +22,8 @@ from typing import Any
 from ..errors import InputError
 from ..project import Project
 from ..settings import NOT_REPORTED, ReportSettings
-from ..store import dedup_queries, queries
+from ..stages.dedup import links
+from ..store import queries
 from .prisma import COUNT_FIELDS, LIST_FIELDS, Entry, PrismaCounts
 
 #: Search-log methods that feed the left (databases and registers) column.
@@ -44,7 +45,7 @@ def counts_from_project(
     counts = PrismaCounts()
     with project.db.connect() as conn:
         _identification(counts, conn)
-        counts.duplicates_removed = len(dedup_queries.latest_links(conn))
+        counts.duplicates_removed = links.duplicates_removed(conn)
     # automation exclusions come from the stopping rule (set in _screening); reviewflow
     # removes nothing else before screening
     counts.excluded_automation = 0

@@ -8,7 +8,9 @@ the store.
 What the store cannot hold comes from ``[report]`` in review.toml
 (:class:`reviewflow.settings.ReportSettings`): declared counts of stages run outside
 reviewflow (marked declared in the diagram and the report), Table 1's columns, totals the
-manuscript states, and a publication's own figures to recompute (the demo).
+manuscript states, and which publication's own figures to recompute. The recomputing
+itself is the caller's (a :data:`PublishedCheck`, e.g. the demo's): reports/ knows no
+publication and imports neither the demo nor the CLI.
 """
 
 from __future__ import annotations
@@ -99,6 +101,16 @@ class ReportData:
         return next(t for t in self.tables if t.title.startswith(title_start))
 
 
+#: Recomputes the figures a publication states about its own review from the report's
+#: data: (project, data, extraction, appraisal) -> (statements, notes). ``[report]
+#: published`` names the publication; the caller that knows it passes its check to
+#: :func:`collect` (``reviewflow report`` and ``reviewflow demo`` pass the demo's).
+PublishedCheck = Callable[
+    [Project, ReportData, "ExtractionData | None", "AppraisalData | None"],
+    tuple[list[Statement], list[str]],
+]
+
+
 #: How review.toml spells an unknown count (TOML has no null).
 UNKNOWN = NOT_REPORTED
 
@@ -133,7 +145,7 @@ def save_declared(project: Project, declared: Mapping[str, Any]) -> None:
 def _extraction_from_store(project: Project) -> ExtractionData | None:
     """Table 1 from the extraction store (final answers), with the pilot's agreement."""
     try:
-        from ..stages import extract
+        from ..stages.extraction import project as extract
 
         form = extract.form_in_use(project)
         rows = extract.table1_rows(project, form_id=form.id)
@@ -155,7 +167,7 @@ def _extraction_from_store(project: Project) -> ExtractionData | None:
 
 def _pilot(project: Project, form_id: str) -> Any:
     """Agreement of the pilot, when exactly two reviewers piloted the form (first first)."""
-    from ..stages import extract
+    from ..stages.extraction import project as extract
 
     who: list[str] = []
     for study in extract.overview(project, form_id=form_id):
@@ -172,8 +184,8 @@ def _pilot(project: Project, form_id: str) -> Any:
 
 def _appraisal_from_store(project: Project) -> AppraisalData | None:
     """Consensus appraisals from the appraisal store, and the two appraisers' agreement."""
-    from ..appraisal.checklists import Appraisal
-    from ..stages import appraise
+    from ..stages.appraisal import project as appraise
+    from ..stages.appraisal.checklists import Appraisal
 
     try:
         checklist = appraise.checklist_in_use(project)
@@ -202,12 +214,15 @@ def collect(
     extraction: ExtractionData | None = None,
     appraisal: AppraisalData | None = None,
     statements: Sequence[Statement] = (),
+    published: PublishedCheck | None = None,
     progress: Progress | None = None,
 ) -> ReportData:
     """Compute every count, table and figure of the report.
 
-    The screening state is derived once for the whole report (counts, stopping rule and
-    agreement all read it): at 50,000 records that is about a second each time.
+    ``published`` recomputes a publication's own figures (its statements and notes end
+    the report's). The screening state is derived once for the whole report (counts,
+    stopping rule and agreement all read it): at 50,000 records that is about a second
+    each time.
     """
     from ..stages.screening import state_cache
 
@@ -218,6 +233,7 @@ def collect(
             extraction=extraction,
             appraisal=appraisal,
             statements=statements,
+            published=published,
             progress=progress,
         )
 
@@ -229,6 +245,7 @@ def _collect(
     extraction: ExtractionData | None,
     appraisal: AppraisalData | None,
     statements: Sequence[Statement],
+    published: PublishedCheck | None,
     progress: Progress | None,
 ) -> ReportData:
     step = _stepper(progress, 6)
@@ -263,7 +280,7 @@ def _collect(
     _agreement(project, data, extraction, appraisal)
     step("synthesis")
     _synthesis(project, data)
-    _published(project, data, extraction, appraisal)
+    _published(project, data, extraction, appraisal, published)
     step("done")
     return data
 
@@ -273,14 +290,14 @@ def _published(
     data: ReportData,
     extraction: ExtractionData | None,
     appraisal: AppraisalData | None,
+    check: PublishedCheck | None,
 ) -> None:
-    """``[report] published``: the figures a publication states, recomputed (the demo)."""
-    if report_settings(project).published != "seed":
+    """The figures a publication states, recomputed by the caller's ``check``."""
+    if check is None:
         return
-    from ..stages import demo
-
-    data.statements += demo.seed_statements(project, data, extraction, appraisal)
-    data.notes.append(demo.NOTE)
+    statements, notes = check(project, data, extraction, appraisal)
+    data.statements += statements
+    data.notes += notes
 
 
 def _stepper(progress: Progress | None, total: int) -> Callable[[str], None]:

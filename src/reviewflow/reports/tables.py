@@ -15,11 +15,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..appraisal.checklists import Appraisal, Checklist
-from ..appraisal.scoring import ScoringScheme, score
-from ..extraction.checks import check_consistency
-from ..extraction.forms import Field, Form
-from ..extraction.values import NOT_REPORTED, Row, format_value, is_empty
+from ..stages.appraisal.checklists import Appraisal, Checklist
+from ..stages.appraisal.scoring import ScoringScheme, score
+from ..stages.extraction.checks import check_consistency
+from ..stages.extraction.forms import Field, Form
+from ..stages.extraction.values import NOT_REPORTED, Row, format_value, is_empty
 from ..stages.synthesis.segments import as_quotation
 
 NOT_REPORTED_CELL = "Not reported"
@@ -434,7 +434,7 @@ def _reason(reason: str | None) -> str:
 
 
 def pilot_agreement_row(report: Any) -> AgreementRow:
-    """A row from :func:`reviewflow.extraction.agreement.pilot_agreement`."""
+    """A row from :func:`reviewflow.stages.extraction.agreement.pilot_agreement`."""
     disagree = [f.label for f in report.fields if f.disagreements]
     return AgreementRow(
         "Data extraction (pilot)",
@@ -449,7 +449,7 @@ def pilot_agreement_row(report: Any) -> AgreementRow:
 
 
 def appraisal_agreement_row(result: Any) -> AgreementRow:
-    """A row from :func:`reviewflow.appraisal.consensus.appraisal_agreement`."""
+    """A row from :func:`reviewflow.stages.appraisal.consensus.appraisal_agreement`."""
     return AgreementRow(
         "Quality appraisal",
         ", ".join(result.appraisers),

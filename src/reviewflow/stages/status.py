@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..project import Project
-from ..store import dedup_queries, queries, safe_url
+from ..store import queries, safe_url
 
 
 @dataclass
@@ -32,14 +32,15 @@ class Status:
 
 
 def run(project: Project) -> Status:
-    from . import dedup_project
+    from .dedup import links
+    from .dedup import project as dedup_project
     from .screening.counts import reviewer_progress
 
     with project.db.connect() as conn:
         per_import = queries.records_per_import(conn)
         imports = queries.list_imports(conn)
         searches = queries.list_searches(conn)
-        linked = len(dedup_queries.latest_links(conn))
+        linked = links.duplicates_removed(conn)
         seen = dedup_project.deduplicated_up_to(conn)
         not_deduplicated = queries.count_records_after(conn, seen)
 

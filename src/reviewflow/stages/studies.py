@@ -32,7 +32,6 @@ from sqlalchemy import Connection
 from ..errors import InputError, NotFoundError, ProjectError, StateError
 from ..project import Project
 from ..store import screening_queries as sq
-from ..store import synthesis_queries as synq
 from .screening.state import CONFLICT, EXCLUDE, INCLUDE, PENDING, load_state
 
 #: Study statuses.
@@ -227,7 +226,7 @@ class Studies:
 
 def load(conn: Connection, project: Project) -> Studies:
     """Every study with its label and inclusion, derived from the store."""
-    rows = synq.list_studies(conn)
+    rows = sq.list_studies(conn)
     reports = sq.list_reports(conn)
     by_study: dict[int, list[dict[str, Any]]] = {int(s["id"]): [] for s in rows}
     for r in reports:
@@ -359,9 +358,12 @@ def labels(project: Project) -> dict[int, str]:
         return load(conn, project).labels()
 
 
-def get(project: Project, ref: str | int) -> Study:
+def get(project: Project, ref: str | int, *, doing: str | None = None) -> Study:
+    """A study by id or label. With ``doing`` (e.g. "coded"), only an included one: any
+    other is an error saying why it is not included and what to do."""
     with project.db.connect() as conn:
-        return load(conn, project).find(ref)
+        known = load(conn, project)
+    return known.find(ref) if doing is None else known.require_included(ref, doing=doing)
 
 
 def rename(project: Project, ref: str | int, label: str | None) -> Study:
@@ -372,18 +374,7 @@ def rename(project: Project, ref: str | int, label: str | None) -> Study:
         study = known.find(ref)
         text = " ".join((label or "").split()) or None
         if text is not None:
-            if text.isdigit():
-                raise InputError(
-                    f"a study label cannot be a bare number ({text!r} reads as a study id)",
-                    hint='Use a citation-style label, e.g. "Greenwood 2013".',
-                )
-            clash = [s for s in known.all if s.id != study.id and s.label.casefold()
-                     == text.casefold()]  # fmt: skip
-            if clash:
-                raise InputError(
-                    f"study {clash[0].id} is already called {text!r}",
-                    hint="Choose another label (e.g. add a/b after the year).",
-                )
+            _check_new_label(known, text, study_id=study.id)
         sq.set_study_label(conn, study_id=study.id, label=text)
         return load(conn, project).find(study.id)
 
@@ -413,7 +404,35 @@ def add_study(project: Project, label: str) -> int:
             )
         if text.isdigit():
             raise InputError(f"a study label cannot be a bare number ({text!r})")
-        return synq.insert_study(conn, label=text)
+        return sq.insert_study(conn, label=text)
+
+
+def add_with_report(project: Project, label: str, *, kind: str | None = "main") -> int:
+    """A study named ``label`` with one report that no imported record stands for (found
+    by other methods, or screened at title/abstract outside reviewflow); returns the
+    report id, which then goes through retrieval and full-text screening like any other."""
+    text = " ".join(label.split())
+    if not text:
+        raise InputError("give the study a label", hint='e.g. "Moffatt et al. 2017"')
+    with project.db.transaction() as conn:
+        _check_new_label(load(conn, project), text)
+        study = sq.insert_study(conn, label=text)
+        return sq.insert_report(conn, record_id=None, study_id=study, kind=kind)
+
+
+def _check_new_label(known: Studies, text: str, *, study_id: int | None = None) -> None:
+    """Refuse a label that reads as a study id or that another study already shows."""
+    if text.isdigit():
+        raise InputError(
+            f"a study label cannot be a bare number ({text!r} reads as a study id)",
+            hint='Use a citation-style label, e.g. "Greenwood 2013".',
+        )
+    clash = [s for s in known.all if s.id != study_id and s.label.casefold() == text.casefold()]
+    if clash:
+        raise InputError(
+            f"study {clash[0].id} is already called {text!r}",
+            hint="Choose another label (e.g. add a/b after the year).",
+        )
 
 
 def with_labels(

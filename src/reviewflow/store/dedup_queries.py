@@ -1,4 +1,9 @@
-"""SQL for deduplication: link events, the review queue and people's pair decisions."""
+"""SQL for deduplication: link events, the review queue and people's pair decisions.
+
+Every read and write of ``duplicate_links`` is here (removing an import deletes its
+records' link events with them: ``import_queries``); the stages read and write links
+through :mod:`reviewflow.stages.dedup.links`.
+"""
 
 from __future__ import annotations
 
@@ -63,6 +68,29 @@ def latest_links(conn: Connection) -> dict[int, dict[str, Any]]:
     for row in conn.execute(select(duplicate_links).order_by(duplicate_links.c.id)).mappings():
         state[row["record_id"]] = dict(row)
     return {rid: row for rid, row in state.items() if row["action"] == "link"}
+
+
+def current_links(conn: Connection) -> dict[int, int]:
+    """record id -> canonical record id, for every record currently linked as a duplicate.
+
+    Derived from the append-only link events: the latest event per record wins.
+    """
+    rows = conn.execute(
+        select(
+            duplicate_links.c.record_id, duplicate_links.c.canonical_id, duplicate_links.c.action
+        ).order_by(duplicate_links.c.id)
+    )
+    state: dict[int, int | None] = {}
+    for record_id, canonical_id, action in rows:
+        state[record_id] = canonical_id if action == "link" else None
+    return {rid: cid for rid, cid in state.items() if cid is not None}
+
+
+def canonical_record_ids(conn: Connection) -> list[int]:
+    """Ids of records that are not linked as a duplicate of another: the ones screened."""
+    linked = current_links(conn)
+    ids = conn.execute(select(records.c.id).order_by(records.c.id)).scalars()
+    return [int(i) for i in ids if i not in linked]
 
 
 def insert_pairs(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:

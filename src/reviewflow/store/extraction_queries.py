@@ -1,8 +1,9 @@
 """SQL of extraction and appraisal: form versions, extraction events, appraisals.
 
 Every table here is append-only: nothing is updated or deleted. Current answers, open
-discrepancies, consensus and scores are derived by ``stages.extract``/``stages.appraise``
-from the events these functions read back in the order they were recorded.
+discrepancies, consensus and scores are derived by ``stages.extraction.project`` and
+``stages.appraisal.project`` from the events these functions read back in the order they
+were recorded.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, func, insert, select
 
 from ..records import LIST_FIELDS, SCALAR_FIELDS, Record
 from . import actor_or
-from .schema import duplicate_links, import_events, imports, metadata, records, searches
+from .schema import import_events, imports, metadata, records, searches
 
 _INSERT_CHUNK = 2000
 
@@ -198,32 +198,6 @@ def table_counts(conn: Connection) -> dict[str, int]:
     for table in metadata.sorted_tables:
         out[table.name] = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
     return out
-
-
-# -- duplicate links -------------------------------------------------------------------
-
-
-def current_links(conn: Connection) -> dict[int, int]:
-    """record id -> canonical record id, for every record currently linked as a duplicate.
-
-    Derived from the append-only link events: the latest event per record wins.
-    """
-    rows = conn.execute(
-        select(
-            duplicate_links.c.record_id, duplicate_links.c.canonical_id, duplicate_links.c.action
-        ).order_by(duplicate_links.c.id)
-    )
-    state: dict[int, int | None] = {}
-    for record_id, canonical_id, action in rows:
-        state[record_id] = canonical_id if action == "link" else None
-    return {rid: cid for rid, cid in state.items() if cid is not None}
-
-
-def canonical_record_ids(conn: Connection) -> list[int]:
-    """Ids of records that are not linked as a duplicate of another: the ones screened."""
-    linked = current_links(conn)
-    ids = conn.execute(select(records.c.id).order_by(records.c.id)).scalars()
-    return [int(i) for i in ids if i not in linked]
 
 
 def count_records_after(conn: Connection, record_id: int) -> int:

@@ -222,6 +222,12 @@ def report_ids(conn: Connection) -> set[int]:
     return {int(i) for i in conn.execute(select(reports.c.id)).scalars()}
 
 
+def list_studies(conn: Connection) -> list[dict[str, Any]]:
+    """Study rows as stored (label: the team's, or None); labels and inclusion are
+    derived by :mod:`reviewflow.stages.studies`, which every stage reads them through."""
+    return [dict(r) for r in conn.execute(select(studies).order_by(studies.c.id)).mappings()]
+
+
 def study_ids(conn: Connection) -> set[int]:
     return {int(i) for i in conn.execute(select(studies.c.id)).scalars()}
 

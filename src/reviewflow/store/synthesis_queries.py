@@ -28,22 +28,6 @@ from .schema import (
     themes,
 )
 
-# -- studies ---------------------------------------------------------------------------
-
-
-def insert_study(conn: Connection, *, label: str) -> int:
-    """A study row (normally made by full-text screening; here for imports and tests)."""
-    from .screening_queries import insert_study as insert
-
-    return insert(conn, label=label)
-
-
-def list_studies(conn: Connection) -> list[dict[str, Any]]:
-    """Study rows as stored (label: the team's, or None); labels and inclusion are
-    derived by :mod:`reviewflow.stages.studies`, which every stage reads them through."""
-    return [dict(r) for r in conn.execute(select(studies).order_by(studies.c.id)).mappings()]
-
-
 # -- sources and segments --------------------------------------------------------------
 
 

@@ -52,6 +52,13 @@ from .decisions import (
     votes,
     withdraw,
 )
+from .fulltext import (
+    Report,
+    create_reports,
+    group_reports,
+    list_reports,
+    set_report_kind,
+)
 from .plan import STAGES, Plan, get_plan, in_double_share, share_key
 from .prioritise import (
     StoppingReport,
@@ -60,15 +67,6 @@ from .prioritise import (
     resume,
     stop,
     stopping_status,
-)
-from .reports import (
-    Report,
-    create_reports,
-    group_reports,
-    list_reports,
-    not_retrieved,
-    retrieve,
-    set_report_kind,
 )
 from .session import SessionResult, View, screen_loop
 from .sheets import SheetImport, export_sheet, import_sheet
@@ -102,14 +100,12 @@ __all__ = [
     "in_double_share",
     "list_reports",
     "load_state",
-    "not_retrieved",
     "ranking_on",
     "record",
     "reopen_stage",
     "replan",
     "resolve",
     "resume",
-    "retrieve",
     "reviewers_for",
     "rule_result",
     "screen_loop",

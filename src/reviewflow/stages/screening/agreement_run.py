@@ -3,7 +3,7 @@
 Only independent votes count: role "screen", and on an arbitrated item only the votes
 cast before the arbiter's first decision. The sample is the double-screened items of the
 plan (every item when a stage has two or more main reviewers). The statistics themselves
-are :func:`reviewflow.stages.agreement.agreement_report` ("maybe" counts as include).
+are :func:`reviewflow.agreement.agreement_report` ("maybe" counts as include).
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from .plan import STAGES, check_stage, screening_settings
 from .state import load_state
 
 if TYPE_CHECKING:
-    from ..agreement import AgreementReport
+    from ...agreement import AgreementReport
 
 
 def agreement(project: Project, *, stage: str | None = None) -> dict[str, AgreementReport]:
     """stage -> agreement report, for ``stage`` or every stage that has a plan."""
-    from ..agreement import agreement_report  # numpy: only agreement needs it
+    from ...agreement import agreement_report  # numpy: only agreement needs it
 
     settings = screening_settings(project)
     planned = [s for s in STAGES if getattr(settings, s).reviewers]

@@ -144,6 +144,20 @@ def replan(project: Project, *, stage: str, reviewer: str) -> dict[str, object]:
     return current
 
 
+def plan_changed_since_screening_began(project: Project, stage: str) -> bool:
+    """Whether screening of ``stage`` began under another plan than review.toml's now:
+    the next vote is then refused until the new plan is accepted (:func:`replan`)."""
+    from .plan import get_plan
+
+    with project.db.connect() as conn:
+        frozen = sq.latest_plan(conn, stage=stage)
+    if frozen is None or not project.settings.screening:
+        return False
+    if not getattr(project.settings.screening, stage).reviewers:
+        return False
+    return frozen != plan_fingerprint(get_plan(project, stage))
+
+
 def _where(d: Decision, check: object, *args: object) -> None:
     try:
         check(*args)  # type: ignore[operator]

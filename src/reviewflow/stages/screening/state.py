@@ -22,8 +22,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ...project import Project
-from ...store import queries
 from ...store import screening_queries as sq
+from ..dedup import links
 from .assign import assign
 from .plan import Plan, get_plan
 
@@ -99,7 +99,7 @@ def stage_items(
 ) -> list[int]:
     """Items of a stage in screening order (record or report id)."""
     if stage == "ta":
-        return queries.canonical_record_ids(conn)
+        return links.canonical_record_ids(conn)
     ta = ta or load_state(conn, project, "ta")
     passed = {i for i, r in ta.results.items() if r == INCLUDE}
     retrieval = sq.current_retrieval(conn)

@@ -167,7 +167,7 @@ def soqf_table(project: Project, *, appraisals: Mapping[int, str] | None = None)
 
 def appraisal_summaries(project: Project) -> dict[int, str]:
     """Study id → "score/max band" (or the checklist answers when unscored) from consensus."""
-    from .. import appraise
+    from ..appraisal import project as appraise
 
     out: dict[int, str] = {}
     for row in appraise.appraisal_table(project):

@@ -2,7 +2,7 @@
 
 Each (segment, code) pair is a yes/no rating by each coder, over the in-scope segments of
 the studies both coders coded; Cohen's κ and percent agreement come from
-:mod:`reviewflow.stages.agreement`, the same functions screening uses.
+:mod:`reviewflow.agreement`, the same functions screening uses.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def agreement(
     second: set[tuple[int, int]],
 ) -> dict[str, Any]:
     """Pure core: κ and agreement over ``segments`` × ``codes`` of two coders' pairs."""
-    from ..agreement import cohen_kappa, percent_agreement  # numpy: only here
+    from ...agreement import cohen_kappa, percent_agreement  # numpy: only here
 
     a, b = [], []
     for code in codes:

@@ -49,23 +49,9 @@ class AttachedText:
     kind: str | None = None
 
 
-def study_id(project: Project, ref: str | int, *, included: bool = True) -> int:
-    """An included study (any study with ``included=False``) by id or label, or an error
-    saying why it cannot be used and what to do."""
-    with project.db.connect() as conn:
-        known = studies.load(conn, project)
-    found = known.require_included(ref, doing="coded") if included else known.find(ref)
-    return found.id
-
-
-def add_study(project: Project, label: str) -> int:
-    """A study recorded directly (see :func:`reviewflow.stages.studies.add_study`)."""
-    return studies.add_study(project, label)
-
-
 def attached_full_texts(project: Project, study: str | int) -> list[AttachedText]:
     """The full texts retrieved for ``study``'s reports, in report order."""
-    sid = study_id(project, study)
+    sid = studies.get(project, study, doing="coded").id
     with project.db.connect() as conn:
         reports = [r for r in screening_sq.list_reports(conn) if r["study_id"] == sid]
         retrieval = screening_sq.current_retrieval(conn)
@@ -165,7 +151,7 @@ def store_blocks(
     """Segment ``blocks`` and store them for ``study`` (the import core; also the seed's)."""
     import hashlib
 
-    sid = study_id(project, study)
+    sid = studies.get(project, study, doing="coded").id
     text = seg.joined_text(blocks)
     sha256 = sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
     parts = seg.segment(blocks, unit=unit, code_quotes=code_quotes)
@@ -221,7 +207,7 @@ def store_blocks(
 def list_segments(
     project: Project, *, study: str | int | None = None, in_scope_only: bool = False
 ) -> list[dict[str, Any]]:
-    sid = study_id(project, study, included=False) if study is not None else None
+    sid = studies.get(project, study).id if study is not None else None
     with project.db.connect() as conn:
         rows = sq.list_segments(conn, study_id=sid)
         names = studies.load(conn, project).labels()

@@ -1,0 +1,173 @@
+"""Ranked title/abstract screening and the statistical stopping rule on a project."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from test_screening_setup import SEED_SCREENING, seed_team
+
+from reviewflow.errors import StateError
+from reviewflow.project import Project
+from reviewflow.records import Record
+from reviewflow.reports.prisma_project import counts_from_project
+from reviewflow.stages import screening, status
+from reviewflow.stages.dedup import links as dedup_links
+from reviewflow.store import queries
+
+RANKED = {**SEED_SCREENING, "ta": {**SEED_SCREENING["ta"], "ranking": True}}
+
+ON_TOPIC = "link worker social prescribing mental health loneliness community referral"
+OFF_TOPIC = "knee arthroplasty implant survival orthopaedic surgery revision"
+
+
+def _add(project: Project, titles: list[str]) -> list[int]:
+    items = [Record(title=t, abstract=t, raw=t) for t in titles]
+    with project.db.transaction() as conn:
+        iid = queries.insert_import(
+            conn,
+            values={"file_name": "x.ris", "file_sha256": "1" * 64, "format": "ris",
+                    "records_read": len(items), "warnings": []},
+        )  # fmt: skip
+        queries.insert_records(conn, import_id=iid, items=items)
+    with project.db.connect() as conn:
+        return dedup_links.canonical_record_ids(conn)
+
+
+def _keys(text: str) -> Callable[[], str]:
+    it = iter(text)
+    return lambda: next(it)
+
+
+def test_ranked_session_shows_the_most_relevant_record_next(project: Project) -> None:
+    seed_team(project, screening=RANKED)
+    titles = [f"{OFF_TOPIC} {i}" for i in range(30)]
+    titles[0] = f"{ON_TOPIC} study A"
+    titles[1] = f"{OFF_TOPIC} trial B"
+    titles[25] = f"{ON_TOPIC} study C"  # far down in id order
+    ids = _add(project, titles)
+    views: list[screening.View] = []
+    screening.screen_loop(
+        project, stage="ta", reviewer="MC", read_key=_keys("ieq"), show=views.append
+    )
+    # after one include and one exclude, the on-topic record jumps the queue
+    assert [v.item_id for v in views[:3]] == [ids[0], ids[1], ids[25]]
+
+
+def test_ranking_leaves_the_random_double_screen_sample_alone(project: Project) -> None:
+    seed_team(project)
+    ids = _add(project, [f"{OFF_TOPIC} {i}" for i in range(200)])
+    with project.db.connect() as conn:
+        plain = screening.load_state(conn, project, "ta").assigned
+    seed_team(project, screening=RANKED)
+    with project.db.connect() as conn:
+        ranked = screening.load_state(conn, project, "ta").assigned
+    assert plain == ranked and len(plain) == len(ids)
+
+
+def _screen_in_order(project: Project, ids: list[int], relevant: set[int]) -> None:
+    screening.record(
+        project,
+        [screening.Decision("ta", i, "MC", "include" if i in relevant else "exclude") for i in ids],
+    )
+
+
+def test_stopping_rule_waits_then_justifies_and_prisma_counts_automation(
+    project: Project,
+) -> None:
+    seed_team(project, screening=RANKED)
+    ids = _add(project, [f"record {i}" for i in range(400)])
+    relevant = set(ids[:5])
+    _screen_in_order(project, ids[:40], relevant)
+    early = screening.stopping_status(project)
+    assert not early.switched and early.irrelevant_in_a_row == 35
+
+    _screen_in_order(project, ids[40:100], relevant)
+    mid = screening.stopping_status(project)
+    assert mid.switched and mid.sample_size == 45 and not mid.stop_justified
+    assert mid.to_sample and mid.to_sample > 100  # one include left unseen is still possible
+    with pytest.raises(StateError, match="does not justify stopping yet"):
+        screening.stop(project, reviewer="LA")
+
+    _screen_in_order(project, ids[100:390], relevant)
+    late = screening.stopping_status(project)
+    assert late.stop_justified and late.p_value is not None and late.p_value < 0.05
+    screening.stop(project, reviewer="LA")
+    assert screening.automation_excluded(project) == 10
+
+    prisma = counts_from_project(project)
+    assert prisma.excluded_automation == 10
+    assert prisma.records_screened == 390
+    assert status.run(project).stages["records excluded by automation (stopping rule)"] == 10
+
+    screening.resume(project, reviewer="LA")
+    assert screening.automation_excluded(project) == 0
+
+
+def test_after_the_switch_open_records_come_in_a_seeded_random_order(project: Project) -> None:
+    seed_team(project, screening=RANKED)
+    ids = _add(project, [f"{OFF_TOPIC} {i}" for i in range(120)])
+    relevant = set(ids[:2])
+    _screen_in_order(project, ids[:60], relevant)  # 58 irrelevant in a row: switched
+    assert screening.stopping_status(project).switched
+    seen: list[screening.View] = []
+    screening.screen_loop(project, stage="ta", reviewer="MC", read_key=_keys("q"), show=seen.append)
+    again: list[screening.View] = []
+    screening.screen_loop(
+        project, stage="ta", reviewer="MC", read_key=_keys("q"), show=again.append
+    )
+    first_open = seen[0].item_id
+    assert first_open == again[0].item_id  # reproducible
+    assert first_open in ids[60:] and first_open != ids[60]  # not id order
+
+
+def test_a_plan_changed_after_screening_began_is_refused_until_accepted(
+    project: Project,
+) -> None:
+    seed_team(project)
+    ids = _add(project, [f"record {i}" for i in range(20)])
+    screening.decide(project, stage="ta", item_id=ids[0], reviewer="MC", decision="exclude")
+    changed = {**SEED_SCREENING, "ta": {**SEED_SCREENING["ta"], "seed": 7}}
+    seed_team(project, screening=changed)
+    with pytest.raises(StateError, match=r"seed 2022 -> 7") as err:
+        screening.decide(project, stage="ta", item_id=ids[1], reviewer="MC", decision="exclude")
+    assert "screen replan" in str(err.value)
+    assert screening.votes(project, stage="ta", item_id=ids[1], reviewer="MC") == {}
+    screening.replan(project, stage="ta", reviewer="LA")
+    screening.decide(project, stage="ta", item_id=ids[1], reviewer="MC", decision="exclude")
+
+
+def test_ranking_features_are_kept_between_sessions_and_rebuilt_when_records_change(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Building the features of 50,000 records takes about a minute; a team restarting its
+    # session must not wait for that again unless the records changed.
+    from reviewflow.ranking import Ranker
+    from reviewflow.stages.screening import prioritise
+
+    docs = [f"{ON_TOPIC} {i}" if i % 3 else f"{OFF_TOPIC} {i}" for i in range(40)]
+    items = list(range(100, 140))
+    built: list[int] = []
+    real = Ranker.from_texts.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[Ranker], texts: list[str]) -> Ranker:
+        built.append(len(texts))
+        return real(cls, texts)
+
+    monkeypatch.setattr(Ranker, "from_texts", classmethod(counting))
+    first = prioritise.cached_ranker(tmp_path, items, docs)
+    again = prioritise.cached_ranker(tmp_path, items, docs)
+    assert built == [40]  # the second session read the cache
+    assert (again.features != first.features).nnz == 0
+    assert (again.char_features != first.char_features).nnz == 0
+    labelled, y = [0, 1, 2, 4], [0, 1, 0, 1]
+    assert list(again.fit(labelled, y).rank()) == list(first.fit(labelled, y).rank())
+
+    changed = [*docs[:-1], "a record corrected after import"]
+    prioritise.cached_ranker(tmp_path, items, changed)
+    assert built == [40, 40]  # new text, new features
+
+    for f in tmp_path.rglob("chars.data.npy"):
+        f.write_bytes(b"damaged")  # a broken cache is rebuilt, never an error
+    prioritise.cached_ranker(tmp_path, items, docs)
+    assert built == [40, 40, 40]
