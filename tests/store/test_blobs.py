@@ -90,6 +90,20 @@ def test_put_path_streams_a_large_file(tmp_path: Path) -> None:
     assert blobs.sha256_of(store.path_of(ref.sha256) or big) == ref.sha256
 
 
+def test_a_viewer_gets_a_path_with_the_suffix_and_no_second_copy(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path / "blobs")
+    ref = store.put_bytes(PDF, file_name="smith2020.pdf")
+    plain = store.path_of(ref.sha256)
+    named = store.path_of(ref.sha256, suffix=".PDF")
+    assert plain is not None and named is not None
+    assert named.name.endswith(".pdf") and named.read_bytes() == PDF
+    assert os.stat(named).st_ino == os.stat(plain).st_ino  # a hard link, not a copy
+    assert store.path_of(ref.sha256, suffix=".pdf") == named
+    with pytest.raises(InputError, match="not a file suffix"):
+        store.path_of(ref.sha256, suffix="/../../x")
+    assert store.path_of("1" * 64, suffix=".pdf") is None
+
+
 def test_a_failed_write_leaves_no_partial_blob(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

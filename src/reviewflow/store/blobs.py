@@ -10,6 +10,8 @@ interface, :class:`BlobStore`, keyed by the sha256 of the content:
 * ``open(sha256)`` reads it back; ``exists``, ``size``;
 * ``path_of(sha256)`` gives a local file for a PDF viewer or a browser when the store
   has one, and None when it does not (an object store): callers then read ``open``.
+  ``path_of(sha256, suffix=".pdf")`` gives one whose name ends in ``.pdf`` (a hard link
+  beside the blob), for viewers that choose the program by the suffix.
 
 The interface is deliberately that small (put, open, exists, size, path_of) so that an
 object store (S3 and the like: put_object / get_object / head_object) can stand behind
@@ -42,6 +44,7 @@ import mimetypes
 import os
 import re
 import secrets
+import shutil
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -64,6 +67,7 @@ BLOBS_DIR = "blobs"
 #: Bytes read and hashed at a time by ``put_path`` and :func:`sha256_of`.
 CHUNK = 1 << 20
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+_SUFFIX = re.compile(r"\.[a-z0-9]{1,10}")
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_BINARY = getattr(os, "O_BINARY", 0)
 
@@ -114,9 +118,10 @@ class BlobStore(Protocol):
         """The content's size in bytes, or None if absent."""
         ...
 
-    def path_of(self, sha256: str) -> Path | None:
+    def path_of(self, sha256: str, *, suffix: str | None = None) -> Path | None:
         """A local file holding the content (to hand to a viewer), or None: not stored,
-        or the store has no local files."""
+        or the store has no local files. With ``suffix`` (".pdf") the file's name ends
+        with it: desktop viewers on macOS and Windows choose the program by suffix."""
         ...
 
 
@@ -231,8 +236,31 @@ class LocalBlobStore:
         st = self._check_dir(path, want_dir=False)
         return st.st_size if st is not None else None
 
-    def path_of(self, sha256: str) -> Path | None:
-        return self._file(sha256) if self.exists(sha256) else None
+    def path_of(self, sha256: str, *, suffix: str | None = None) -> Path | None:
+        if not self.exists(sha256):
+            return None
+        blob = self._file(sha256)
+        if not suffix:
+            return blob
+        if not _SUFFIX.fullmatch(suffix.lower()):
+            raise InputError(f"{suffix!r} is not a file suffix such as '.pdf'")
+        named = blob.with_name(blob.name + suffix.lower())
+        st = self._check_dir(named, want_dir=False)
+        if st is not None and st.st_size == os.stat(blob).st_size:
+            return named
+        # A hard link beside the blob (the same bytes, no second copy); a copy where the
+        # file system has no links. Made under a temporary name, then moved into place.
+        temp = blob.with_name(f".{blob.name}-{secrets.token_hex(4)}.part")
+        try:
+            try:
+                os.link(blob, temp)
+            except OSError:
+                shutil.copyfile(blob, temp, follow_symlinks=False)
+            os.replace(temp, named)
+        finally:
+            if os.path.lexists(temp):
+                os.unlink(temp)
+        return named
 
     # -- layout ----------------------------------------------------------------------
 
@@ -310,8 +338,8 @@ class IndexedBlobStore:
     def size(self, sha256: str) -> int | None:
         return self.backend.size(sha256)
 
-    def path_of(self, sha256: str) -> Path | None:
-        return self.backend.path_of(sha256)
+    def path_of(self, sha256: str, *, suffix: str | None = None) -> Path | None:
+        return self.backend.path_of(sha256, suffix=suffix)
 
 
 def for_project(root: str | Path, database: Database) -> IndexedBlobStore:

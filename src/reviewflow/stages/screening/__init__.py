@@ -63,6 +63,7 @@ from .prioritise import (
 )
 from .reports import (
     Report,
+    attach_bytes,
     create_reports,
     group_reports,
     list_reports,
@@ -88,6 +89,7 @@ __all__ = [
     "Vote",
     "agreement",
     "assign",
+    "attach_bytes",
     "automation_excluded",
     "close_stage",
     "conflicts",
