@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import func, select
 from test_screening_setup import add_records, seed_team
 
 from reviewflow.cli import cli
@@ -15,6 +18,7 @@ from reviewflow.errors import InputError, NotFoundError, ProjectError, StateErro
 from reviewflow.project import Project
 from reviewflow.settings import Settings
 from reviewflow.stages import screening
+from reviewflow.stages.screening.attach import attach_files
 from reviewflow.stages.screening.reports import (
     adopt_file_copies,
     full_text_path,
@@ -23,6 +27,8 @@ from reviewflow.stages.screening.reports import (
 )
 from reviewflow.store import queries
 from reviewflow.store import screening_queries as sq
+from reviewflow.store.schema import blobs as blobs_table
+from reviewflow.store.schema import retrieval_events
 
 
 @pytest.fixture
@@ -263,6 +269,48 @@ def test_a_project_from_before_the_blob_store_keeps_its_full_texts(
     full_text_store(seeded).path_of(sha).unlink()  # type: ignore[union-attr]
     with pytest.raises(NotFoundError, match="missing"):
         read_full_text(seeded, event)
+
+
+def _attach_at_once(root: str, folder: str, barrier: Any, results: Any) -> None:
+    project = Project.open(root)
+    try:
+        barrier.wait(timeout=60)
+        results.put(attach_files(project, [folder], reviewer="MC").attached)
+    except Exception as exc:  # reported to the parent, which fails the test
+        results.put(repr(exc))
+    finally:
+        project.close()
+
+
+def test_two_people_attaching_one_folder_at_once_record_each_full_text_once(
+    seeded: Project, tmp_path: Path
+) -> None:
+    ids = add_records(seeded, 6)
+    for i in ids:
+        screening.decide(seeded, stage="ta", item_id=i, reviewer="MC", decision="include")
+    reports = screening.create_reports(seeded)
+    folder = tmp_path / "shared drive"
+    folder.mkdir()
+    for rid in reports:
+        (folder / f"{rid}.pdf").write_bytes(b"%PDF-1.4 report " + bytes(str(rid), "ascii") * 10**5)
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(2), ctx.Queue()
+    procs = [
+        ctx.Process(target=_attach_at_once, args=(str(seeded.root), str(folder), barrier, results))
+        for _ in range(2)
+    ]
+    for p in procs:
+        p.start()
+    outcomes = [results.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    assert all(isinstance(o, int) for o in outcomes), outcomes
+    assert sum(outcomes) == len(reports)  # between them, each file attached once
+    with seeded.db.connect() as conn:
+        events = conn.execute(select(retrieval_events.c.report_id)).scalars().all()
+        indexed = conn.execute(select(func.count()).select_from(blobs_table)).scalar_one()
+    assert sorted(events) == sorted(reports) and indexed == len(reports)
+    assert len([p for p in (seeded.root / "blobs").rglob("*") if p.is_file()]) == len(reports)
 
 
 def _events(project: Project) -> list[dict[str, object]]:

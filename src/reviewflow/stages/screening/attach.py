@@ -129,12 +129,18 @@ def attach_files(
     store = full_text_store(project)
     refs = [store.put_path(m.file) for m in todo]
     with project.db.transaction() as conn:
+        # Checked again under the write lock: a teammate attaching the same folder at the
+        # same time must not make every full text "retrieved" twice.
+        now = sq.current_retrieval(conn)
         for m, ref in zip(todo, refs, strict=True):
             assert m.report_id is not None
+            ev = now.get(m.report_id, {})
+            if ev.get("status") == "retrieved" and ev.get("file_sha256") == ref.sha256:
+                continue
             sq.insert_retrieval_event(
                 conn, values=retrieved_event(m.report_id, ref, reviewer, m.file)
             )
-    result.attached = len(todo)
+            result.attached += 1
     return result
 
 
