@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -216,7 +217,7 @@ def test_fulltext_attach_matches_a_folder_by_id_doi_and_author_year(
     dry = _run(runner, proj, "fulltext", "attach", str(pdfs), "--reviewer", "AB", "--dry-run")
     assert dry.exit_code == 0, dry.output
     assert "Dry run: 4 files would be attached, 0 ambiguous, 3 unmatched." in dry.stdout
-    assert not (proj / "files").exists()
+    assert not (proj / "blobs").exists()
     listed = json.loads(_run(runner, proj, "fulltext", "reports", "--json").stdout)
     assert {r["status"] for r in listed} == {"sought"}
 
@@ -239,7 +240,7 @@ def test_fulltext_attach_matches_a_folder_by_id_doi_and_author_year(
         4: "10.1016_j.healthplace.2021.1004.pdf",
         5: "download (2).pdf",
     }
-    assert len(list((proj / "files").iterdir())) == 4
+    assert len([p for p in (proj / "blobs").rglob("*") if p.is_file()]) == 4
     again = _run(runner, proj, "fulltext", "attach", str(pdfs), "--reviewer", "AB")
     assert "0 full texts attached, 4 already attached" in again.stdout
 
@@ -250,6 +251,8 @@ def test_the_full_text_session_names_the_file_and_opens_it(
     _pass_ta(runner, proj, 3)
     _run(runner, proj, "fulltext", "reports", "--create")
     _run(runner, proj, "fulltext", "attach", str(pdfs / "3 - Hall 2018.pdf"), "--reviewer", "CD")
+    original = (pdfs / "3 - Hall 2018.pdf").read_bytes()
+    shutil.rmtree(pdfs)  # the downloads folder is cleaned up: the project keeps its copy
     opened: list[str] = []
     monkeypatch.setattr("click.launch", lambda path: opened.append(path) or 0)
     result = _run(runner, proj, "screen", "--reviewer", "AB", input="oq", env={"COLUMNS": "120"})
@@ -258,4 +261,6 @@ def test_the_full_text_session_names_the_file_and_opens_it(
     assert "full text: 3 - Hall 2018.pdf (o opens it)" in result.stdout
     assert "reasons (an exclusion needs one): 1 not adults · 2 not qualitative" in result.stdout
     assert "opened 3 - Hall 2018.pdf in the system viewer" in result.stdout
-    assert len(opened) == 1 and opened[0].startswith(str(proj / "files"))
+    assert len(opened) == 1 and opened[0].startswith(str(proj / "blobs"))
+    assert opened[0].endswith(".pdf")  # viewers on macOS and Windows choose by the suffix
+    assert Path(opened[0]).read_bytes() == original

@@ -76,7 +76,8 @@ def reports_cmd(out: OutputContext, create: bool, as_json: bool) -> None:
 def retrieve_cmd(
     out: OutputContext, report_id: int, file: Path | None, why: str | None, reviewer: str | None
 ) -> None:
-    """Attach a report's full text (copied into files/ by sha256), or record why not.
+    """Attach a report's full text (copied into the project's blobs/ by sha256: the
+    original may be moved or deleted after), or record why not.
 
     REPORT_ID is the id of the record the report was made from. For many files at
     once: reviewflow fulltext attach FOLDER.

@@ -395,16 +395,20 @@ def upgrade_cmd(out: OutputContext) -> None:
 
     Run it after installing a new reviewflow when a command says the database was made
     by an older one (back up review.db first). Every other command only checks the
-    version, which keeps them fast.
+    version, which keeps them fast. Full texts an older reviewflow kept in files/ are
+    copied into the blob store (blobs/).
 
     Example:
 
     \b
         reviewflow upgrade
     """
+    from ..stages.retrieval import adopt_file_copies
+
     project = Project.open(out.project_dir, check_schema=False)
     try:
         before, after = project.upgrade()
+        copied = adopt_file_copies(project)
     finally:
         project.close()
     if before == after:
@@ -413,3 +417,8 @@ def upgrade_cmd(out: OutputContext) -> None:
         echo(f"Created the reviewflow tables (schema {after}).")
     else:
         echo(f"Upgraded the database from schema {before} to {after}.")
+    if copied:
+        echo(
+            f"Copied {copied} full text{'s' if copied != 1 else ''} from files/ into the blob "
+            "store (blobs/); files/ is no longer read and may be deleted."
+        )

@@ -263,7 +263,7 @@ retrieval_events = Table(
     Column("status", String(20), nullable=False),  # sought | retrieved | not_retrieved
     Column("file_name", Text),
     Column("file_sha256", String(64)),
-    Column("file_path", Text),  # relative to the project folder
+    Column("file_path", Text),  # attached from (provenance); older rows: files/<sha256>.<ext>
     Column("reason", Text),  # why not retrieved
     Column("reviewer", String(20)),
     Column("created_at", DateTime(timezone=True), nullable=False),

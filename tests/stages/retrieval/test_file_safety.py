@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from reviewflow.cli import cli
 from reviewflow.errors import InputError, StateError
 from reviewflow.project import Project
-from reviewflow.stages.retrieval import store_file
+from reviewflow.stages.retrieval import full_text_store
 
 NEEDS_FIFO = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 
@@ -27,57 +27,64 @@ def pdf(tmp_path: Path) -> Path:
     return path
 
 
-def test_store_file_writes_a_regular_file_once(project: Project, pdf: Path) -> None:
-    sha, rel = store_file(project, pdf)
-    stored = project.root / rel
+def test_an_attached_full_text_is_a_regular_file_stored_once(project: Project, pdf: Path) -> None:
+    store = full_text_store(project)
+    ref = store.put_path(pdf)
+    stored = store.path_of(ref.sha256)
+    assert stored is not None and stored.is_relative_to(project.root / "blobs")
     assert stored.read_bytes() == pdf.read_bytes()
     assert stat.S_ISREG(os.lstat(stored).st_mode)
-    assert store_file(project, pdf) == (sha, rel)
+    assert store.put_path(pdf) == ref
     assert sorted(p.name for p in stored.parent.iterdir()) == [stored.name]
 
 
-def test_symlinked_files_folder_is_refused(project: Project, pdf: Path, tmp_path: Path) -> None:
+def test_symlinked_blobs_folder_is_refused(project: Project, pdf: Path, tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
-    (project.root / "files").symlink_to(outside)
-    with pytest.raises(StateError, match=r"files in the project is a symbolic link"):
-        store_file(project, pdf)
+    (project.root / "blobs").symlink_to(outside)
+    with pytest.raises(StateError, match=r"blobs in the blob store is a symbolic link"):
+        full_text_store(project).put_path(pdf)
     assert list(outside.iterdir()) == []
 
 
-def test_symlinked_part_file_is_refused(project: Project, pdf: Path, tmp_path: Path) -> None:
-    _, rel = store_file(project, pdf)
-    (project.root / rel).unlink()  # as if never stored; then a .part link is planted
-    victim = tmp_path / "victim.txt"
-    victim.write_text("precious", encoding="utf-8")
-    part = project.root / rel.with_name(rel.name + ".part")
-    part.symlink_to(victim)
-    with pytest.raises(StateError, match=r"\.part in the project is a symbolic link"):
-        store_file(project, pdf)
-    assert victim.read_text(encoding="utf-8") == "precious"
-    assert not (project.root / rel).exists()
+def test_symlinked_blob_folder_is_refused(project: Project, pdf: Path, tmp_path: Path) -> None:
+    store = full_text_store(project)
+    ref = store.put_path(pdf)
+    stored = store.path_of(ref.sha256)
+    assert stored is not None
+    stored.unlink()
+    stored.parent.rmdir()  # as if never stored; then its folder is a planted link
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    stored.parent.symlink_to(outside)
+    with pytest.raises(StateError, match="symbolic link"):
+        store.put_path(pdf)
+    assert list(outside.iterdir()) == []
 
 
 def test_symlinked_target_is_refused(project: Project, pdf: Path, tmp_path: Path) -> None:
     """A link where the stored copy goes would make reviewflow read (and trust) a file
     outside the project as the attached full text."""
-    _, rel = store_file(project, pdf)
-    (project.root / rel).unlink()
+    store = full_text_store(project)
+    ref = store.put_path(pdf)
+    stored = store.path_of(ref.sha256)
+    assert stored is not None
+    stored.unlink()
     elsewhere = tmp_path / "elsewhere.pdf"
     elsewhere.write_bytes(pdf.read_bytes())
-    (project.root / rel).symlink_to(elsewhere)
+    stored.symlink_to(elsewhere)
     with pytest.raises(StateError, match="symbolic link"):
-        store_file(project, pdf)
+        store.put_path(pdf)
+    with pytest.raises(StateError, match="symbolic link"):
+        store.open(ref.sha256)
 
 
-def test_stale_part_file_from_an_interrupted_copy_is_replaced(project: Project, pdf: Path) -> None:
-    _, rel = store_file(project, pdf)
-    (project.root / rel).unlink()
-    part = project.root / rel.with_name(rel.name + ".part")
-    part.write_bytes(b"half")
-    store_file(project, pdf)
-    assert (project.root / rel).read_bytes() == pdf.read_bytes()
-    assert not part.exists()
+def test_no_temporary_file_is_left_behind(project: Project, pdf: Path) -> None:
+    store = full_text_store(project)
+    for _ in range(3):
+        store.put_path(pdf)
+    left = [p.name for p in (project.root / "blobs").rglob("*") if p.is_file()]
+    assert len(left) == 1 and not left[0].endswith(".part")
 
 
 def _retrieve(project: Project, file: Path) -> str:

@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import hashlib
+import multiprocessing
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
 from test_screening_setup import add_records, seed_team
 
+from reviewflow.cli import cli
 from reviewflow.errors import InputError, NotFoundError, ProjectError, StateError
 from reviewflow.project import Project
 from reviewflow.settings import Settings
 from reviewflow.stages import retrieval, screening
+from reviewflow.stages.retrieval import (
+    adopt_file_copies,
+    full_text_path,
+    full_text_store,
+    read_full_text,
+)
+from reviewflow.stages.retrieval.folder import attach_files
 from reviewflow.store import queries
+from reviewflow.store import screening_queries as sq
+from reviewflow.store.schema import blobs as blobs_table
+from reviewflow.store.schema import retrieval_events
 
 
 @pytest.fixture
@@ -185,13 +202,120 @@ def test_retrieved_file_is_stored_once_by_sha256(seeded: Project, tmp_path: Path
     (rid,) = _to_full_text(seeded, tmp_path, 1)
     (report,) = screening.list_reports(seeded)
     assert report.status == "retrieved" and report.file_name == "paper0.pdf"
-    stored = seeded.root / report.file_path  # type: ignore[operator]
-    assert stored.read_bytes() == b"%PDF-1.4 full text 0"
-    assert stored.name == f"{report.file_sha256}.pdf"
+    assert report.file_path == str(tmp_path / "paper0.pdf")  # where it came from
+    stored = full_text_store(seeded).path_of(report.file_sha256)  # type: ignore[arg-type]
+    assert stored is not None and stored.read_bytes() == b"%PDF-1.4 full text 0"
+    assert hashlib.sha256(stored.read_bytes()).hexdigest() == report.file_sha256
+    (tmp_path / "paper1.pdf").write_bytes(b"%PDF-1.4 full text 0")  # the same PDF again
+    retrieval.retrieve(seeded, rid, file=tmp_path / "paper1.pdf", reviewer="MC")
+    assert len([p for p in (seeded.root / "blobs").rglob("*") if p.is_file()]) == 1
     with pytest.raises(InputError, match="not a full-text file"):
         bad = tmp_path / "x.exe"
         bad.write_bytes(b"MZ")
         retrieval.retrieve(seeded, rid, file=bad, reviewer="MC")
+
+
+def test_an_uploaded_full_text_is_stored_like_an_attached_file(seeded: Project) -> None:
+    ids = add_records(seeded, 2)
+    for i in ids:
+        screening.decide(seeded, stage="ta", item_id=i, reviewer="MC", decision="include")
+    r1, r2 = screening.create_reports(seeded)
+    data = b"%PDF-1.4 uploaded full text"
+    one = retrieval.attach_bytes(seeded, r1, data, file_name="../../hall.pdf", reviewer="MC")
+    assert (one.status, one.file_name, one.file_path) == ("retrieved", "hall.pdf", None)
+    two = retrieval.attach_bytes(seeded, r2, data, file_name="hall copy.pdf", reviewer="MC")
+    assert two.file_sha256 == one.file_sha256 == hashlib.sha256(data).hexdigest()
+    assert len([p for p in (seeded.root / "blobs").rglob("*") if p.is_file()]) == 1
+    path = full_text_store(seeded).path_of(one.file_sha256)  # type: ignore[arg-type]
+    assert path is not None and path.read_bytes() == data
+    with pytest.raises(InputError, match="not a full-text file"):
+        retrieval.attach_bytes(seeded, r1, b"MZ", file_name="setup.exe", reviewer="MC")
+    with pytest.raises(InputError, match="empty"):
+        retrieval.attach_bytes(seeded, r1, b"", file_name="hall.pdf", reviewer="MC")
+    with pytest.raises(NotFoundError, match="no report 999"):
+        retrieval.attach_bytes(seeded, 999, data, file_name="hall.pdf", reviewer="MC")
+    with pytest.raises(NotFoundError, match="unknown reviewer"):
+        retrieval.attach_bytes(seeded, r1, data, file_name="hall.pdf", reviewer="ZZ")
+
+
+def test_a_project_from_before_the_blob_store_keeps_its_full_texts(
+    seeded: Project, tmp_path: Path
+) -> None:
+    """Older projects recorded a copy in files/<sha256>.pdf: it is read from there until
+    ``reviewflow upgrade`` copies it into the blob store."""
+    (rid,) = add_records(seeded, 1)
+    screening.decide(seeded, stage="ta", item_id=rid, reviewer="MC", decision="include")
+    screening.create_reports(seeded)
+    data = b"%PDF-1.4 attached by reviewflow 0.x"
+    sha = hashlib.sha256(data).hexdigest()
+    (seeded.root / "files").mkdir()
+    (seeded.root / "files" / f"{sha}.pdf").write_bytes(data)
+    with seeded.db.transaction() as conn:
+        sq.insert_retrieval_event(conn, values={
+            "report_id": rid, "status": "retrieved", "file_name": "old.pdf",
+            "file_sha256": sha, "file_path": f"files/{sha}.pdf", "reviewer": "MC",
+        })  # fmt: skip
+    (event,) = [e for e in _events(seeded) if e["report_id"] == rid]
+    assert full_text_path(seeded, event) == seeded.root / "files" / f"{sha}.pdf"
+    assert read_full_text(seeded, event) == data
+    upgraded = CliRunner().invoke(cli, ["-p", str(seeded.root), "upgrade"])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "Copied 1 full text from files/ into the blob store" in upgraded.output
+    assert adopt_file_copies(seeded) == 0  # idempotent
+    shutil.rmtree(seeded.root / "files")
+    assert read_full_text(seeded, event) == data
+    path = full_text_path(seeded, event, for_viewer=True)
+    assert path is not None and path.suffix == ".pdf" and path.read_bytes() == data
+    full_text_store(seeded).path_of(sha).unlink()  # type: ignore[union-attr]
+    with pytest.raises(NotFoundError, match="missing"):
+        read_full_text(seeded, event)
+
+
+def _attach_at_once(root: str, folder: str, barrier: Any, results: Any) -> None:
+    project = Project.open(root)
+    try:
+        barrier.wait(timeout=60)
+        results.put(attach_files(project, [folder], reviewer="MC").attached)
+    except Exception as exc:  # reported to the parent, which fails the test
+        results.put(repr(exc))
+    finally:
+        project.close()
+
+
+def test_two_people_attaching_one_folder_at_once_record_each_full_text_once(
+    seeded: Project, tmp_path: Path
+) -> None:
+    ids = add_records(seeded, 6)
+    for i in ids:
+        screening.decide(seeded, stage="ta", item_id=i, reviewer="MC", decision="include")
+    reports = screening.create_reports(seeded)
+    folder = tmp_path / "shared drive"
+    folder.mkdir()
+    for rid in reports:
+        (folder / f"{rid}.pdf").write_bytes(b"%PDF-1.4 report " + bytes(str(rid), "ascii") * 10**5)
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(2), ctx.Queue()
+    procs = [
+        ctx.Process(target=_attach_at_once, args=(str(seeded.root), str(folder), barrier, results))
+        for _ in range(2)
+    ]
+    for p in procs:
+        p.start()
+    outcomes = [results.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    assert all(isinstance(o, int) for o in outcomes), outcomes
+    assert sum(outcomes) == len(reports)  # between them, each file attached once
+    with seeded.db.connect() as conn:
+        events = conn.execute(select(retrieval_events.c.report_id)).scalars().all()
+        indexed = conn.execute(select(func.count()).select_from(blobs_table)).scalar_one()
+    assert sorted(events) == sorted(reports) and indexed == len(reports)
+    assert len([p for p in (seeded.root / "blobs").rglob("*") if p.is_file()]) == len(reports)
+
+
+def _events(project: Project) -> list[dict[str, object]]:
+    with project.db.connect() as conn:
+        return list(sq.current_retrieval(conn).values())
 
 
 def test_full_text_items_must_be_retrieved(seeded: Project, tmp_path: Path) -> None:

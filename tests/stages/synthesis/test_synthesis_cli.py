@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from reviewflow.cli import cli
+from reviewflow.project import Project
+from reviewflow.stages import retrieval
+from reviewflow.stages.synthesis import findings
 
 DATA = Path(__file__).parents[2] / "data" / "synthesis"
 
@@ -121,7 +125,8 @@ def test_user_errors_exit_1_with_a_hint(tmp_path: Path) -> None:
 
 
 def _full_text_study(tmp_path: Path, reports: int = 1) -> tuple[Path, list[int]]:
-    """A fresh review whose first included records have full texts attached."""
+    """A fresh review whose first included records have full texts attached, from a
+    downloads folder deleted afterwards (the project keeps its own copies)."""
     root = tmp_path / "r"
     _run(tmp_path, "init", str(root), "--title", "T", "--reviewer", "MC:M Cooper")
     with (root / "review.toml").open("a", encoding="utf-8") as fh:
@@ -131,9 +136,13 @@ def _full_text_study(tmp_path: Path, reports: int = 1) -> tuple[Path, list[int]]
         _run(root, "screen", "decide", str(item), "--stage", "ta", "--reviewer", "MC",
              "--decision", "include")  # fmt: skip
     ids = [r["id"] for r in json.loads(_run(root, "fulltext", "reports", "--create", "--json"))]
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    shutil.copy(DATA / "kellezi_like.txt", downloads)
     for rid in ids:
-        _run(root, "fulltext", "retrieve", str(rid), "--file", str(DATA / "kellezi_like.txt"),
+        _run(root, "fulltext", "retrieve", str(rid), "--file", str(downloads / "kellezi_like.txt"),
              "--reviewer", "MC")  # fmt: skip
+    shutil.rmtree(downloads)
     return root, ids
 
 
@@ -145,6 +154,25 @@ def test_import_findings_reads_the_full_text_already_attached(tmp_path: Path) ->
     assert "kellezi_like.txt: 7 segments" in out
     segs = json.loads(_run(root, "code", "segments", "--study", str(study), "--json"))
     assert len(segs) == 7
+
+
+def test_findings_are_read_from_an_uploaded_pdf_full_text(tmp_path: Path) -> None:
+    """A full text that came as bytes (a web upload) is read like an attached file."""
+    root, (rid,) = _full_text_study(tmp_path)
+    project = Project.open(root)
+    try:
+        upload = (DATA / "findings.pdf").read_bytes()
+        report = retrieval.attach_bytes(
+            project, rid, upload, file_name="C:\\Users\\mc\\Greenwood 2013.pdf", reviewer="MC"
+        )
+        assert report.file_name == "Greenwood 2013.pdf" and report.file_path is None
+        (text,) = findings.attached_full_texts(project, report.study_id)
+        assert text.path is not None and text.path.read_bytes() == upload
+        result = findings.import_findings(project, report.study_id)
+    finally:
+        project.close()
+    assert result.attached_report == rid and result.format == "pdf" and result.segments > 0
+    assert result.file == "Greenwood 2013.pdf"
 
 
 def test_import_findings_without_a_file_and_nothing_attached_says_what_to_do(

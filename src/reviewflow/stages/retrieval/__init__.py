@@ -1,41 +1,71 @@
 """Full-text retrieval: attach each report's full text, or record why it was not obtained.
 
-Retrieval is a list of events per report: sought (the default), retrieved (a file copied
-into ``files/`` under its sha256, so the same PDF is stored once and can be checked), or
-not retrieved (with why; PRISMA counts it). :mod:`.folder` attaches a folder of files at
-once, matching each file to its report. The reports themselves (and their studies) are
-full-text screening's: :mod:`reviewflow.stages.screening.fulltext`.
+Retrieval is a list of events per report: sought (the default), retrieved (the file stored
+in the project's blob store under its sha256, see :mod:`reviewflow.store.blobs`: the same
+PDF is stored once, can be checked, and is there whether it came as a path or as uploaded
+bytes), or not retrieved (with why; PRISMA counts it). Everything that reads a full text
+goes through :func:`full_text_path` or :func:`read_full_text`. :mod:`.folder` attaches a
+folder of files at once, matching each file to its report. The reports themselves (and
+their studies) are full-text screening's: :mod:`reviewflow.stages.screening.fulltext`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import stat
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ...errors import InputError, StateError
-from ...formats.limits import check_regular, read_regular
+from ...errors import InputError, NotFoundError
+from ...formats.limits import check_regular
 from ...project import Project
+from ...store import blobs
 from ...store import screening_queries as sq
+from ...store.blobs import BlobRef, BlobStore
 from ..screening.fulltext import Report, _check_report, _one
 from ..screening.plan import check_reviewer
 
+#: Where older projects kept their full-text copies (``files/<sha256><suffix>``).
 FILES_DIR = "files"
 FULL_TEXT_SUFFIXES = {".pdf", ".txt", ".md", ".html", ".htm", ".xml", ".docx"}
 
 
 def retrieve(project: Project, report_id: int, *, file: str | Path, reviewer: str) -> Report:
-    """Attach the full text: copy it to ``files/<sha256><suffix>`` and record the event."""
+    """Attach the full text at ``file``: copy it into the project's blob store and record
+    the event. The original path is kept as provenance only; the project does not need
+    the file afterwards (it may be moved or deleted)."""
     check_reviewer(project, reviewer)
     path = check_full_text_file(Path(file))
+    with project.db.connect() as conn:
+        _check_report(conn, report_id)  # before copying what may be a large file
+    ref = full_text_store(project).put_path(path)
     with project.db.transaction() as conn:
         _check_report(conn, report_id)
-        sha256, rel = store_file(project, path)
-        sq.insert_retrieval_event(
-            conn, values=retrieved_event(report_id, path, sha256, rel, reviewer)
-        )
+        sq.insert_retrieval_event(conn, values=retrieved_event(report_id, ref, reviewer, path))
+    return _one(project, report_id)
+
+
+def attach_bytes(
+    project: Project,
+    report_id: int,
+    data: bytes,
+    *,
+    file_name: str,
+    reviewer: str,
+    media_type: str | None = None,
+) -> Report:
+    """Attach a full text given as bytes (a web upload): stored like :func:`retrieve`'s
+    copy, recorded with ``file_name`` (its folders dropped) and no original path."""
+    check_reviewer(project, reviewer)
+    name = file_name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    check_full_text_name(name or file_name)
+    if not data:
+        raise InputError(f"{name}: the file is empty", hint="Upload the full text again.")
+    with project.db.connect() as conn:
+        _check_report(conn, report_id)
+    ref = full_text_store(project).put_bytes(data, file_name=name, media_type=media_type)
+    with project.db.transaction() as conn:
+        _check_report(conn, report_id)
+        sq.insert_retrieval_event(conn, values=retrieved_event(report_id, ref, reviewer))
     return _one(project, report_id)
 
 
@@ -43,85 +73,114 @@ def check_full_text_file(path: Path) -> Path:
     """``path`` if it is a file of a full-text kind, else an InputError saying what is
     (missing, a folder, a FIFO, a symlink loop...)."""
     check_regular(path)
-    if path.suffix.lower() not in FULL_TEXT_SUFFIXES:
-        raise InputError(
-            f"{path.name}: not a full-text file ({', '.join(sorted(FULL_TEXT_SUFFIXES))})"
-        )
+    check_full_text_name(path.name)
     return path
 
 
-def store_file(project: Project, path: Path, *, data: bytes | None = None) -> tuple[str, Path]:
-    """Copy ``path`` into the content-addressed store: (sha256, path relative to the
-    project). The same PDF is stored once; an existing copy is not rewritten.
-
-    Nothing is written through a symbolic link: a ``files`` folder, a stored file or a
-    ``.part`` file that is a link (planted to write outside the project) is refused.
-    """
-    data = read_regular(path) if data is None else data
-    sha256 = hashlib.sha256(data).hexdigest()
-    name = f"{sha256}{path.suffix.lower()}"
-    rel = Path(FILES_DIR) / name
-    folder = project.root / FILES_DIR
-    _check_not_link(folder, rel.parent, want_dir=True)
-    folder.mkdir(exist_ok=True)
-    # Work relative to the folder opened without following links, so it cannot be
-    # swapped for a link between the check and the write (POSIX; elsewhere by path).
-    use_fd = os.open in os.supports_dir_fd and os.rename in os.supports_dir_fd
-    dir_fd = os.open(folder, os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW) if use_fd else None
-    try:
-        at = dir_fd
-        where = (lambda n: n) if use_fd else (lambda n: str(folder / n))
-        if _check_not_link(folder / name, rel, want_dir=False):
-            return sha256, rel  # stored before: a regular file of this content
-        part = name + ".part"
-        if _check_not_link(folder / part, rel.with_name(part), want_dir=False):
-            os.unlink(where(part), dir_fd=at)  # left by an interrupted copy
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | getattr(os, "O_BINARY", 0)
-        fd = os.open(where(part), flags, 0o644, dir_fd=at)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(where(part), where(name), src_dir_fd=at, dst_dir_fd=at)
-    finally:
-        if dir_fd is not None:
-            os.close(dir_fd)
-    return sha256, rel
+def check_full_text_name(name: str) -> None:
+    """An InputError unless ``name`` ends in a full-text suffix (.pdf, .docx, ...)."""
+    if Path(name).suffix.lower() not in FULL_TEXT_SUFFIXES:
+        raise InputError(
+            f"{name}: not a full-text file ({', '.join(sorted(FULL_TEXT_SUFFIXES))})"
+        )
 
 
-_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
-
-
-def _check_not_link(path: Path, rel: Path, *, want_dir: bool) -> bool:
-    """Whether ``path`` exists (as a folder or regular file, as wanted); a symbolic link
-    or anything else in its place is a StateError: reviewflow will not write through it."""
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return False
-    if stat.S_ISLNK(st.st_mode):
-        what = f"a symbolic link (to {os.readlink(path)})"
-    elif (stat.S_ISDIR if want_dir else stat.S_ISREG)(st.st_mode):
-        return True
-    else:
-        what = "not a folder" if want_dir else "not a regular file"
-    raise StateError(
-        f"{rel} in the project is {what}; reviewflow does not store full texts through it",
-        hint=f"Move {rel} out of the project folder (check who put it there), then try again.",
-    )
+def full_text_store(project: Project) -> BlobStore:
+    """Where the project's full texts are kept (``blobs/`` in the project folder)."""
+    return blobs.for_project(project.root, project.db)
 
 
 def retrieved_event(
-    report_id: int, path: Path, sha256: str, rel: Path, reviewer: str
+    report_id: int, ref: BlobRef, reviewer: str, source: Path | None = None
 ) -> dict[str, Any]:
-    """The retrieval event of an attached file."""
+    """The retrieval event of a full text stored as ``ref``; ``source`` is the file it
+    was attached from (provenance: where it came from, not where it is kept)."""
     return {
         "report_id": report_id,
         "status": "retrieved",
-        "file_name": path.name,
-        "file_sha256": sha256,
-        "file_path": rel.as_posix(),
+        "file_name": ref.file_name,
+        "file_sha256": ref.sha256,
+        "file_path": str(source.absolute()) if source is not None else None,
         "reviewer": reviewer,
     }
+
+
+def full_text_path(
+    project: Project, event: Mapping[str, Any], *, for_viewer: bool = False
+) -> Path | None:
+    """A local file holding the full text of a retrieval ``event``, or None if there is
+    none. ``for_viewer``: a file whose name ends like the attached file's (``.pdf``), as
+    desktop viewers choose the program by the suffix.
+
+    The blob store's copy first. Older projects recorded a copy in ``files/`` (or a
+    blob was lost): then the recorded path, if the file there still has the recorded
+    sha256. ``reviewflow upgrade`` copies such files into the blob store
+    (:func:`adopt_file_copies`).
+    """
+    sha256 = event.get("file_sha256")
+    if event.get("status") != "retrieved" or not sha256:
+        return None
+    suffix = Path(event.get("file_name") or "").suffix if for_viewer else None
+    if suffix and suffix.lower() not in FULL_TEXT_SUFFIXES:
+        suffix = None
+    found = full_text_store(project).path_of(sha256, suffix=suffix or None)
+    return found if found is not None else _recorded_copy(project, event)
+
+
+def read_full_text(project: Project, event: Mapping[str, Any]) -> bytes:
+    """The bytes of the full text of a retrieval ``event`` (see :func:`full_text_path`);
+    a NotFoundError saying how to attach it again when neither copy is there."""
+    sha256 = event.get("file_sha256")
+    store = full_text_store(project)
+    if sha256 and store.exists(sha256):
+        with store.open(sha256) as fh:
+            return fh.read()
+    legacy = _recorded_copy(project, event) if sha256 else None
+    if legacy is not None:
+        return legacy.read_bytes()
+    report = event.get("report_id")
+    raise NotFoundError(
+        f"the full text attached to report {report} ({event.get('file_name')}) is missing "
+        "from the project's blob store",
+        hint=f"Attach it again: reviewflow fulltext retrieve {report} --file FILE --reviewer XX",
+    )
+
+
+def _recorded_copy(project: Project, event: Mapping[str, Any]) -> Path | None:
+    """The file at the event's recorded path (relative paths are in the project), if it
+    is a regular file with the recorded sha256."""
+    recorded = event.get("file_path")
+    if not recorded:
+        return None
+    path = project.root / recorded  # an absolute path stays itself
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        return path if blobs.sha256_of(path) == event.get("file_sha256") else None
+    except (OSError, InputError):
+        return None
+
+
+def adopt_file_copies(project: Project) -> int:
+    """Copy the full texts that older projects kept in ``files/`` (or whose blob is
+    missing while the recorded file is there) into the blob store; the number copied.
+
+    Idempotent: a full text already in the store is not copied again. The ``files/``
+    folder is left as it is; once this ran it is no longer read.
+    """
+    with project.db.connect() as conn:
+        events = list(sq.current_retrieval(conn).values())
+    store = full_text_store(project)
+    copied = 0
+    for event in events:
+        sha256 = event.get("file_sha256")
+        if event.get("status") != "retrieved" or not sha256 or store.exists(sha256):
+            continue
+        legacy = _recorded_copy(project, event)
+        if legacy is not None:
+            store.put_path(legacy, file_name=event.get("file_name"), sha256=sha256)
+            copied += 1
+    return copied
 
 
 def not_retrieved(project: Project, report_id: int, *, reason: str, reviewer: str) -> Report:
@@ -144,13 +203,3 @@ def not_retrieved(project: Project, report_id: int, *, reason: str, reviewer: st
             },
         )
     return _one(project, report_id)
-
-
-__all__ = [
-    "FULL_TEXT_SUFFIXES",
-    "check_full_text_file",
-    "not_retrieved",
-    "retrieve",
-    "retrieved_event",
-    "store_file",
-]

@@ -13,12 +13,12 @@ and records all the matches in one transaction. A file is matched by, in order:
 A leading number that looks like a year (``2020 Hall.pdf``) and names a report is not
 trusted when the author and year point at another report: the file is ambiguous. Files
 no rule matches, or that match two reports, or two files for one report, are listed and
-left alone; files already attached (same sha256) are not recorded again.
+left alone; files already attached (same sha256) are not recorded again. Matched files
+are copied into the project's blob store (streamed), so the folder may be deleted after.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -29,11 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import InputError
-from ...formats.limits import check_regular, read_regular
+from ...formats.limits import check_regular
 from ...project import Project
 from ...store import screening_queries as sq
+from ...store.blobs import sha256_of
 from ..screening.plan import check_reviewer
-from . import FULL_TEXT_SUFFIXES, retrieved_event, store_file
+from . import FULL_TEXT_SUFFIXES, full_text_store, retrieved_event
 
 MATCHED, ATTACHED, AMBIGUOUS, UNMATCHED = "matched", "already attached", "ambiguous", "unmatched"
 _DOI = re.compile(r"10\.\d{4,9}[/_][^\s\"<>]+", re.IGNORECASE)
@@ -123,14 +124,23 @@ def attach_files(
     todo = [m for m in matches if m.status == MATCHED]
     if dry_run or not todo:
         return result
+    # Copy (streamed) into the blob store first, outside the write transaction: fifty
+    # PDFs take a while and other reviewers keep recording meanwhile.
+    store = full_text_store(project)
+    refs = [store.put_path(m.file) for m in todo]
     with project.db.transaction() as conn:
-        for m in todo:
-            sha256, rel = store_file(project, m.file)
+        # Checked again under the write lock: a teammate attaching the same folder at the
+        # same time must not make every full text "retrieved" twice.
+        now = sq.current_retrieval(conn)
+        for m, ref in zip(todo, refs, strict=True):
             assert m.report_id is not None
+            ev = now.get(m.report_id, {})
+            if ev.get("status") == "retrieved" and ev.get("file_sha256") == ref.sha256:
+                continue
             sq.insert_retrieval_event(
-                conn, values=retrieved_event(m.report_id, m.file, sha256, rel, reviewer)
+                conn, values=retrieved_event(m.report_id, ref, reviewer, m.file)
             )
-    result.attached = len(todo)
+            result.attached += 1
     return result
 
 
@@ -310,4 +320,4 @@ def _is_full_text(path: Path) -> bool:
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(read_regular(path)).hexdigest()
+    return sha256_of(path)  # streamed: a folder of large PDFs is not read into memory

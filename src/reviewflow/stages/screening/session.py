@@ -300,7 +300,9 @@ def _view(
         retrieved = sq.current_retrieval(conn).get(item, {}) if stage == "ft" else {}
     vote = current.get(item, {}).get(reviewer)
     settings = project.settings.screening
-    rel = retrieved.get("file_path")
+    from ..retrieval import full_text_path  # retrieval builds on screening's reports
+
+    path = full_text_path(project, retrieved, for_viewer=True) if retrieved else None
     return View(
         stage=stage,
         item_id=item,
@@ -317,8 +319,8 @@ def _view(
         doi=text.get("doi") or "",
         keywords=tuple(text.get("keywords") or ()),
         reason_required=state.plan.reason_required,
-        file_name=retrieved.get("file_name") if rel else None,
-        file_path=project.root / rel if rel else None,
+        file_name=retrieved.get("file_name") if path else None,
+        file_path=path,
         highlight_include=tuple(settings.highlight_include) if settings else (),
         highlight_exclude=tuple(settings.highlight_exclude) if settings else (),
     )

@@ -6,8 +6,8 @@ with its codes, and adds only the new ones; the same file twice is refused.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from ...project import Project
 from ...store import screening_queries as screening_sq
 from ...store import synthesis_queries as sq
 from .. import studies
+from ..retrieval import full_text_path, read_full_text
 from . import segments as seg
 from . import sources
 
@@ -41,12 +42,19 @@ class FindingsImport:
 
 @dataclass(frozen=True)
 class AttachedText:
-    """A full text attached to one of a study's reports (``reviewflow fulltext retrieve``)."""
+    """A full text attached to one of a study's reports (``reviewflow fulltext retrieve``),
+    kept in the project's blob store: ``event`` is its retrieval event, ``path`` a local
+    copy when there is one (None: missing, or a store without local files)."""
 
     report_id: int
     file_name: str
-    path: Path
+    path: Path | None
     kind: str | None = None
+    event: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def read(self, project: Project) -> bytes:
+        """The full text's bytes, from the blob store (NotFoundError if it is gone)."""
+        return read_full_text(project, self.event)
 
 
 def attached_full_texts(project: Project, study: str | int) -> list[AttachedText]:
@@ -58,13 +66,15 @@ def attached_full_texts(project: Project, study: str | int) -> list[AttachedText
     out = []
     for report in reports:
         event = retrieval.get(report["id"], {})
-        if event.get("status") == "retrieved" and event.get("file_path"):
+        if event.get("status") == "retrieved" and event.get("file_sha256"):
+            name = event.get("file_name") or Path(event.get("file_path") or "").name
             out.append(
                 AttachedText(
                     report["id"],
-                    event.get("file_name") or Path(event["file_path"]).name,
-                    project.root / event["file_path"],
+                    name or f"report {report['id']}",
+                    full_text_path(project, event),
                     report.get("kind"),
+                    event,
                 )
             )
     return out
@@ -89,19 +99,12 @@ def attached_full_text(project: Project, study: str | int) -> AttachedText:
             listed = ", ".join(f"report {t.report_id}: {t.file_name}" for t in texts)
             raise InputError(
                 f"study {study!r} has {len(texts)} full texts attached ({listed})",
-                hint=f'Name the one with the findings: reviewflow code import-findings "{study}" '
-                f"{texts[0].path}  (or mark it: reviewflow fulltext kind REPORT main).",
+                hint=f"Mark the one with the findings: reviewflow fulltext kind "
+                f"{texts[0].report_id} main  (or name a file: reviewflow code import-findings "
+                f'"{study}" FILE).',
             )
         texts = main
-    text = texts[0]
-    if not text.path.is_file():
-        raise InputError(
-            f"the full text attached to report {text.report_id} ({text.file_name}) is missing: "
-            f"{text.path}",
-            hint="Attach it again: reviewflow fulltext retrieve "
-            f"{text.report_id} --file FILE --reviewer XX",
-        )
-    return text
+    return texts[0]
 
 
 def import_findings(
@@ -120,7 +123,13 @@ def import_findings(
     so a file already given to ``reviewflow fulltext retrieve`` is not asked for again.
     """
     attached = attached_full_text(project, study) if path is None else None
-    doc = sources.load(attached.path if attached else path, sections=sections, fmt=fmt)
+    if attached is not None:
+        doc = sources.loads(
+            attached.read(project), file_name=attached.file_name, sections=sections, fmt=fmt
+        )
+    else:
+        assert path is not None
+        doc = sources.load(path, sections=sections, fmt=fmt)
     result = store_blocks(
         project,
         study,

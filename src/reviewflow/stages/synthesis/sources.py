@@ -15,6 +15,7 @@ page in text files; in DOCX, explicit and last-rendered page breaks count pages.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -76,12 +77,27 @@ def load(
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file", hint="Check the path of the findings file.")
-    data = path.read_bytes()
-    fmt = fmt or detect_format(path)
-    parts = _READERS[fmt](path, data)
-    blocks, kept = restrict(parts, sections, file=str(path))
+    return loads(
+        path.read_bytes(), file_name=path.name, sections=sections, fmt=fmt, where=str(path)
+    )
+
+
+def loads(
+    data: bytes,
+    *,
+    file_name: str,
+    sections: Sequence[str] | None = DEFAULT_SECTIONS,
+    fmt: str | None = None,
+    where: str | None = None,
+) -> FindingsDocument:
+    """Read a findings document from its bytes (an attached full text read from the blob
+    store, an upload); ``file_name`` gives the format, ``where`` names it in errors."""
+    where = where or file_name
+    fmt = fmt or detect_format(Path(file_name))
+    parts = _READERS[fmt](where, data)
+    blocks, kept = restrict(parts, sections, file=where)
     return FindingsDocument(
-        file_name=path.name,
+        file_name=file_name,
         format=fmt,
         sha256=hashlib.sha256(data).hexdigest(),
         blocks=blocks,
@@ -176,7 +192,7 @@ def _looks_like_heading(lines: list[str]) -> bool:
     return known or bool(_NUMBERING.match(line)) or line.isupper() or len(words) <= 10
 
 
-def _read_text(path: Path, data: bytes) -> list[_Part]:
+def _read_text(where: str, data: bytes) -> list[_Part]:
     parts: list[_Part] = []
     for page_no, page in enumerate(_decode(data).split("\f"), start=1):
         page_value = page_no if b"\f" in data else None
@@ -193,7 +209,7 @@ def _read_text(path: Path, data: bytes) -> list[_Part]:
     return parts
 
 
-def _read_markdown(path: Path, data: bytes) -> list[_Part]:
+def _read_markdown(where: str, data: bytes) -> list[_Part]:
     parts: list[_Part] = []
     for page_no, page in enumerate(_decode(data).split("\f"), start=1):
         page_value = page_no if b"\f" in data else None
@@ -213,14 +229,14 @@ def _read_markdown(path: Path, data: bytes) -> list[_Part]:
     return parts
 
 
-def _read_docx(path: Path, data: bytes) -> list[_Part]:
+def _read_docx(where: str, data: bytes) -> list[_Part]:
     import docx  # python-docx
     from docx.opc.exceptions import PackageNotFoundError
 
     try:
-        document = docx.Document(str(path))
+        document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, ValueError, KeyError) as exc:
-        raise InputError(f"{path}: not a readable DOCX file ({exc})") from exc
+        raise InputError(f"{where}: not a readable DOCX file ({exc})") from exc
     parts: list[_Part] = []
     page = 1
     for para in document.paragraphs:
@@ -241,15 +257,15 @@ def _read_docx(path: Path, data: bytes) -> list[_Part]:
     return parts
 
 
-def _read_pdf(path: Path, data: bytes) -> list[_Part]:
+def _read_pdf(where: str, data: bytes) -> list[_Part]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     try:
-        reader = PdfReader(str(path))
+        reader = PdfReader(io.BytesIO(data))
         pages = [p.extract_text(extraction_mode="layout") or "" for p in reader.pages]
     except (PdfReadError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable PDF ({exc})") from exc
+        raise InputError(f"{where}: not a readable PDF ({exc})") from exc
     parts: list[_Part] = []
     for page_no, text in enumerate(pages, start=1):
         parts.extend(_pdf_page(text, page_no))
