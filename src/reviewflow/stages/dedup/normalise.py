@@ -248,7 +248,9 @@ def _first_author(authors: Sequence[str]) -> str:
 
 
 _TRAILING_NOTE = re.compile(
-    r"\s*\[[^\[\]]*\]\s*\.?\s*$|\s*\[[^\[\]]*$|\.\s*(german|french|spanish|italian|russian|polish|"
+    # One level of nesting: MEDLINE writes "[Erratum appears in ... Note: Name [added]]".
+    r"\s*\[(?:[^\[\]]|\[[^\[\]]*\])*\]\s*\.?\s*$|\s*\[(?:[^\[\]]|\[[^\[\]]*\])*$|"
+    r"\.\s*(german|french|spanish|italian|russian|polish|"
     r"portuguese|dutch|chinese|japanese|czech|hungarian|turkish|danish|swedish|norwegian)\b.*$",
     re.IGNORECASE | re.DOTALL,
 )
