@@ -181,6 +181,10 @@ def decide(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> Verdi
             return Verdict("distinct", "similar_title_citation_conflict")
         if _one_page_items_in_two_journals(p, i, j, s):
             return Verdict("distinct", "abstract_in_two_journals")
+        if s.title < policy.merge_title and not _corroborated(s):
+            # Two titles alike and nothing else known to agree (registry entries, records
+            # without authors or venue): a person has nothing to decide with either.
+            return Verdict("distinct", "title_only")
         return Verdict("uncertain", "similar_title")
     if s.doi > 0:
         if s.page < 0:
@@ -203,6 +207,19 @@ def _citation_contradicts(s: Scores) -> bool:
     agrees = s.volume > 0 or s.issue > 0 or s.page > 0
     disagree = (s.journal < 0) + (s.volume < 0) + (s.issue < 0) + (s.page < 0) + (s.doi < 0)
     return (not agrees and disagree > 0) or disagree >= 2
+
+
+def _corroborated(s: Scores) -> bool:
+    """Some field besides the title is known in both records and agrees."""
+    return (
+        s.authors >= 50
+        or s.journal > 0
+        or s.volume > 0
+        or s.issue > 0
+        or s.page > 0
+        or s.doi > 0
+        or s.abstract >= 50
+    )
 
 
 def _one_page_items_in_two_journals(p: Prepared, i: int, j: int, s: Scores) -> bool:
