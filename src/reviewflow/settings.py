@@ -1,8 +1,10 @@
 """``review.toml``: the protocol settings of a project, validated with pydantic.
 
-review.toml is written for people: teams read it, edit it and commit it. It holds what
-the protocol fixes (title, question, reviewers, database URL); everything that happens
-during the review lives in the database.
+review.toml is written for people: teams read it, edit it and commit it. It is the
+readable import/export of the protocol (title, question, team, plans, forms, checklist,
+declared counts), which lives, versioned, in the project database
+(:mod:`reviewflow.protocol`); only ``[database]`` is the file's alone, since it says where
+that database is.
 """
 
 from __future__ import annotations
@@ -26,12 +28,25 @@ CONFIG_NAME = "review.toml"
 DEFAULT_DATABASE_URL = "sqlite:///review.db"
 
 
+#: What a member may do in reviewflow (see :data:`reviewflow.people.ROLES`).
+Role = Literal["owner", "reviewer", "arbiter", "viewer"]
+
+
 class Reviewer(BaseModel):
+    """One member of the team (``[[reviewers]]``).
+
+    ``role`` says in words what they do in the review ("information scientist");
+    ``roles`` what they may do in reviewflow: none given means reviewer, and a stage's
+    arbiter is also an arbiter. The project's people and roles in the store follow this list.
+    """
+
     model_config = ConfigDict(extra="forbid")
 
     initials: str = Field(min_length=1, max_length=10)
     name: str = ""
     role: str = "reviewer"
+    email: str | None = None
+    roles: list[Role] = Field(default_factory=list)
 
     @field_validator("initials")
     @classmethod
@@ -245,11 +260,35 @@ class Settings(BaseModel):
     def reviewer(self, initials: str) -> Reviewer | None:
         return next((r for r in self.reviewers if r.initials == initials), None)
 
+    def team_roles(self) -> dict[str, frozenset[str]]:
+        """Each member's roles as the protocol gives them: those listed (reviewer when
+        none are), plus arbiter for a stage's arbiter."""
+        arbiters: set[str] = set()
+        if self.screening is not None:
+            arbiters = {p.arbiter for p in (self.screening.ta, self.screening.ft) if p.arbiter}
+        return {
+            r.initials: frozenset(r.roles or ["reviewer"])
+            | ({"arbiter"} if r.initials in arbiters else frozenset())
+            for r in self.reviewers
+        }
+
+
+_FIX_HINT = (
+    "Fix the setting named above (reviewflow plan show shows the screening plan; "
+    "reviewflow plan set and reviewflow reviewer add change it), or edit review.toml."
+)
+
 
 def load_settings(path: Path) -> Settings:
     """Read and validate review.toml; errors name the file and the offending key."""
+    return validate_config(read_config(path)[1], path)
+
+
+def read_config(path: Path) -> tuple[bytes, dict[str, Any]]:
+    """review.toml's bytes (to hash) and its parsed TOML, not validated yet."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
+        return raw, tomllib.loads(raw.decode("utf-8"))
     except FileNotFoundError as exc:
         raise ProjectError(f"{path}: no such file") from exc
     except tomllib.TOMLDecodeError as exc:
@@ -258,13 +297,27 @@ def load_settings(path: Path) -> Settings:
         ) from exc
     except UnicodeDecodeError as exc:
         raise ProjectError(f"{path}: not UTF-8 text") from exc
+
+
+def validate_config(data: dict[str, Any], path: Path, *, hint: str = _FIX_HINT) -> Settings:
+    """Settings from review.toml's parsed data; an error names the file and the key."""
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
         raise ProjectError(
-            f"{path}: invalid settings: {describe_validation_error(exc)}",
-            hint="Fix the setting named above (reviewflow plan show shows the screening plan; "
-            "reviewflow plan set and reviewflow reviewer add change it), or edit review.toml.",
+            f"{path}: invalid settings: {describe_validation_error(exc)}", hint=hint
+        ) from exc
+
+
+def database_settings(data: dict[str, Any], path: Path) -> DatabaseSettings:
+    """``[database]`` alone: where the project database is, needed before anything else."""
+    try:
+        return DatabaseSettings.model_validate(data.get("database", {}))
+    except ValidationError as exc:
+        problems = describe_validation_error(exc)
+        raise ProjectError(
+            f"{path}: invalid settings: database.{problems}",
+            hint="Fix the url under [database] in review.toml.",
         ) from exc
 
 
@@ -288,7 +341,11 @@ SCREENING_COMMENT = (
     "See it with: reviewflow plan show; change it with: reviewflow plan set",
 )
 _COMMENTS = {
-    "reviewers": ("The review team. Add someone with: reviewflow reviewer add XY:Name",),
+    "reviewers": (
+        "The review team. Add someone with: reviewflow reviewer add XY:Name",
+        "role: what they do, in words; roles: what they may do here (owner, reviewer,",
+        "arbiter, viewer; none listed = reviewer; a stage's arbiter is also an arbiter).",
+    ),
     "screening": SCREENING_COMMENT,
 }
 #: StagePlan keys written only when they differ from the default (they matter with ranking).
@@ -324,7 +381,7 @@ def dump_settings(settings: Settings) -> str:
                 table = tomlkit.table()
                 for comment in comments if n == 0 else ():
                     table.add(comment)
-                table.update(reviewer)
+                table.update(toml_reviewer(reviewer))
                 reviewers.append(table)
             if value:
                 doc["reviewers"] = reviewers
@@ -335,3 +392,8 @@ def dump_settings(settings: Settings) -> str:
         table.update(value)
         doc[key] = table
     return tomlkit.dumps(doc)
+
+
+def toml_reviewer(reviewer: dict[str, Any]) -> dict[str, Any]:
+    """A reviewer as review.toml spells it: no e-mail or roles keys when there are none."""
+    return {k: v for k, v in reviewer.items() if not (k in ("email", "roles") and not v)}

@@ -114,10 +114,10 @@ def _to_toml(value: Any) -> Any:
     return UNKNOWN if value is None else value
 
 
-def save_declared(project: Project, declared: Mapping[str, Any]) -> None:
-    """Keep declared counts in review.toml, so ``reviewflow report`` redraws the same boxes."""
+def declared_model(declared: Mapping[str, Any]) -> DeclaredCounts:
+    """``[report.declared]`` from counts by PRISMA box (None: declared unknown)."""
     try:
-        model = DeclaredCounts.model_validate({k: _to_toml(v) for k, v in declared.items()})
+        return DeclaredCounts.model_validate({k: _to_toml(v) for k, v in declared.items()})
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise InputError(
@@ -125,9 +125,20 @@ def save_declared(project: Project, declared: Mapping[str, Any]) -> None:
             hint="Declare PRISMA boxes by name (e.g. duplicates_removed) as whole numbers, "
             '"not reported", or lists of [name, n] pairs.',
         ) from None
+
+
+def save_declared(project: Project, declared: Mapping[str, Any]) -> None:
+    """Keep declared counts in the protocol (a new version) and in review.toml, so
+    ``reviewflow report`` redraws the same boxes. Only for a user's own request
+    (``reviewflow prisma --declare ... --save``): a report never calls it."""
+    from ..protocol import save_settings
+
+    model = declared_model(declared)
     settings = report_settings(project)
-    project.settings.report = settings.model_copy(update={"declared": model})
-    project.save_settings()
+    changed = project.settings.model_copy(
+        update={"report": settings.model_copy(update={"declared": model})}
+    )
+    save_settings(project, changed, source="prisma --save")
 
 
 def _extraction_from_store(project: Project) -> ExtractionData | None:
