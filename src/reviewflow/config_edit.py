@@ -352,12 +352,16 @@ def describe_plan(settings: Settings) -> list[str]:
 
 def update_document(doc: TOMLDocument, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
     """Edit ``doc`` in place so it reads as ``new``: only the settings where ``old`` (what
-    the document says now, validated) differs are touched, so every comment, the order
-    of keys and the layout of the rest stay as the team wrote them."""
-    from .protocol import tree_diff
+    the document says now, validated, or as written when it is invalid) differs are
+    touched, so every comment, the order of keys and the layout of the rest stay as the
+    team wrote them, and a default nobody wrote is not written either."""
+    from .protocol import leaf_diff, tree_diff
 
-    for path, _before, after in tree_diff(old, new):
+    for path, _before, after in leaf_diff(old, new):
         _put(doc, path, after)
+    for path, before, after in tree_diff(old, new):  # a section removed: its emptied table
+        if after is None and isinstance(before, Mapping):
+            _put(doc, path, None)
 
 
 def _put(container: Any, path: tuple[str, ...], value: Any) -> None:
@@ -376,7 +380,8 @@ def _put(container: Any, path: tuple[str, ...], value: Any) -> None:
     if isinstance(existing, AoT) and _tables(value):
         _update_aot(existing, value)
     elif isinstance(existing, dict) and isinstance(value, Mapping):
-        _update_table(existing, value)
+        if value:  # {}: a section of defaults only, which an existing table already is
+            _update_table(existing, value)
     elif isinstance(existing, Array) and isinstance(value, list) and not _tables(value):
         array = tomlkit.array()
         array.extend(value)

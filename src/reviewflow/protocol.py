@@ -69,6 +69,11 @@ class Change:
     new: Any
 
     def __str__(self) -> str:
+        member = self.old if self.new is None else self.new
+        if isinstance(member, Mapping) and "initials" in member and None in (self.old, self.new):
+            team = self.path.rpartition(".")[0]
+            named = f" ({member['name']})" if member.get("name") else ""
+            return f"{team} {'+' if self.old is None else '−'} {member['initials']}{named}"
         if self.old is None:
             return f"{self.path} = {_show(self.new)}"
         if self.new is None:
@@ -149,15 +154,31 @@ def tree_diff(
 
 def diff(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> list[Change]:
     """What changed from ``old`` to ``new``, one entry per setting, as the history lists
-    it. A section added (or removed) lists the settings it gives that are not defaults."""
+    it. A section added (or removed) lists the settings it gives that are not defaults;
+    the team is compared member by member (``reviewers + XY``, ``reviewers.XY.roles``)."""
     return [
         Change(".".join(path), before, after)
-        for path, before, after in _leaves(old or {}, new or {}, (), _defaults())
+        for path, before, after in _leaves(old or {}, new or {}, (), _defaults(), members=True)
     ]
 
 
+def leaf_diff(
+    old: Mapping[str, Any] | None, new: Mapping[str, Any] | None
+) -> Iterator[tuple[tuple[str, ...], Any, Any]]:
+    """Each setting that differs, by path (a list is one setting); a setting absent on
+    one side is compared with its default, and a section that only appears, all
+    defaults, is one ``{}`` entry."""
+    return _leaves(old or {}, new or {}, (), _defaults())
+
+
 def _leaves(
-    old: Any, new: Any, path: tuple[str, ...], default: Any, *, inside: bool = False
+    old: Any,
+    new: Any,
+    path: tuple[str, ...],
+    default: Any,
+    *,
+    inside: bool = False,
+    members: bool = False,
 ) -> Iterator[tuple[tuple[str, ...], Any, Any]]:
     tables = (isinstance(old, Mapping) or old is None) and (isinstance(new, Mapping) or new is None)
     if tables and (isinstance(old, Mapping) or isinstance(new, Mapping)):
@@ -172,6 +193,7 @@ def _leaves(
                 (*path, key),
                 defaults.get(key),
                 inside=inside or one_side,
+                members=members,
             ):
                 found = True
                 yield leaf
@@ -180,7 +202,36 @@ def _leaves(
         return
     if old == new or (old is None and new == default) or (new is None and old == default):
         return
+    if members and _team(old) and _team(new):
+        yield from _member_changes(old, new, path)
+        return
     yield path, old, new
+
+
+def _team(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(v, Mapping) and "initials" in v for v in value
+    )
+
+
+def _member_changes(
+    old: list[Mapping[str, Any]], new: list[Mapping[str, Any]], path: tuple[str, ...]
+) -> Iterator[tuple[tuple[str, ...], Any, Any]]:
+    before = {str(m["initials"]): m for m in old}
+    after = {str(m["initials"]): m for m in new}
+    found = False
+    for initials in [*before, *(i for i in after if i not in before)]:
+        b, a = before.get(initials), after.get(initials)
+        if b is None or a is None:
+            found = True
+            yield (*path, initials), b, a
+            continue
+        for key in [*b, *(k for k in a if k not in b)]:
+            if b.get(key) != a.get(key):
+                found = True
+                yield (*path, initials, key), b.get(key), a.get(key)
+    if not found:  # the same members in another order
+        yield path, old, new
 
 
 @cache
@@ -536,10 +587,12 @@ def export(project: Project, path: Path | None = None) -> Path:
             doc = config_edit.load_document(target)
             try:
                 on_file = document_of(config_edit.validate(doc.unwrap()))
-            except ReviewflowError:  # an invalid file: every stored setting is written
-                on_file = {}
+            except ReviewflowError:  # an invalid file: compared as written
+                on_file = {k: v for k, v in doc.unwrap().items() if k != "database"}
             config_edit.update_document(doc, on_file, newest.document)
             text = tomlkit.dumps(doc)
+            if document_of(config_edit.validate(tomlkit.parse(text).unwrap())) != newest.document:
+                text = dump_settings(stored)  # never a file that says another protocol
         else:
             text = dump_settings(stored)
         if target.resolve() == project.config_path.resolve():

@@ -332,9 +332,12 @@ def describe_validation_error(exc: ValidationError) -> str:
 
 
 _HEADER = (
-    "reviewflow project settings. Edit freely; reviewflow validates this file on every",
-    "command and keeps your comments when it changes it (reviewflow plan set, reviewflow",
-    "reviewer add). The database URL may use ${VAR} to read a password from the environment.",
+    "The protocol of this review. reviewflow keeps it, with its history, in the project",
+    "database (reviewflow protocol show / history); this file is its readable copy. Edit",
+    "freely: the next command applies your edit as a new protocol version. Commands that",
+    "change the protocol (reviewflow plan set, reviewflow reviewer add) edit this file in",
+    "place and keep your comments. The database URL may use ${VAR} to read a password",
+    "from the environment.",
 )
 SCREENING_COMMENT = (
     "Who screens what, and the exclusion reasons.",

@@ -282,11 +282,12 @@ def reviewer_add_cmd(
         raise InputError("--email names one reviewer's address", hint="Add them one at a time.")
     parsed = [parse_reviewer(r) for r in reviewers]
     project = out.project()
-    has_owner = any("owner" in roles for roles in project.settings.team_roles().values())
+    before = project.settings.team_roles()
+    has_owner = any("owner" in held for held in before.values())
 
     def change(doc: Any) -> None:
         for n, r in enumerate(parsed):
-            known = project.settings.reviewer(r.initials) is not None
+            known = r.initials in before
             given = list(roles) or ([] if known else ["reviewer"])
             if not has_owner and n == 0 and not known and "owner" not in given:
                 given = ["owner", *given]
@@ -297,7 +298,10 @@ def reviewer_add_cmd(
     team = out.project().settings.team_roles()
     for r in parsed:
         held = ", ".join(sorted(team.get(r.initials, ())))
-        echo(f"Added reviewer {r.initials}" + (f" ({r.name})" if r.name else "") + f": {held}")
+        if r.initials in before:
+            echo(f"{r.initials} now holds: {held}")
+        else:
+            echo(f"Added reviewer {r.initials}" + (f" ({r.name})" if r.name else "") + f": {held}")
     _echo_version(made)
 
 
@@ -334,7 +338,8 @@ def reviewer_list_cmd(out: OutputContext, as_json: bool) -> None:
     if not rows:
         echo("No reviewers yet. Add one with: reviewflow reviewer add XY:Name")
     for row in rows:
-        parts = [row["initials"], row["name"], row["email"] or "", row["role"]]
+        what = row["role"] if row["role"] != "reviewer" else ""  # the default says nothing
+        parts = [row["initials"], row["name"], row["email"] or "", what]
         echo("  ".join(x for x in parts if x) + f"  [{', '.join(row['roles'])}]")
 
 

@@ -78,8 +78,11 @@ def show_cmd(out: OutputContext, as_json: bool) -> None:
         return
     echo(f"Protocol version {newest.version} ({_when(newest)}, {newest.who} via {newest.source})")
     settings = protocol.settings_of(newest.document, project.settings.database)
-    text = dump_settings(settings)
-    echo(text.split("\n[database]")[0].rstrip())
+    lines = dump_settings(settings).split("\n[database]")[0].rstrip().splitlines()
+    while lines and (lines[0].startswith("#") or not lines[0].strip()):
+        lines.pop(0)  # the file's header is about the file, not the protocol
+    for line in lines:
+        echo(line)
 
 
 def _when(version: Version) -> str:
