@@ -209,3 +209,14 @@ def test_the_api_saves_store_first_and_keeps_comments(proj: Path) -> None:
         [{"path": "screening.ta.seed", "old": 0, "new": 7}],
     )
     assert rf(proj, "status").stderr == ""  # the file was recorded: no hand edit seen
+
+
+def test_a_command_on_a_file_behind_the_store_keeps_the_stores_change(proj: Path) -> None:
+    _change_in_store(proj, "not UK")
+    result = rf(proj, "plan", "set", "--stage", "ta", "--share", "0.3")
+    assert result.exit_code == 0, result.output
+    text = (proj / "review.toml").read_text(encoding="utf-8")
+    assert '"not UK"' in text and "double_share = 0.3" in text and COMMENT in text
+    plan = json.loads(rf(proj, "plan", "show", "--json").stdout)
+    assert plan["reasons"][-1] == "not UK" and plan["ta"]["double_share"] == 0.3
+    assert rf(proj, "status").stderr == ""  # file and store match again

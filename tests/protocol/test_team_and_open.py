@@ -197,3 +197,42 @@ def test_two_processes_opening_after_a_hand_edit_apply_it_once(proj: Path) -> No
             assert [v.version for v in protocol.history(conn)] == [1, 2]
     finally:
         project.close()
+
+
+def test_upgrade_of_an_older_database_stores_the_file_as_version_1(
+    tmp_path: Path, database_url: str
+) -> None:
+    from reviewflow.settings import CONFIG_NAME, Reviewer, Settings, dump_settings
+    from reviewflow.store import Database, resolve_url
+    from reviewflow.store.migrate import upgrade
+
+    root = tmp_path / "old"
+    root.mkdir()
+    db = Database(resolve_url(database_url, base=root))
+    upgrade(db.engine, "0007")  # before people and the protocol were stored
+    db.dispose()
+    settings = Settings(title="Old review", reviewers=[Reviewer(initials="MC", name="M C")])
+    settings.database.url = database_url
+    (root / CONFIG_NAME).write_text(dump_settings(settings) + "# ours\n", encoding="utf-8")
+    before = (root / CONFIG_NAME).read_bytes()
+    result = rf(root, "upgrade")
+    assert result.exit_code == 0, result.output
+    project = Project.open(root)
+    try:
+        assert project.notices == []  # version 1 was stored by the upgrade
+        with project.db.connect() as conn:
+            (first,) = protocol.history(conn)
+            assert first.document["title"] == "Old review"
+            assert people.require_user(conn, "MC").roles == {"reviewer"}
+    finally:
+        project.close()
+    assert (root / CONFIG_NAME).read_bytes() == before
+
+
+def test_the_first_member_of_a_team_without_an_owner_owns_it(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    assert CliRunner().invoke(cli, ["init", str(root), "--title", "T"]).exit_code == 0
+    result = rf(root, "reviewer", "add", "AB:Ann Baker", "CD:Chris Dale")
+    assert result.exit_code == 0, result.output
+    assert "Added reviewer AB (Ann Baker): owner, reviewer" in result.output
+    assert roles(root) == {"AB": ["owner", "reviewer"], "CD": ["reviewer"]}

@@ -322,7 +322,7 @@ def reviewer_list_cmd(out: OutputContext, as_json: bool) -> None:
     with project.db.connect() as conn:
         members = team(conn)
     listed = {r.initials: r for r in project.settings.reviewers}
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "initials": u.initials,
             "name": u.name,
@@ -340,7 +340,7 @@ def reviewer_list_cmd(out: OutputContext, as_json: bool) -> None:
     for row in rows:
         what = row["role"] if row["role"] != "reviewer" else ""  # the default says nothing
         parts = [row["initials"], row["name"], row["email"] or "", what]
-        echo("  ".join(x for x in parts if x) + f"  [{', '.join(row['roles'])}]")
+        echo("  ".join(str(x) for x in parts if x) + f"  [{', '.join(row['roles'])}]")
 
 
 @reviewer_group.command("remove")

@@ -42,6 +42,7 @@ from ..settings import (
     FormRef,
     ReportSettings,
     Reviewer,
+    Role,
     ScreeningSettings,
     Settings,
 )
@@ -60,7 +61,7 @@ QUESTION = (
 #: The team, named as in the seed's reference 14 (Cooper M, Avery L, Scott J, Ashley K,
 #: Jordan C, Errington L, Flynn D); they become the demo project's users. MC, first
 #: author, owns it; LA arbitrates both stages (the plan makes her an arbiter).
-REVIEWERS = [
+REVIEWERS: list[tuple[str, str, str, list[Role]]] = [
     ("MC", "M Cooper", "first reviewer, extraction, coding", ["owner", "reviewer"]),
     ("CJ", "C Jordan", "second title/abstract reviewer, extraction pilot", []),
     ("DF", "D Flynn", "full-text reviewer", []),
