@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from tomlkit.items import AoT, Array, Table
 from tomlkit.toml_document import TOMLDocument
 
-from .errors import InputError, ProjectError
+from .errors import InputError, ProjectError, ReviewflowError
 from .settings import (
     SCREENING_COMMENT,
     Reviewer,
@@ -355,13 +355,22 @@ def update_document(doc: TOMLDocument, old: Mapping[str, Any], new: Mapping[str,
     the document says now, validated, or as written when it is invalid) differs are
     touched, so every comment, the order of keys and the layout of the rest stay as the
     team wrote them, and a default nobody wrote is not written either."""
-    from .protocol import leaf_diff, tree_diff
+    from .protocol import document_of, leaf_diff, tree_diff
 
     for path, _before, after in leaf_diff(old, new):
         _put(doc, path, after)
     for path, before, after in tree_diff(old, new):  # a section removed: its emptied table
         if after is None and isinstance(before, Mapping):
             _put(doc, path, None)
+    for _ in range(3):  # a table written for the first time may bring other defaults
+        try:
+            now = document_of(validate(doc.unwrap()))
+        except ReviewflowError:
+            return
+        if now == new:
+            return
+        for path, _before, after in tree_diff(now, new):
+            _put(doc, path, after)
 
 
 def _put(container: Any, path: tuple[str, ...], value: Any) -> None:
