@@ -238,6 +238,7 @@ def export(project: Project, path: Path | None = None) -> Path:
 
     from .. import config_edit
     from ..settings import dump_settings
+    from ..store import literal_password
 
     target = path or project.config_path
     with project.db.transaction() as conn:
@@ -262,7 +263,7 @@ def export(project: Project, path: Path | None = None) -> Path:
         if target.resolve() == project.config_path.resolve():
             mark_synced(conn, newest.version, sha256(text.encode()))
         if not target.exists() or target.read_text(encoding="utf-8") != text:
-            write_config(target, text)
+            write_config(target, text, secret=literal_password(stored.database.url))
     project.settings = stored
     return target
 
@@ -297,14 +298,16 @@ def import_file(
     return made
 
 
-def write_config(path: Path, text: str) -> None:
+def write_config(path: Path, text: str, *, secret: bool = False) -> None:
     """Write review.toml whole or not at all (a temporary file renamed over it), keeping
-    its permissions: 0600 when it holds a password."""
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    its permissions; a new file holding a password (``secret``) is readable by its owner
+    only."""
+    mode = path.stat().st_mode & 0o777 if path.exists() else (0o600 if secret else None)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         tmp.write_text(text, encoding="utf-8")
-        os.chmod(tmp, mode)
+        if mode is not None:  # else a new file, as the umask makes it
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
