@@ -10,6 +10,7 @@ that database is.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -22,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import ProjectError
+from .errors import InputError, ProjectError
 
 CONFIG_NAME = "review.toml"
 DEFAULT_DATABASE_URL = "sqlite:///review.db"
@@ -178,6 +179,26 @@ class DeclaredCounts(BaseModel):
     exclusion_reasons: Entries | None = None
     other_exclusion_reasons: Entries | None = None
     other_methods_screened: bool | None = None
+
+
+def declared_model(declared: Mapping[str, Any]) -> DeclaredCounts:
+    """``[report.declared]`` from counts by PRISMA box; None declares a box unknown
+    ("not reported"), lists are (name, n) pairs."""
+
+    def spelled(value: Any) -> Any:
+        if isinstance(value, list):
+            return [[str(name), NOT_REPORTED if n is None else n] for name, n in value]
+        return NOT_REPORTED if value is None else value
+
+    try:
+        return DeclaredCounts.model_validate({k: spelled(v) for k, v in declared.items()})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise InputError(
+            f"cannot declare these counts: {problems}",
+            hint="Declare PRISMA boxes by name (e.g. duplicates_removed) as whole numbers, "
+            '"not reported", or lists of [name, n] pairs.',
+        ) from None
 
 
 class ReportSettings(BaseModel):

@@ -4,7 +4,7 @@ in place by the commands that change the protocol (see :mod:`reviewflow.protocol
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -229,6 +229,22 @@ def save_settings(
     made = change(project, edit, source=source, changed_by=changed_by)
     project.settings = settings
     return made
+
+
+def save_declared(
+    project: Project, declared: Mapping[str, Any], *, changed_by: str | None = None
+) -> Version | None:
+    """Keep declared PRISMA counts in the protocol (a new version) and in review.toml, so
+    ``reviewflow report`` redraws the same boxes: ``reviewflow prisma --declare ... --save``.
+    A report never calls it (reports read, never write)."""
+    from ..settings import ReportSettings, declared_model
+
+    model = declared_model(declared)
+    report = project.settings.report or ReportSettings()
+    changed = project.settings.model_copy(
+        update={"report": report.model_copy(update={"declared": model})}
+    )
+    return save_settings(project, changed, source="prisma --save", changed_by=changed_by)
 
 
 def export(project: Project, path: Path | None = None) -> Path:

@@ -18,12 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from ..errors import InputError, ReviewflowError
 from ..progress import Progress
 from ..project import Project
-from ..settings import NOT_REPORTED, DeclaredCounts, ReportSettings
+from ..settings import NOT_REPORTED, ReportSettings
 from . import prisma, prisma_svg, tables, tree
 from .prisma import PrismaCounts
 from .prisma_project import counts_from_project
@@ -106,39 +104,6 @@ UNKNOWN = NOT_REPORTED
 def report_settings(project: Project) -> ReportSettings:
     """``[report]`` of review.toml (defaults when the section is absent)."""
     return project.settings.report or ReportSettings()
-
-
-def _to_toml(value: Any) -> Any:
-    if isinstance(value, list):
-        return [[str(name), UNKNOWN if n is None else n] for name, n in value]
-    return UNKNOWN if value is None else value
-
-
-def declared_model(declared: Mapping[str, Any]) -> DeclaredCounts:
-    """``[report.declared]`` from counts by PRISMA box (None: declared unknown)."""
-    try:
-        return DeclaredCounts.model_validate({k: _to_toml(v) for k, v in declared.items()})
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise InputError(
-            f"cannot declare these counts: {problems}",
-            hint="Declare PRISMA boxes by name (e.g. duplicates_removed) as whole numbers, "
-            '"not reported", or lists of [name, n] pairs.',
-        ) from None
-
-
-def save_declared(project: Project, declared: Mapping[str, Any]) -> None:
-    """Keep declared counts in the protocol (a new version) and in review.toml, so
-    ``reviewflow report`` redraws the same boxes. Only for a user's own request
-    (``reviewflow prisma --declare ... --save``): a report never calls it."""
-    from ..protocol import save_settings
-
-    model = declared_model(declared)
-    settings = report_settings(project)
-    changed = project.settings.model_copy(
-        update={"report": settings.model_copy(update={"declared": model})}
-    )
-    save_settings(project, changed, source="prisma --save")
 
 
 def _extraction_from_store(project: Project) -> ExtractionData | None:

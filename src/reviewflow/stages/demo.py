@@ -34,7 +34,6 @@ from ..reports.report import (
     Statement,
     build_report,
     collect,
-    declared_model,
 )
 from ..settings import (
     AppraisalSettings,
@@ -45,6 +44,7 @@ from ..settings import (
     Role,
     ScreeningSettings,
     Settings,
+    declared_model,
 )
 from ..store import screening_queries as sq
 from . import appraise, extract, screening, searches
