@@ -1,20 +1,24 @@
-"""Change review.toml from commands (``reviewflow plan set``, ``reviewflow reviewer add``).
+"""Edits of review.toml's document for the commands that change the protocol
+(``reviewflow plan set``, ``reviewflow reviewer add``, ``reviewflow protocol export``).
 
 review.toml belongs to the team: they comment it, order it and commit it. Edits go
 through :mod:`tomlkit`, which keeps every comment and the layout of what is not changed,
-and an edit is validated as a whole before anything is written: a change that would make
-the file invalid (an unknown reviewer, an arbiter who also screens) writes nothing and
-says which command fixes it.
+and an edit is validated as a whole before anything is stored or written: a change that
+would make the protocol invalid (an unknown reviewer, an arbiter who also screens) changes
+nothing and says which command fixes it. :func:`reviewflow.protocol.change` runs an edit:
+it stores the result as a protocol version and writes the file.
 
 Example::
 
-    from reviewflow.config_edit import edit_settings, set_stage_plan
-    edit_settings(path, lambda doc: set_stage_plan(doc, "ta", reviewers=["AB"], share=0.2))
+    from reviewflow import protocol
+    from reviewflow.config_edit import set_stage_plan
+    protocol.change(project, lambda doc: set_stage_plan(doc, "ta", reviewers=["AB"]),
+                    source="plan set")
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, get_args
 
@@ -23,14 +27,16 @@ from pydantic import ValidationError
 from tomlkit.items import AoT, Array, Table
 from tomlkit.toml_document import TOMLDocument
 
-from .errors import InputError, ProjectError
+from .errors import InputError, ProjectError, ReviewflowError
 from .settings import (
     SCREENING_COMMENT,
+    Reviewer,
     ScreeningRule,
     ScreeningSettings,
     Settings,
     StagePlan,
     describe_validation_error,
+    toml_reviewer,
 )
 
 STAGE_NAMES = {"ta": "title/abstract", "ft": "full-text"}
@@ -112,15 +118,6 @@ def load_document(path: Path) -> TOMLDocument:
         raise ProjectError(
             f"{path}: not valid TOML ({exc})", hint="Fix the line named above and try again."
         ) from None
-
-
-def edit_settings(path: Path, change: Callable[[TOMLDocument], None]) -> Settings:
-    """Apply ``change`` to review.toml, validate the result, and write it only if valid."""
-    doc = load_document(path)
-    change(doc)
-    settings = validate(doc.unwrap())
-    path.write_text(tomlkit.dumps(doc), encoding="utf-8")
-    return settings
 
 
 # -- changes -----------------------------------------------------------------------------
@@ -212,10 +209,36 @@ def set_reasons(doc: TOMLDocument, reasons: Sequence[str], *, key: str = "reason
     screening[key] = array
 
 
-def add_reviewer(doc: TOMLDocument, initials: str, name: str = "", role: str = "reviewer") -> None:
-    """Append a reviewer, as a ``[[reviewers]]`` table (or to an older inline list)."""
-    entry = {"initials": initials, "name": name, "role": role}
+def add_reviewer(
+    doc: TOMLDocument,
+    initials: str,
+    name: str = "",
+    role: str = "reviewer",
+    *,
+    email: str | None = None,
+    roles: Sequence[str] = (),
+) -> None:
+    """Append a member, as a ``[[reviewers]]`` table (or to an older inline list).
+
+    Someone already on the team given ``roles`` gains them (e.g. ``--role owner``).
+    """
     current = doc.get("reviewers")
+    existing = next((r for r in current or [] if str(r.get("initials")) == initials), None)
+    if existing is not None:
+        if not roles:
+            raise InputError(
+                f"{initials} is already a reviewer of this project",
+                hint="See the team with: reviewflow reviewer list (nothing was written); "
+                f"give them a role with: reviewflow reviewer add {initials} --role arbiter",
+            )
+        held = [str(r) for r in existing.get("roles", [])] or ["reviewer"]
+        existing["roles"] = _initials_list([*held, *(r for r in roles if r not in held)])
+        return
+    entry: dict[str, Any] = {"initials": initials, "name": name, "role": role}
+    if email:
+        entry["email"] = email
+    if roles:
+        entry["roles"] = list(roles)
     if current is None:
         aot = tomlkit.aot()
         table = tomlkit.table()
@@ -233,15 +256,11 @@ def add_reviewer(doc: TOMLDocument, initials: str, name: str = "", role: str = "
         current.append(inline)
     else:
         raise ProjectError("review.toml: reviewers is not a list", hint="Fix review.toml by hand.")
-    if [str(r.get("initials")) for r in doc["reviewers"]].count(initials) > 1:
-        raise InputError(
-            f"{initials} is already a reviewer of this project",
-            hint="See the team with: reviewflow reviewer list (nothing was written).",
-        )
 
 
-def remove_reviewer(doc: TOMLDocument, initials: str) -> None:
-    """Remove a reviewer who is named in no screening plan."""
+def remove_reviewer(doc: TOMLDocument, initials: str, *, roles: Sequence[str] = ()) -> None:
+    """Take a member who is named in no screening plan off the team (their roles go, their
+    decisions stay), or with ``roles`` take only those roles from them."""
     current = doc.get("reviewers")
     index = next(
         (n for n, r in enumerate(current or []) if str(r.get("initials")) == initials), None
@@ -251,6 +270,25 @@ def remove_reviewer(doc: TOMLDocument, initials: str) -> None:
             f"{initials} is not a reviewer of this project",
             hint="See the team with: reviewflow reviewer list",
         )
+    if roles:
+        entry = current[index]
+        held = [str(r) for r in entry.get("roles", [])] or ["reviewer"]
+        missing = [r for r in roles if r not in held]
+        if missing:
+            raise InputError(
+                f"{initials} does not hold the role {', '.join(missing)} in review.toml "
+                f"(they hold {', '.join(held)})",
+                hint="A stage's arbiter is an arbiter by the plan: change it with "
+                "reviewflow plan set --stage ta --arbiter INITIALS",
+            )
+        left = [r for r in held if r not in roles]
+        if not left:
+            raise InputError(
+                f"{initials} would hold no role at all",
+                hint=f"Take them off the team instead: reviewflow reviewer remove {initials}",
+            )
+        entry["roles"] = _initials_list(left)
+        return
     for stage, plan in dict(doc.get("screening", {})).items():
         if not isinstance(plan, Mapping):
             continue
@@ -307,3 +345,112 @@ def describe_plan(settings: Settings) -> list[str]:
         if terms:
             lines.append(f"Highlighted as {kind}: " + "; ".join(terms))
     return lines
+
+
+# -- the stored protocol, written into the file ------------------------------------------
+
+
+def update_document(doc: TOMLDocument, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+    """Edit ``doc`` in place so it reads as ``new``: only the settings where ``old`` (what
+    the document says now, validated, or as written when it is invalid) differs are
+    touched, so every comment, the order of keys and the layout of the rest stay as the
+    team wrote them, and a default nobody wrote is not written either."""
+    from .protocol import document_of, leaf_diff, tree_diff
+
+    for path, _before, after in leaf_diff(old, new):
+        _put(doc, path, after)
+    for path, before, after in tree_diff(old, new):  # a section removed: its emptied table
+        if after is None and isinstance(before, Mapping):
+            _put(doc, path, None)
+    for _ in range(3):  # a table written for the first time may bring other defaults
+        try:
+            now = document_of(validate(doc.unwrap()))
+        except ReviewflowError:
+            return
+        if now == new:
+            return
+        for path, _before, after in tree_diff(now, new):
+            _put(doc, path, after)
+
+
+def _put(container: Any, path: tuple[str, ...], value: Any) -> None:
+    *parents, key = path
+    for name in parents:
+        child = container.get(name)
+        if not isinstance(child, dict):  # absent (or not a table): a new table
+            container[name] = tomlkit.table()
+            child = container[name]
+        container = child
+    if value is None or (key in ("email", "roles") and not value):  # TOML has no null
+        if key in container:
+            del container[key]
+        return
+    existing = container.get(key)
+    if isinstance(existing, AoT) and _tables(value):
+        _update_aot(existing, value)
+    elif isinstance(existing, dict) and isinstance(value, Mapping):
+        if value:  # {}: a section of defaults only, which an existing table already is
+            _update_table(existing, value)
+    elif isinstance(existing, Array) and isinstance(value, list) and not _tables(value):
+        array = tomlkit.array()
+        array.extend(value)
+        if "\n" in existing.as_string():
+            array.multiline(True)
+        container[key] = array
+    else:
+        container[key] = _item(value)
+
+
+def _tables(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, Mapping) for v in value)
+
+
+def _clean(value: Any) -> Any:
+    """A value as TOML can hold it: no None anywhere, reviewers without empty keys."""
+    if isinstance(value, Mapping):
+        out = {k: _clean(v) for k, v in value.items() if v is not None}
+        return toml_reviewer(out) if "initials" in out else out
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _item(value: Any) -> Any:
+    value = _clean(value)
+    if isinstance(value, list) and not _tables(value):
+        array = tomlkit.array()
+        array.extend(value)
+        if len(value) > 2 and all(isinstance(v, str) for v in value):
+            array.multiline(True)
+        return array
+    return tomlkit.item(value)
+
+
+def _update_table(table: Any, new: Mapping[str, Any]) -> None:
+    from .protocol import tree_diff
+
+    old = table.unwrap()
+    if "initials" in new:  # a reviewer: compare with their defaults filled in
+        try:
+            old = _clean(Reviewer.model_validate(old).model_dump(mode="json"))
+        except ValidationError:
+            pass
+    for path, _before, after in tree_diff(old, _clean(new)):
+        _put(table, path, after)
+
+
+def _update_aot(aot: AoT, new: list[Mapping[str, Any]]) -> None:
+    """``[[reviewers]]`` tables made to read as ``new``: a removed member's table goes, the
+    others are edited in place (their comments stay), new ones are appended."""
+    wanted = [n.get("initials") for n in new]
+    if None not in wanted and all("initials" in t for t in aot):
+        for index in reversed(range(len(aot))):
+            if aot[index]["initials"] not in wanted:
+                del aot[index]
+    for index, entry in enumerate(new):
+        if index < len(aot):
+            _update_table(aot[index], entry)
+        else:
+            aot.append(tomlkit.item(_clean(entry)))
+    while len(aot) > len(new):
+        del aot[len(aot) - 1]

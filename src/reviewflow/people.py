@@ -3,20 +3,26 @@
 A user is named by initials (unique in the project: every event's ``reviewer`` column
 holds them), with a name and an e-mail; passwords come with the web app. Roles are
 granted and revoked as append-only events, so a removed member's history and decisions
-stay. ``review.toml``'s ``[[reviewers]]`` tables are an import/export of this list.
+stay. The team is part of the protocol (``[[reviewers]]`` in review.toml, kept in the
+store by :mod:`reviewflow.protocol`): every protocol version brings the users and their
+roles in line with it (:func:`sync_team`), so the list and the roles never disagree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, insert, select
 
 from .errors import InputError, NotFoundError
 from .store import current_actor
 from .store.schema import membership_events, users
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 #: What each role may do: owners change the protocol and the team; reviewers screen,
 #: extract, appraise and code; arbiters resolve conflicts; viewers read.
@@ -154,3 +160,26 @@ def revoke(
                 )
             )
     return require_user(conn, initials)
+
+
+def team(conn: Connection) -> list[User]:
+    """The members now: users who hold a role (the "who are you?" list)."""
+    return list_users(conn, members_only=True)
+
+
+def sync_team(conn: Connection, settings: Settings, *, by: str | None = None) -> None:
+    """Make the store's users and roles those of the protocol's team.
+
+    Each listed reviewer is a user (their name and e-mail kept up to date) holding the
+    roles :meth:`~reviewflow.settings.Settings.team_roles` gives; anyone no longer listed
+    loses their roles but stays a user, so their decisions still name someone.
+    """
+    wanted: Mapping[str, frozenset[str]] = settings.team_roles()
+    for reviewer in settings.reviewers:
+        ensure_user(conn, reviewer.initials, name=reviewer.name, email=reviewer.email)
+    for user in list_users(conn):
+        roles = wanted.get(user.initials, frozenset())
+        if user.roles - roles:
+            revoke(conn, user.initials, user.roles - roles, by=by)
+        if roles - user.roles:
+            grant(conn, user.initials, sorted(roles - user.roles), by=by)

@@ -2,6 +2,11 @@
 
 ``Project`` holds the settings and the :class:`~reviewflow.store.Database`; it has no
 stage logic. Stages take a project and do their work through ``store.queries``.
+
+The settings are the protocol stored in the database (:mod:`reviewflow.protocol`);
+review.toml gives ``[database]`` and is its readable copy. Opening hashes the file and
+compares it with the stored version (one small query): a hand edit is applied as a new
+version and said in :attr:`Project.notices`; opening never writes the file.
 """
 
 from __future__ import annotations
@@ -9,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,11 +22,14 @@ from .errors import ProjectError
 from .settings import (
     CONFIG_NAME,
     DEFAULT_DATABASE_URL,
+    DatabaseSettings,
     Reviewer,
     ScreeningSettings,
     Settings,
+    database_settings,
     dump_settings,
-    load_settings,
+    read_config,
+    validate_config,
 )
 from .store import HEAD_REVISION, Database, env_password_url, literal_password, resolve_url
 
@@ -34,6 +42,9 @@ class Project:
     root: Path
     settings: Settings
     db: Database
+    #: What opening found and did that the user should hear once (a hand edit of
+    #: review.toml applied as protocol version N); the CLI prints them on stderr.
+    notices: list[str] = field(default_factory=list)
 
     @property
     def config_path(self) -> Path:
@@ -49,25 +60,38 @@ class Project:
         reviewers: Sequence[Reviewer] = (),
         database_url: str = DEFAULT_DATABASE_URL,
         screening: ScreeningSettings | None = None,
+        owner: str | None = None,
     ) -> Project:
         """Create a project folder, write review.toml and migrate a fresh database."""
+        settings = Settings(
+            title=title, question=question, reviewers=list(reviewers), screening=screening
+        )
+        settings.database.url = database_url
+        return cls.create_from(root, settings, owner=owner)
+
+    @classmethod
+    def create_from(
+        cls, root: str | Path, settings: Settings, *, owner: str | None = None
+    ) -> Project:
+        """Create a project with a whole protocol: its version 1 and review.toml.
+
+        ``owner`` (default: the first reviewer, unless one already holds the role) is
+        made the project's owner.
+        """
         root = Path(root)
         if (root / CONFIG_NAME).exists():
             raise ProjectError(
                 f"{root / CONFIG_NAME} already exists: this folder is already a project",
                 hint="Use the existing project, or choose another folder for a new one.",
             )
-        settings = Settings(
-            title=title, question=question, reviewers=list(reviewers), screening=screening
-        )
-        settings.database.url = database_url
+        settings = _with_owner(settings, owner)
         created = not root.exists()
         root.mkdir(parents=True, exist_ok=True)
         try:
-            db = Database(resolve_url(database_url, base=root))
-            db.migrate()
-            secret = literal_password(database_url)
-            _write_config(root / CONFIG_NAME, dump_settings(settings), secret=secret)
+            db = Database(resolve_url(settings.database.url, base=root))
+            text = dump_settings(settings)
+            _init_store(db, settings, text)
+            _write_config(root / CONFIG_NAME, text, secret=literal_password(settings.database.url))
         except BaseException:
             if created:  # a failed init leaves no half-made project folder behind
                 import shutil
@@ -77,23 +101,39 @@ class Project:
         return cls(root=root, settings=settings, db=db)
 
     @classmethod
-    def open(cls, root: str | Path | None = None, *, check_schema: bool = True) -> Project:
+    def open(
+        cls,
+        root: str | Path | None = None,
+        *,
+        check_schema: bool = True,
+        sync: bool = True,
+        actor: str | None = None,
+    ) -> Project:
         """Open the project in ``root`` or, if None, in the current folder or a parent.
 
         The database must already have this reviewflow's schema (a one-query check, so
         that every command starts fast); :meth:`upgrade` migrates it. ``check_schema=False``
-        is for ``reviewflow upgrade`` itself.
+        is for ``reviewflow upgrade`` itself. The settings are the stored protocol; a hand
+        edit of review.toml is applied first (by ``actor``, if given), or refused when the
+        stored protocol changed too (:class:`reviewflow.protocol.ProtocolConflict`).
+        ``sync=False`` skips that: the stored protocol as it is (``reviewflow protocol``
+        uses it to resolve a conflict).
         """
         found = find_root(root)
-        settings = load_settings(found / CONFIG_NAME)
-        db = Database(resolve_url(settings.database.url, base=found))
-        if check_schema:
-            try:
+        path = found / CONFIG_NAME
+        raw, data = read_config(path)
+        database = database_settings(data, path)
+        db = Database(resolve_url(database.url, base=found))
+        try:
+            if check_schema:
                 db.check_schema()
-            except BaseException:
-                db.dispose()
-                raise
-        return cls(root=found, settings=settings, db=db)
+            settings, notices = _protocol_in_force(
+                db, path, raw, data, database, sync=sync and check_schema, actor=actor
+            )
+        except BaseException:
+            db.dispose()
+            raise
+        return cls(root=found, settings=settings, db=db, notices=notices)
 
     def session(
         self, actor: str | None = None, *, write: bool = True
@@ -112,16 +152,83 @@ class Project:
         return open_session(self, actor=actor, write=write)
 
     def upgrade(self) -> tuple[str | None, str]:
-        """Migrate the database to this reviewflow's schema; (revision before, after)."""
+        """Migrate the database to this reviewflow's schema; (revision before, after).
+
+        A project from before the protocol was stored gets review.toml as version 1.
+        """
+        from . import protocol
+
         before = self.db.revision()
         self.db.migrate()
+        raw, data = read_config(self.config_path)
+        self.settings, self.notices = protocol.sync_file(
+            self.db, self.config_path, raw, data, self.settings.database
+        )
         return before, HEAD_REVISION
 
-    def save_settings(self) -> None:
-        self.config_path.write_text(dump_settings(self.settings), encoding="utf-8")
+    def save_settings(self, *, source: str = "python", changed_by: str | None = None) -> None:
+        """Store :attr:`settings` as a new protocol version, then write them into
+        review.toml in place (comments kept). For code that changes the protocol on the
+        user's request; nothing reviewflow does by itself calls it."""
+        from . import protocol
+
+        protocol.save_settings(self, self.settings, source=source, changed_by=changed_by)
 
     def close(self) -> None:
         self.db.dispose()
+
+
+def _init_store(db: Database, settings: Settings, text: str) -> None:
+    """A new project's database: migrated, with ``settings`` as protocol version 1 read
+    from review.toml's ``text``."""
+    from . import protocol
+
+    db.migrate()
+    with db.transaction() as conn:
+        protocol.save(conn, settings, source="init", file_sha256=protocol.sha256(text.encode()))
+
+
+def _with_owner(settings: Settings, owner: str | None) -> Settings:
+    """``settings`` with ``owner`` (default: the first reviewer, unless someone already
+    is an owner) holding the owner role, in review.toml's ``roles`` of that reviewer."""
+    if owner is None:
+        if not settings.reviewers or any("owner" in r.roles for r in settings.reviewers):
+            return settings
+        owner = settings.reviewers[0].initials
+    if settings.reviewer(owner) is None:
+        raise ProjectError(
+            f"the owner {owner} is not on the team",
+            hint=f"Add them as a reviewer too: --reviewer {owner}:NAME",
+        )
+    reviewers = [
+        r.model_copy(update={"roles": ["owner", *(r.roles or ["reviewer"])]})
+        if r.initials == owner and "owner" not in r.roles
+        else r
+        for r in settings.reviewers
+    ]
+    return settings.model_copy(update={"reviewers": reviewers})
+
+
+def _protocol_in_force(
+    db: Database,
+    path: Path,
+    raw: bytes,
+    data: dict[str, object],
+    database: DatabaseSettings,
+    *,
+    sync: bool,
+    actor: str | None,
+) -> tuple[Settings, list[str]]:
+    from . import protocol
+
+    if sync:
+        return protocol.sync_file(db, path, raw, data, database, actor=actor)
+    if db.revision() == HEAD_REVISION:
+        with db.connect() as conn:
+            stored = protocol.current(conn, database=database)
+        if stored is not None:
+            return stored, []
+    return validate_config(data, path), []
 
 
 def find_root(root: str | Path | None = None) -> Path:

@@ -1,13 +1,16 @@
 """``review.toml``: the protocol settings of a project, validated with pydantic.
 
-review.toml is written for people: teams read it, edit it and commit it. It holds what
-the protocol fixes (title, question, reviewers, database URL); everything that happens
-during the review lives in the database.
+review.toml is written for people: teams read it, edit it and commit it. It is the
+readable import/export of the protocol (title, question, team, plans, forms, checklist,
+declared counts), which lives, versioned, in the project database
+(:mod:`reviewflow.protocol`); only ``[database]`` is the file's alone, since it says where
+that database is.
 """
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -20,18 +23,31 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import ProjectError
+from .errors import InputError, ProjectError
 
 CONFIG_NAME = "review.toml"
 DEFAULT_DATABASE_URL = "sqlite:///review.db"
 
 
+#: What a member may do in reviewflow (see :data:`reviewflow.people.ROLES`).
+Role = Literal["owner", "reviewer", "arbiter", "viewer"]
+
+
 class Reviewer(BaseModel):
+    """One member of the team (``[[reviewers]]``).
+
+    ``role`` says in words what they do in the review ("information scientist");
+    ``roles`` what they may do in reviewflow: none given means reviewer, and a stage's
+    arbiter is also an arbiter. The project's people and roles in the store follow this list.
+    """
+
     model_config = ConfigDict(extra="forbid")
 
     initials: str = Field(min_length=1, max_length=10)
     name: str = ""
     role: str = "reviewer"
+    email: str | None = None
+    roles: list[Role] = Field(default_factory=list)
 
     @field_validator("initials")
     @classmethod
@@ -165,6 +181,26 @@ class DeclaredCounts(BaseModel):
     other_methods_screened: bool | None = None
 
 
+def declared_model(declared: Mapping[str, Any]) -> DeclaredCounts:
+    """``[report.declared]`` from counts by PRISMA box; None declares a box unknown
+    ("not reported"), lists are (name, n) pairs."""
+
+    def spelled(value: Any) -> Any:
+        if isinstance(value, list):
+            return [[str(name), NOT_REPORTED if n is None else n] for name, n in value]
+        return NOT_REPORTED if value is None else value
+
+    try:
+        return DeclaredCounts.model_validate({k: spelled(v) for k, v in declared.items()})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise InputError(
+            f"cannot declare these counts: {problems}",
+            hint="Declare PRISMA boxes by name (e.g. duplicates_removed) as whole numbers, "
+            '"not reported", or lists of [name, n] pairs.',
+        ) from None
+
+
 class ReportSettings(BaseModel):
     """``[report]``: what the report needs that the store does not hold.
 
@@ -245,11 +281,35 @@ class Settings(BaseModel):
     def reviewer(self, initials: str) -> Reviewer | None:
         return next((r for r in self.reviewers if r.initials == initials), None)
 
+    def team_roles(self) -> dict[str, frozenset[str]]:
+        """Each member's roles as the protocol gives them: those listed (reviewer when
+        none are), plus arbiter for a stage's arbiter."""
+        arbiters: set[str] = set()
+        if self.screening is not None:
+            arbiters = {p.arbiter for p in (self.screening.ta, self.screening.ft) if p.arbiter}
+        return {
+            r.initials: frozenset(r.roles or ["reviewer"])
+            | ({"arbiter"} if r.initials in arbiters else frozenset())
+            for r in self.reviewers
+        }
+
+
+_FIX_HINT = (
+    "Fix the setting named above (reviewflow plan show shows the screening plan; "
+    "reviewflow plan set and reviewflow reviewer add change it), or edit review.toml."
+)
+
 
 def load_settings(path: Path) -> Settings:
     """Read and validate review.toml; errors name the file and the offending key."""
+    return validate_config(read_config(path)[1], path)
+
+
+def read_config(path: Path) -> tuple[bytes, dict[str, Any]]:
+    """review.toml's bytes (to hash) and its parsed TOML, not validated yet."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
+        return raw, tomllib.loads(raw.decode("utf-8"))
     except FileNotFoundError as exc:
         raise ProjectError(f"{path}: no such file") from exc
     except tomllib.TOMLDecodeError as exc:
@@ -258,13 +318,27 @@ def load_settings(path: Path) -> Settings:
         ) from exc
     except UnicodeDecodeError as exc:
         raise ProjectError(f"{path}: not UTF-8 text") from exc
+
+
+def validate_config(data: dict[str, Any], path: Path, *, hint: str = _FIX_HINT) -> Settings:
+    """Settings from review.toml's parsed data; an error names the file and the key."""
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
         raise ProjectError(
-            f"{path}: invalid settings: {describe_validation_error(exc)}",
-            hint="Fix the setting named above (reviewflow plan show shows the screening plan; "
-            "reviewflow plan set and reviewflow reviewer add change it), or edit review.toml.",
+            f"{path}: invalid settings: {describe_validation_error(exc)}", hint=hint
+        ) from exc
+
+
+def database_settings(data: dict[str, Any], path: Path) -> DatabaseSettings:
+    """``[database]`` alone: where the project database is, needed before anything else."""
+    try:
+        return DatabaseSettings.model_validate(data.get("database", {}))
+    except ValidationError as exc:
+        problems = describe_validation_error(exc)
+        raise ProjectError(
+            f"{path}: invalid settings: database.{problems}",
+            hint="Fix the url under [database] in review.toml.",
         ) from exc
 
 
@@ -279,16 +353,23 @@ def describe_validation_error(exc: ValidationError) -> str:
 
 
 _HEADER = (
-    "reviewflow project settings. Edit freely; reviewflow validates this file on every",
-    "command and keeps your comments when it changes it (reviewflow plan set, reviewflow",
-    "reviewer add). The database URL may use ${VAR} to read a password from the environment.",
+    "The protocol of this review. reviewflow keeps it, with its history, in the project",
+    "database (reviewflow protocol show / history); this file is its readable copy. Edit",
+    "freely: the next command applies your edit as a new protocol version. Commands that",
+    "change the protocol (reviewflow plan set, reviewflow reviewer add) edit this file in",
+    "place and keep your comments. The database URL may use ${VAR} to read a password",
+    "from the environment.",
 )
 SCREENING_COMMENT = (
     "Who screens what, and the exclusion reasons.",
     "See it with: reviewflow plan show; change it with: reviewflow plan set",
 )
 _COMMENTS = {
-    "reviewers": ("The review team. Add someone with: reviewflow reviewer add XY:Name",),
+    "reviewers": (
+        "The review team. Add someone with: reviewflow reviewer add XY:Name",
+        "role: what they do, in words; roles: what they may do here (owner, reviewer,",
+        "arbiter, viewer; none listed = reviewer; a stage's arbiter is also an arbiter).",
+    ),
     "screening": SCREENING_COMMENT,
 }
 #: StagePlan keys written only when they differ from the default (they matter with ranking).
@@ -324,7 +405,7 @@ def dump_settings(settings: Settings) -> str:
                 table = tomlkit.table()
                 for comment in comments if n == 0 else ():
                     table.add(comment)
-                table.update(reviewer)
+                table.update(toml_reviewer(reviewer))
                 reviewers.append(table)
             if value:
                 doc["reviewers"] = reviewers
@@ -335,3 +416,8 @@ def dump_settings(settings: Settings) -> str:
         table.update(value)
         doc[key] = table
     return tomlkit.dumps(doc)
+
+
+def toml_reviewer(reviewer: dict[str, Any]) -> dict[str, Any]:
+    """A reviewer as review.toml spells it: no e-mail or roles keys when there are none."""
+    return {k: v for k, v in reviewer.items() if not (k in ("email", "roles") and not v)}

@@ -168,7 +168,13 @@ def test_reviewer_add_then_plan_uses_them(proj: Path) -> None:
     result = invoke(*p, "reviewer", "remove", "XY")
     assert result.exit_code == 1 and "reviewflow plan set --stage ft" in result.output
     people = json.loads(invoke(*p, "reviewer", "list", "--json").stdout)
-    assert people[-1] == {"initials": "XY", "name": "Xavier Young", "role": "information scientist"}
+    assert people[-1] == {
+        "initials": "XY",
+        "name": "Xavier Young",
+        "email": None,
+        "role": "information scientist",
+        "roles": ["arbiter", "reviewer"],  # the ft plan's arbiter is an arbiter
+    }
 
 
 def test_extract_template_in_a_fresh_project_uses_the_generic_form(

@@ -12,7 +12,8 @@ from docx import Document
 from reviewflow.cli import cli
 from reviewflow.errors import InputError, ProjectError
 from reviewflow.project import Project
-from reviewflow.reports.report import build_report, collect, declared_from_settings, save_declared
+from reviewflow.protocol import save_declared
+from reviewflow.reports.report import build_report, collect, declared_from_settings
 from reviewflow.stages import searches, studies
 from reviewflow.stages.synthesis import codes, findings, themes
 from reviewflow.stages.synthesis.segments import Block

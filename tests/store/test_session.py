@@ -79,4 +79,5 @@ def test_role_changes_are_events_and_removal_keeps_the_user(project: Project) ->
         assert people.require_user(s.conn, "CJ").roles == {"reviewer"}
         people.revoke(s.conn, "CJ")
         assert people.get_user(s.conn, "CJ") is not None
-        assert [u.initials for u in people.list_users(s.conn, members_only=True)] == []
+        # CJ is a user still, but no longer a member (MC, the project's owner, is)
+        assert "CJ" not in [u.initials for u in people.list_users(s.conn, members_only=True)]

@@ -49,6 +49,7 @@ COMMANDS: dict[str, Lazy] = {
     "import": Lazy("importing:import_cmd", "Import a database export; the whole file or nothing."),
     "init": Lazy("project_cmds:init_cmd", "Create a review project: review.toml (team and screening plan) plus its database."),  # noqa: E501
     "plan": Lazy("plan_cmds:plan_group", "See and change the screening plan (who screens what) without editing review.toml."),  # noqa: E501
+    "protocol": Lazy("protocol_cmds:protocol_group", "The protocol stored in the project, its history, and review.toml as its copy."),  # noqa: E501
     "prisma": Lazy("prisma:prisma_cmd", "Draw the PRISMA 2020 flow diagram from the project and check its arithmetic."),  # noqa: E501
     "report": Lazy("report:report_cmd", "Write the review report: PRISMA diagram, tables, thematic tree, checks."),  # noqa: E501
     "resolve": Lazy("screen:resolve_cmd", "The arbiter's final decision on a conflict."),

@@ -32,10 +32,18 @@ class OutputContext:
     _project: Project | None = None
 
     def project(self) -> Project:
+        """The project, opened once per command; what opening did to review.toml (a hand
+        edit applied as a protocol version) is said on stderr."""
         if self._project is None:
+            import os
+
             from ..project import Project
 
-            self._project = Project.open(self.project_dir)
+            self._project = Project.open(
+                self.project_dir, actor=os.environ.get(REVIEWER_ENV) or None
+            )
+            for notice in self._project.notices:
+                echo(notice, err=True)
         return self._project
 
 
@@ -54,11 +62,19 @@ def reviewer_option_as(alias: str, dest: str, *, help: str = _REVIEWER_HELP) -> 
     return click.option("--reviewer", alias, dest, envvar=REVIEWER_ENV, help=help)
 
 
+def team_initials(project: Project) -> list[str]:
+    """The initials of the project's members (users holding a role in the store)."""
+    from ..people import team
+
+    with project.db.connect() as conn:
+        return [u.initials for u in team(conn)]
+
+
 def need_reviewer(project: Project, reviewer: str | None) -> str:
     """The reviewer given (or from the environment), else a message naming the team."""
     if reviewer:
         return reviewer
-    team = [r.initials for r in project.settings.reviewers]
+    team = team_initials(project)
     listed = ", ".join(team) or "none yet"
     example = team[0] if team else "AB"
     raise InputError(

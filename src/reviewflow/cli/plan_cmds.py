@@ -1,26 +1,42 @@
 """``reviewflow plan show / set`` and ``reviewflow reviewer add / list / remove``.
 
-They change review.toml through :mod:`reviewflow.config_edit`, which keeps the team's
-comments and layout and writes nothing when the change would be invalid.
+They change the stored protocol (a new version in its history) and review.toml with it,
+through :func:`reviewflow.protocol.change`, which keeps the team's comments and layout
+and changes nothing when the change would be invalid.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import InputError
 from . import cli
-from ._output import OutputContext, echo, echo_json, pass_output
+from ._output import REVIEWER_ENV, OutputContext, echo, echo_json, pass_output
+
+if TYPE_CHECKING:
+    from ..protocol import Version
 
 
-def _config_path(out: OutputContext) -> Path:
-    """review.toml of the project, found without loading it (so a broken one can be fixed)."""
-    from ..project import find_root
-    from ..settings import CONFIG_NAME
+def _change(out: OutputContext, edit: Callable[[Any], None], source: str) -> Version | None:
+    """Apply ``edit`` to the protocol: a new version (by $REVIEWFLOW_REVIEWER, if set) and
+    review.toml updated in place."""
+    from .. import protocol
 
-    return find_root(out.project_dir) / CONFIG_NAME
+    return protocol.change(
+        out.project(), edit, source=source, changed_by=os.environ.get(REVIEWER_ENV) or None
+    )
+
+
+def _echo_version(made: Version | None) -> None:
+    if made is None:
+        echo("Nothing changed: the protocol already says so.")
+    else:
+        echo(f"Protocol version {made.version}; review.toml updated (history: reviewflow "
+             "protocol history)")  # fmt: skip
 
 
 def split_initials(text: str | None) -> list[str] | None:
@@ -146,7 +162,7 @@ def plan_set_cmd(
         reviewflow plan set --reasons "not carers; not qualitative; not UK"
         reviewflow plan set --highlight-include "carer*; peer" --highlight-exclude "trial"
     """
-    from ..config_edit import describe_plan, edit_settings, set_reasons, set_stage_plan
+    from ..config_edit import describe_plan, set_reasons, set_stage_plan
 
     stage_values = (reviewers, second, share, arbiter, rule, seed, reason_required, ranking)
     if stage is None and any(v is not None for v in stage_values):
@@ -154,8 +170,11 @@ def plan_set_cmd(
             "say which stage to change", hint="Add --stage ta (titles/abstracts) or --stage ft."
         )
     highlights = {"highlight_include": highlight_include, "highlight_exclude": highlight_exclude}
-    if stage is None and reasons is None and not add_reasons and highlights == dict.fromkeys(
-        highlights
+    if (
+        stage is None
+        and reasons is None
+        and not add_reasons
+        and highlights == dict.fromkeys(highlights)
     ):
         raise InputError(
             "nothing to change",
@@ -163,7 +182,6 @@ def plan_set_cmd(
         )
     if ranking is not None and stage == "ft":
         raise InputError("ranking applies to title/abstract screening only", hint="Use --stage ta.")
-    path = _config_path(out)
 
     def change(doc: object) -> None:
         if stage is not None:
@@ -188,8 +206,10 @@ def plan_set_cmd(
             if terms is not None:
                 set_reasons(doc, split_reasons(terms) or [], key=key)  # type: ignore[arg-type]
 
-    settings = edit_settings(path, change)
-    echo(f"Updated the screening plan in {path}")
+    made = _change(out, change, "plan set")
+    settings = out.project().settings
+    echo("Updated the screening plan.")
+    _echo_version(made)
     for line in describe_plan(settings):
         echo(line)
     _echo_warnings(settings)
@@ -201,7 +221,6 @@ def _note_if_screening_began(out: OutputContext, stage: str) -> None:
     """A plan changed under cast votes is refused at the next vote; say so now."""
     from ..stages.screening.decisions import plan_changed_since_screening_began
 
-    out._project = None
     if plan_changed_since_screening_began(out.project(), stage):
         echo(
             "Note: screening of this stage has begun under the previous plan; accept the new "
@@ -218,70 +237,124 @@ def reviewer_group() -> None:
 
     \b
         reviewflow reviewer add "XY:Xavier Young"
+        reviewflow reviewer add "LE:L Evans" --role viewer
         reviewflow reviewer list
     """
 
 
+_ROLE = click.Choice(["owner", "reviewer", "arbiter", "viewer"])
+
+
 @reviewer_group.command("add")
 @click.argument("reviewers", nargs=-1, required=True)
+@click.option("--role", "roles", type=_ROLE, multiple=True,
+              help="What they may do (default reviewer); repeat for several. Given for "
+              "someone on the team already, adds the role.")  # fmt: skip
+@click.option("--email", help="Their e-mail (one reviewer at a time).")
 @pass_output
-def reviewer_add_cmd(out: OutputContext, reviewers: tuple[str, ...]) -> None:
-    """Add reviewers, each as INITIALS:Name[:role].
+def reviewer_add_cmd(
+    out: OutputContext, reviewers: tuple[str, ...], roles: tuple[str, ...], email: str | None
+) -> None:
+    """Add reviewers, each as INITIALS:Name[:what they do], or give one a role.
+
+    The first member of a team without an owner becomes its owner.
 
     Example:
 
     \b
         reviewflow reviewer add "XY:Xavier Young" "LE:L Evans:information scientist"
+        reviewflow reviewer add "LA:L Avery" --role arbiter --email la@example.org
+        reviewflow reviewer add XY --role owner
     """
-    from ..config_edit import add_reviewer, edit_settings
+    from ..config_edit import add_reviewer
     from .project_cmds import parse_reviewer
 
+    if email and len(reviewers) > 1:
+        raise InputError("--email names one reviewer's address", hint="Add them one at a time.")
     parsed = [parse_reviewer(r) for r in reviewers]
-    path = _config_path(out)
+    project = out.project()
+    before = project.settings.team_roles()
+    has_owner = any("owner" in held for held in before.values())
 
-    def change(doc: object) -> None:
-        for r in parsed:
-            add_reviewer(doc, r.initials, r.name, r.role)  # type: ignore[arg-type]
+    def change(doc: Any) -> None:
+        for n, r in enumerate(parsed):
+            known = r.initials in before
+            given = list(roles) or ([] if known else ["reviewer"])
+            if not has_owner and n == 0 and not known and "owner" not in given:
+                given = ["owner", *given]
+            add_reviewer(doc, r.initials, r.name, r.role, email=email,
+                         roles=[] if given == ["reviewer"] else given)  # fmt: skip
 
-    edit_settings(path, change)
+    made = _change(out, change, "reviewer add")
+    team = out.project().settings.team_roles()
     for r in parsed:
-        echo(f"Added reviewer {r.initials}" + (f" ({r.name})" if r.name else ""))
+        held = ", ".join(sorted(team.get(r.initials, ())))
+        if r.initials in before:
+            echo(f"{r.initials} now holds: {held}")
+        else:
+            echo(f"Added reviewer {r.initials}" + (f" ({r.name})" if r.name else "") + f": {held}")
+    _echo_version(made)
 
 
 @reviewer_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 @pass_output
 def reviewer_list_cmd(out: OutputContext, as_json: bool) -> None:
-    """List the reviewers of the project.
+    """List the team: initials, name, what they do and their roles.
 
     Example:
 
     \b
         reviewflow reviewer list
     """
-    reviewers = out.project().settings.reviewers
+    from ..people import team
+
+    project = out.project()
+    with project.db.connect() as conn:
+        members = team(conn)
+    listed = {r.initials: r for r in project.settings.reviewers}
+    rows: list[dict[str, Any]] = [
+        {
+            "initials": u.initials,
+            "name": u.name,
+            "email": u.email,
+            "role": listed[u.initials].role if u.initials in listed else "",
+            "roles": sorted(u.roles),
+        }
+        for u in members
+    ]
     if as_json:
-        echo_json([r.model_dump() for r in reviewers])
+        echo_json(rows)
         return
-    if not reviewers:
+    if not rows:
         echo("No reviewers yet. Add one with: reviewflow reviewer add XY:Name")
-    for r in reviewers:
-        echo("  ".join(x for x in (r.initials, r.name, f"[{r.role}]") if x))
+    for row in rows:
+        what = row["role"] if row["role"] != "reviewer" else ""  # the default says nothing
+        parts = [row["initials"], row["name"], row["email"] or "", what]
+        echo("  ".join(str(x) for x in parts if x) + f"  [{', '.join(row['roles'])}]")
 
 
 @reviewer_group.command("remove")
 @click.argument("initials")
+@click.option("--role", "roles", type=_ROLE, multiple=True,
+              help="Take only this role from them (repeat for several).")  # fmt: skip
 @pass_output
-def reviewer_remove_cmd(out: OutputContext, initials: str) -> None:
-    """Remove a reviewer who is in no screening plan (e.g. a typo).
+def reviewer_remove_cmd(out: OutputContext, initials: str, roles: tuple[str, ...]) -> None:
+    """Take a reviewer who is in no screening plan off the team, or take one role.
+
+    Their decisions, votes and codings stay, under their initials.
 
     Example:
 
     \b
         reviewflow reviewer remove XY
+        reviewflow reviewer remove LA --role owner
     """
-    from ..config_edit import edit_settings, remove_reviewer
+    from ..config_edit import remove_reviewer
 
-    path = _config_path(out)
-    edit_settings(path, lambda doc: remove_reviewer(doc, initials))
-    echo(f"Removed reviewer {initials}")
+    made = _change(out, lambda doc: remove_reviewer(doc, initials, roles=roles), "reviewer remove")
+    if roles:
+        echo(f"{initials} no longer holds the role {', '.join(roles)}")
+    else:
+        echo(f"Removed reviewer {initials} (their decisions stay)")
+    _echo_version(made)

@@ -8,9 +8,9 @@ from typing import Any
 import click
 
 from ..errors import InputError
+from ..protocol import save_declared
 from ..reports import prisma, prisma_svg
 from ..reports.prisma_project import counts_from_project, declared_from_settings
-from ..reports.report import save_declared
 from . import cli
 from ._output import OutputContext, echo, echo_json, pass_output
 

@@ -34,7 +34,6 @@ from ..reports.report import (
     Statement,
     build_report,
     collect,
-    save_declared,
 )
 from ..settings import (
     AppraisalSettings,
@@ -42,7 +41,10 @@ from ..settings import (
     FormRef,
     ReportSettings,
     Reviewer,
+    Role,
     ScreeningSettings,
+    Settings,
+    declared_model,
 )
 from ..stages import retrieval, screening, searches, studies
 from ..stages.appraisal import project as appraise
@@ -60,14 +62,17 @@ QUESTION = (
     "How do UK social prescribing services support adult service users with their mental "
     "health management? (qualitative evidence synthesis)"
 )
-REVIEWERS = [
-    ("MC", "first reviewer, extraction, coding"),
-    ("CJ", "second title/abstract reviewer, extraction pilot"),
-    ("DF", "full-text reviewer"),
-    ("JS", "full-text reviewer, second appraiser"),
-    ("LA", "arbiter"),
-    ("KA", "extraction verifier"),
-    ("LE", "information scientist (searches)"),
+#: The team, named as in the seed's reference 14 (Cooper M, Avery L, Scott J, Ashley K,
+#: Jordan C, Errington L, Flynn D); they become the demo project's users. MC, first
+#: author, owns it; LA arbitrates both stages (the plan makes her an arbiter).
+REVIEWERS: list[tuple[str, str, str, list[Role]]] = [
+    ("MC", "M Cooper", "first reviewer, extraction, coding", ["owner", "reviewer"]),
+    ("CJ", "C Jordan", "second title/abstract reviewer, extraction pilot", []),
+    ("DF", "D Flynn", "full-text reviewer", []),
+    ("JS", "J Scott", "full-text reviewer, second appraiser", []),
+    ("LA", "L Avery", "arbiter", ["arbiter"]),
+    ("KA", "K Ashley", "extraction verifier", []),
+    ("LE", "L Errington", "information scientist (searches)", []),
 ]
 TABLE1_COLUMNS = [
     "country",
@@ -113,32 +118,38 @@ def _searches_data() -> dict[str, Any]:
     return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
-def create_project(root: str | Path) -> Project:
-    """The seed review as a project: settings, search log, full text, extraction,
-    appraisal and thematic synthesis, each recorded through its stage functions."""
-    project = Project.create(
-        root,
+def protocol() -> Settings:
+    """The seed review's protocol: team, plans, form, checklist scheme, declared counts.
+
+    The project is created with all of it as protocol version 1, so building the demo
+    writes review.toml once and never rewrites it."""
+    return Settings(
         title=TITLE,
         question=QUESTION,
-        reviewers=[Reviewer(initials=i, role=r) for i, r in REVIEWERS],
+        reviewers=[
+            Reviewer(initials=i, name=n, role=r, roles=roles) for i, n, r, roles in REVIEWERS
+        ],
+        screening=ScreeningSettings.model_validate(PLANS),
+        extraction=ExtractionSettings(forms=[FormRef(source="social_prescribing", version=1)]),
+        appraisal=AppraisalSettings(scheme="weighted_bands"),
+        report=ReportSettings(
+            declared=declared_model(declared_counts()),
+            table1_columns=TABLE1_COLUMNS,
+            stated_totals={"sample_size": _searches_data()["stated"]["participants"]},
+            published="seed",
+        ),
     )
-    project.settings.screening = ScreeningSettings.model_validate(PLANS)
-    project.settings.extraction = ExtractionSettings(
-        forms=[FormRef(source="social_prescribing", version=1)]
-    )
-    project.settings.appraisal = AppraisalSettings(scheme="weighted_bands")
-    project.settings.report = ReportSettings(
-        table1_columns=TABLE1_COLUMNS,
-        stated_totals={"sample_size": _searches_data()["stated"]["participants"]},
-        published="seed",
-    )
-    project.save_settings()
+
+
+def create_project(root: str | Path) -> Project:
+    """The seed review as a project: protocol, search log, full text, extraction,
+    appraisal and thematic synthesis, each recorded through its stage functions."""
+    project = Project.create_from(root, protocol())
     _search_log(project)
     studies = _full_text(project)
     synthesis_seed.build_seed(project)
     _extraction(project, studies)
     _appraisal(project, studies)
-    save_declared(project, declared_counts(project))
     return project
 
 
@@ -249,7 +260,7 @@ def _appraisal(project: Project, labels: dict[str, str]) -> None:
             )
 
 
-def declared_counts(project: Project) -> dict[str, Any]:
+def declared_counts(project: Project | None = None) -> dict[str, Any]:
     """The seed's totals, declared; what it does not give is declared unknown, not zero."""
     declared: dict[str, Any] = dict(_searches_data()["declared"])
     # deduplication ran in EndNote X9 and no counts are given; title/abstract screening

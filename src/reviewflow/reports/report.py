@@ -20,12 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from ..errors import InputError, ReviewflowError
 from ..progress import Progress
 from ..project import Project
-from ..settings import NOT_REPORTED, DeclaredCounts, ReportSettings
+from ..settings import NOT_REPORTED, ReportSettings
 from . import prisma, prisma_svg, tables, tree
 from .prisma import PrismaCounts
 from .prisma_project import counts_from_project
@@ -118,28 +116,6 @@ UNKNOWN = NOT_REPORTED
 def report_settings(project: Project) -> ReportSettings:
     """``[report]`` of review.toml (defaults when the section is absent)."""
     return project.settings.report or ReportSettings()
-
-
-def _to_toml(value: Any) -> Any:
-    if isinstance(value, list):
-        return [[str(name), UNKNOWN if n is None else n] for name, n in value]
-    return UNKNOWN if value is None else value
-
-
-def save_declared(project: Project, declared: Mapping[str, Any]) -> None:
-    """Keep declared counts in review.toml, so ``reviewflow report`` redraws the same boxes."""
-    try:
-        model = DeclaredCounts.model_validate({k: _to_toml(v) for k, v in declared.items()})
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise InputError(
-            f"cannot declare these counts: {problems}",
-            hint="Declare PRISMA boxes by name (e.g. duplicates_removed) as whole numbers, "
-            '"not reported", or lists of [name, n] pairs.',
-        ) from None
-    settings = report_settings(project)
-    project.settings.report = settings.model_copy(update={"declared": model})
-    project.save_settings()
 
 
 def _extraction_from_store(project: Project) -> ExtractionData | None:

@@ -126,7 +126,7 @@ def test_fifo_given_to_attach_is_named(project: Project, tmp_path: Path) -> None
 
 def _init(tmp_path: Path, url: str) -> object:
     runner = CliRunner()
-    with mock.patch("reviewflow.project.Database.migrate", lambda self: None):
+    with mock.patch("reviewflow.project._init_store", lambda db, settings, text: None):
         return runner.invoke(
             cli,
             ["init", str(tmp_path / "p"), "--title", "T", "--reviewer", "AB:Ann Baker",
