@@ -6,7 +6,7 @@ reports into studies is an editable judgement, not a decision) and ``studies.lab
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -14,6 +14,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from . import actor_or
 from .queries import now
 from .schema import (
+    duplicate_links,
     records,
     reports,
     retrieval_events,
@@ -47,11 +48,59 @@ def decision_events(
     if item_ids is None:
         return [dict(zip(names, r, strict=True)) for r in conn.execute(stmt)]
     out: list[dict[str, Any]] = []
-    ids = sorted(set(item_ids))
-    for start in range(0, len(ids), _CHUNK):
-        part = stmt.where(cols.item_id.in_(ids[start : start + _CHUNK]))
-        out.extend(dict(zip(names, r, strict=True)) for r in conn.execute(part))
+    for part in _chunks(item_ids):
+        rows = conn.execute(stmt.where(cols.item_id.in_(part)))
+        out.extend(dict(zip(names, r, strict=True)) for r in rows)
     out.sort(key=lambda r: r["id"])
+    return out
+
+
+def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), _CHUNK):
+        yield wanted[start : start + _CHUNK]
+
+
+def canonical_among(conn: Connection, ids: Iterable[int]) -> list[int]:
+    """Those of ``ids`` that are records not currently linked as a duplicate, in id order.
+
+    The title/abstract items among a few ids, read by primary key and the duplicate-link
+    index, so recording one decision does not list every record of the project.
+    """
+    found: set[int] = set()
+    linked: dict[int, bool] = {}
+    link = duplicate_links.c
+    for part in _chunks(ids):
+        found.update(
+            int(i)
+            for i in conn.execute(select(records.c.id).where(records.c.id.in_(part))).scalars()
+        )
+        rows = conn.execute(
+            select(link.record_id, link.canonical_id, link.action)
+            .where(link.record_id.in_(part))
+            .order_by(link.id)
+        )
+        for record_id, canonical_id, action in rows:  # the latest event per record wins
+            linked[int(record_id)] = action == "link" and canonical_id is not None
+    return sorted(i for i in found if not linked.get(i, False))
+
+
+def reports_among(conn: Connection, ids: Iterable[int]) -> dict[int, int | None]:
+    """report id -> its record id (None for a report without one), for those of ``ids``."""
+    out: dict[int, int | None] = {}
+    for part in _chunks(ids):
+        stmt = select(reports.c.id, reports.c.record_id).where(reports.c.id.in_(part))
+        out.update({int(i): (None if r is None else int(r)) for i, r in conn.execute(stmt)})
+    return out
+
+
+def retrieval_status_among(conn: Connection, ids: Iterable[int]) -> dict[int, str]:
+    """report id -> the status of its latest retrieval event, for those of ``ids`` with one."""
+    cols = retrieval_events.c
+    out: dict[int, str] = {}
+    for part in _chunks(ids):
+        stmt = select(cols.report_id, cols.status).where(cols.report_id.in_(part)).order_by(cols.id)
+        out.update({int(i): str(status) for i, status in conn.execute(stmt)})
     return out
 
 
