@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Select, bindparam, func, insert, select, update
 
 from . import actor_or
 from .queries import now
@@ -28,13 +28,26 @@ _CHUNK = 900  # stay under SQLite's bound-parameter limit in IN (...) lists
 # -- decisions -------------------------------------------------------------------------
 
 
+# Statements that run for every decision recorded are built once, with bound parameters:
+# building and cache-keying a fresh statement costs more than SQLite takes to run it.
+_INSERT_DECISIONS = insert(screening_decisions)
+_EVENTS_OF_STAGE = (
+    select(screening_decisions)
+    .where(screening_decisions.c.stage == bindparam("stage"))
+    .order_by(screening_decisions.c.id)
+)
+_EVENTS_OF_ITEMS = _EVENTS_OF_STAGE.where(
+    screening_decisions.c.item_id.in_(bindparam("ids", expanding=True))
+)
+
+
 def insert_decisions(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
     """Append decision events (stage, item_id, reviewer, decision, reason, note, role)."""
     if not rows:
         return 0
     stamp = now()
     values = [{"created_at": stamp, "reason": None, "note": None, **row} for row in rows]
-    conn.execute(insert(screening_decisions), values)
+    conn.execute(_INSERT_DECISIONS, values)
     return len(values)
 
 
@@ -42,14 +55,13 @@ def decision_events(
     conn: Connection, *, stage: str, item_ids: Iterable[int] | None = None
 ) -> list[dict[str, Any]]:
     """Decision events of a stage in the order they were made (oldest first)."""
-    cols = screening_decisions.c
-    stmt = select(screening_decisions).where(cols.stage == stage).order_by(cols.id)
     names = list(screening_decisions.c.keys())
     if item_ids is None:
-        return [dict(zip(names, r, strict=True)) for r in conn.execute(stmt)]
+        rows = conn.execute(_EVENTS_OF_STAGE, {"stage": stage})
+        return [dict(zip(names, r, strict=True)) for r in rows]
     out: list[dict[str, Any]] = []
     for part in _chunks(item_ids):
-        rows = conn.execute(stmt.where(cols.item_id.in_(part)))
+        rows = conn.execute(_EVENTS_OF_ITEMS, {"stage": stage, "ids": part})
         out.extend(dict(zip(names, r, strict=True)) for r in rows)
     out.sort(key=lambda r: r["id"])
     return out
@@ -61,28 +73,39 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
         yield wanted[start : start + _CHUNK]
 
 
+def _canonical_among_stmt() -> Select[Any]:
+    link, earlier = duplicate_links.c, duplicate_links.alias("earlier").c
+    latest = (
+        select(earlier.id)
+        .where(earlier.record_id == records.c.id)
+        .order_by(earlier.id.desc())
+        .limit(1)
+        .correlate(records)
+        .scalar_subquery()
+    )
+    return (
+        select(records.c.id, link.action, link.canonical_id)
+        .select_from(records.outerjoin(duplicate_links, link.id == latest))
+        .where(records.c.id.in_(bindparam("ids", expanding=True)))
+    )
+
+
+#: Built once: this runs for every decision recorded.
+_CANONICAL_AMONG = _canonical_among_stmt()
+
+
 def canonical_among(conn: Connection, ids: Iterable[int]) -> list[int]:
     """Those of ``ids`` that are records not currently linked as a duplicate, in id order.
 
-    The title/abstract items among a few ids, read by primary key and the duplicate-link
-    index, so recording one decision does not list every record of the project.
+    The title/abstract items among a few ids, read in one statement by primary key and
+    the duplicate-link index (each record's latest link event), so recording one decision
+    does not list every record of the project.
     """
-    found: set[int] = set()
-    linked: dict[int, bool] = {}
-    link = duplicate_links.c
+    out: list[int] = []
     for part in _chunks(ids):
-        found.update(
-            int(i)
-            for i in conn.execute(select(records.c.id).where(records.c.id.in_(part))).scalars()
-        )
-        rows = conn.execute(
-            select(link.record_id, link.canonical_id, link.action)
-            .where(link.record_id.in_(part))
-            .order_by(link.id)
-        )
-        for record_id, canonical_id, action in rows:  # the latest event per record wins
-            linked[int(record_id)] = action == "link" and canonical_id is not None
-    return sorted(i for i in found if not linked.get(i, False))
+        rows = conn.execute(_CANONICAL_AMONG, {"ids": part})
+        out.extend(int(i) for i, action, canonical in rows if action != "link" or canonical is None)
+    return sorted(out)
 
 
 def reports_among(conn: Connection, ids: Iterable[int]) -> dict[int, int | None]:
@@ -135,6 +158,26 @@ def latest_plan(conn: Connection, *, stage: str) -> dict[str, Any] | None:
         .order_by(cols.id.desc())
         .limit(1)
     ).scalar()
+
+
+_STAGE_EVENTS = (
+    select(screening_stage_events.c.action, screening_stage_events.c.details)
+    .where(screening_stage_events.c.stage == bindparam("stage"))
+    .order_by(screening_stage_events.c.id)
+)
+
+
+def stage_status(conn: Connection, *, stage: str) -> tuple[bool, dict[str, Any] | None]:
+    """(closed?, the latest recorded plan) of ``stage`` from one read of its few events:
+    what recording a decision needs to know about the stage besides its items."""
+    rows = conn.execute(_STAGE_EVENTS, {"stage": stage})
+    closed, plan = False, None
+    for action, details in rows:
+        if action in ("close", "reopen"):
+            closed = action == "close"
+        elif action == "plan":
+            plan = details
+    return closed, plan
 
 
 def stage_closed(conn: Connection, *, stage: str) -> bool:

@@ -61,6 +61,8 @@ class StageState:
     independent: dict[int, dict[str, Vote]] = field(default_factory=dict)
     arbiter: dict[int, Vote] = field(default_factory=dict)
     results: dict[int, str] = field(default_factory=dict)
+    #: The assignment settings recorded when screening began (or was last replanned).
+    frozen_plan: dict[str, Any] | None = None
 
     def reason_of(self, item: int) -> str | None:
         """The exclusion reason of an excluded item: the arbiter's, else the commonest."""
@@ -202,11 +204,13 @@ def _derive(
     else:
         items = stage_items(conn, project, stage, ta=ta)
         events = sq.decision_events(conn, stage=stage)
+    closed, frozen_plan = sq.stage_status(conn, stage=stage)
     state = StageState(
         plan=plan,
         items=items,
         assigned=assign(plan, items),
-        closed=sq.stage_closed(conn, stage=stage),
+        closed=closed,
+        frozen_plan=frozen_plan,
     )
     _fold(state, events)
     for item in items:
