@@ -446,7 +446,7 @@ def _held_elsewhere(url: str, waited: float) -> StoreError:
     )
 
 
-def _busy(exc: BaseException) -> bool:
+def _busy(exc: object) -> bool:
     """Whether a sqlite3 error means "another connection holds the lock" (retryable)."""
     code = getattr(exc, "sqlite_errorcode", None)
     if code is not None:
@@ -472,7 +472,7 @@ def _begin_immediate(conn: Connection) -> None:
     started = time.monotonic()
     deadline = started + WRITE_LOCK_WAIT_S
     delay = _BACKOFF_FIRST_S
-    driver = conn.connection.driver_connection  # the pragmas straight to sqlite3: cheaper
+    driver: Any = conn.connection.driver_connection  # pragmas straight to sqlite3: cheaper
     driver.execute(f"PRAGMA busy_timeout = {LOCK_ATTEMPT_MS}")
     try:
         while True:
