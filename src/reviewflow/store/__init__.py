@@ -459,15 +459,14 @@ def _begin_immediate(conn: Connection) -> None:
     """``BEGIN IMMEDIATE``, retried with exponential back-off and jitter while another
     writer holds the lock, for at most :data:`WRITE_LOCK_WAIT_S` seconds in all.
 
-    Why not just a long ``busy_timeout``: SQLite's busy handler polls on a fixed schedule
-    that grows to 100 ms sleeps, every waiter on the same schedule, so under eight busy
-    writers a waiter keeps waking just after the lock was taken again and one decision
-    can wait far longer than its turn; nor does SQLite call the handler in every busy case
-    (a WAL file being recovered after a crash returns SQLITE_BUSY at once). Short
-    attempts with randomised, doubling sleeps capped at 50 ms spread the waiters out and
-    let one in soon after the lock is free; and the bound is ours, so what reaches the
-    user is a StoreError that names the cause, not "database is locked". Retrying is
-    safe because nothing has run in the transaction yet.
+    Why not just a long ``busy_timeout``: its wait is per statement and ends in a raw
+    "database is locked", so the bound on the whole wait and the message that names the
+    cause must be ours anyway; SQLite does not call its busy handler in every busy case
+    (a WAL file being recovered after a crash returns SQLITE_BUSY at once); and its
+    handler sleeps every waiter on one fixed schedule growing to 100 ms, while random,
+    doubling sleeps capped at 50 ms keep waiters from waking in lock-step and one from
+    sleeping long past the moment the lock came free. Retrying is safe because nothing
+    has run in the transaction yet.
     """
     started = time.monotonic()
     deadline = started + WRITE_LOCK_WAIT_S
