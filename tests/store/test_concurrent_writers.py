@@ -38,8 +38,8 @@ from reviewflow.store import screening_queries as sq
 from reviewflow.store.schema import screening_decisions
 
 TEAM = ("MC", "CJ", "DF", "JS", "LA", "KA", "AB", "EF")
-SINGLE = 4  # one item in SINGLE is recorded alone (decide), the rest in batches (record)
-BATCH = 25  # decisions per record() call
+SINGLE = 5  # one item in SINGLE is recorded alone (decide), the rest in batches (record)
+BATCH = 40  # decisions per record() call
 CHANGED = 5  # items each writer changes twice (include/exclude, then the other, then maybe)
 
 
@@ -90,7 +90,7 @@ def _plan(reviewer: str, items: list[int]) -> dict[int, list[str]]:
 
 
 def _writer(root: str, reviewer: str, items: list[int], barrier: Any, results: Any) -> None:
-    """A quarter of the items one decision at a time, the rest in batches (as a sheet or
+    """A fifth of the items one decision at a time, the rest in batches (as a sheet or
     a web form of several decisions would); then change some twice."""
     project = Project.open(root)
     try:
