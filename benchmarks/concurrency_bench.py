@@ -55,6 +55,7 @@ from reviewflow.project import Project
 from reviewflow.records import Record
 from reviewflow.settings import Reviewer, ScreeningSettings
 from reviewflow.stages import screening
+from reviewflow.stages.dedup import links
 from reviewflow.store import queries, resolve_url
 from reviewflow.store.schema import screening_decisions
 
@@ -86,7 +87,7 @@ def build(root: Path, url: str, *, records: int, writers: int) -> list[int]:
         )  # fmt: skip
         queries.insert_records(conn, import_id=import_id, items=items)
     with project.db.connect() as conn:
-        ids = queries.canonical_record_ids(conn)
+        ids = links.canonical_record_ids(conn)
     project.close()
     return ids
 

@@ -33,6 +33,7 @@ from reviewflow.project import Project
 from reviewflow.records import Record
 from reviewflow.settings import Reviewer, ScreeningSettings
 from reviewflow.stages import screening
+from reviewflow.stages.dedup import links
 from reviewflow.store import queries
 from reviewflow.store import screening_queries as sq
 from reviewflow.store.schema import screening_decisions
@@ -76,7 +77,7 @@ def _team_project(project: Project, *, writers: int, records: int) -> list[int]:
         )
         queries.insert_records(conn, import_id=import_id, items=items)
     with project.db.connect() as conn:
-        return queries.canonical_record_ids(conn)
+        return links.canonical_record_ids(conn)
 
 
 def _plan(reviewer: str, items: list[int]) -> dict[int, list[str]]:
@@ -283,7 +284,7 @@ def test_one_decision_reads_its_item_not_the_whole_stage(
         raise AssertionError("recording one decision read the whole stage")
 
     for module, name in [
-        (queries, "canonical_record_ids"),
+        (links, "canonical_record_ids"),
         (sq, "list_reports"),
         (sq, "current_retrieval"),
     ]:

@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from . import actor_or
 from .queries import now
 from .schema import (
-    duplicate_links,
     records,
     reports,
     retrieval_events,
@@ -71,41 +70,6 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
     wanted = sorted(set(ids))
     for start in range(0, len(wanted), _CHUNK):
         yield wanted[start : start + _CHUNK]
-
-
-def _canonical_among_stmt() -> Select[Any]:
-    link, earlier = duplicate_links.c, duplicate_links.alias("earlier").c
-    latest = (
-        select(earlier.id)
-        .where(earlier.record_id == records.c.id)
-        .order_by(earlier.id.desc())
-        .limit(1)
-        .correlate(records)
-        .scalar_subquery()
-    )
-    return (
-        select(records.c.id, link.action, link.canonical_id)
-        .select_from(records.outerjoin(duplicate_links, link.id == latest))
-        .where(records.c.id.in_(bindparam("ids", expanding=True)))
-    )
-
-
-#: Built once: this runs for every decision recorded.
-_CANONICAL_AMONG = _canonical_among_stmt()
-
-
-def canonical_among(conn: Connection, ids: Iterable[int]) -> list[int]:
-    """Those of ``ids`` that are records not currently linked as a duplicate, in id order.
-
-    The title/abstract items among a few ids, read in one statement by primary key and
-    the duplicate-link index (each record's latest link event), so recording one decision
-    does not list every record of the project.
-    """
-    out: list[int] = []
-    for part in _chunks(ids):
-        rows = conn.execute(_CANONICAL_AMONG, {"ids": part})
-        out.extend(int(i) for i, action, canonical in rows if action != "link" or canonical is None)
-    return sorted(out)
 
 
 def reports_among(conn: Connection, ids: Iterable[int]) -> dict[int, int | None]:

@@ -132,7 +132,7 @@ def _items_among(
     if not wanted:
         return []
     if stage == "ta":
-        return sq.canonical_among(conn, wanted)
+        return links.canonical_among(conn, wanted)
     record_of = sq.reports_among(conn, wanted)
     status = sq.retrieval_status_among(conn, record_of)
     retrieved = {i: r for i, r in record_of.items() if status.get(i) == "retrieved"}
