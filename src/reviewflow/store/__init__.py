@@ -2,12 +2,22 @@
 
 SQLite (the default, one file in the project) runs with WAL journaling and foreign keys
 on; PostgreSQL is reached by URL through psycopg 3. All SQL lives in :mod:`.queries`.
+
+Writers never collide: every write unit of work takes the project's one write lock before
+it reads anything (SQLite ``BEGIN IMMEDIATE``, PostgreSQL ``pg_advisory_xact_lock``), so
+a check-then-insert step such as "is this vote unchanged?" always sees every committed
+write. A writer that finds the lock taken waits for it (see :func:`_begin_immediate` and
+:func:`_pg_write_lock`) for at most :data:`WRITE_LOCK_WAIT_S` seconds in all, then gets a
+:class:`StoreError` that says another process holds the project, never a raw
+"database is locked".
 """
 
 from __future__ import annotations
 
 import os
+import random
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -155,6 +165,25 @@ def check_url(url: str) -> None:
 #: writes of a concurrent import, as SQLite's BEGIN IMMEDIATE gives.
 WRITE_LOCK = 0x7265766965770001
 
+#: How long a writer waits in all for the project's write lock before it gives up with a
+#: StoreError. Write units are short (one decision takes milliseconds, a 50,000-record
+#: import a few seconds), so a minute of waiting means a process that hangs or a program
+#: holding the SQLite file open in a transaction, which waiting longer would not fix.
+WRITE_LOCK_WAIT_S = 60.0
+
+#: SQLite's own wait (``PRAGMA busy_timeout``) for any one statement that finds the file
+#: locked. Long, since inside a write unit that holds the lock only a checkpoint or (when
+#: WAL is unavailable) a COMMIT waiting for readers can meet one, and failing there would
+#: lose the unit's work.
+BUSY_TIMEOUT_MS = 5_000
+
+#: While waiting for the write lock itself, each ``BEGIN IMMEDIATE`` lets SQLite wait only
+#: this long, then sleeps a random part of a doubling back-off (1 ms up to 50 ms) and tries
+#: again until :data:`WRITE_LOCK_WAIT_S` is spent. See :func:`_begin_immediate` for why.
+LOCK_ATTEMPT_MS = 5
+_BACKOFF_FIRST_S = 0.001
+_BACKOFF_MAX_S = 0.05
+
 
 @dataclass(frozen=True)
 class _Unit:
@@ -265,10 +294,7 @@ class Database:
                     conn.execution_options(rf_write=True)
                 with conn.begin():
                     if write and conn.dialect.name == "postgresql":
-                        # The same one-writer-at-a-time rule on PostgreSQL: its default
-                        # READ COMMITTED lets two imports both find a vote "not there yet"
-                        # and both insert it. The lock ends with the transaction.
-                        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+                        _pg_write_lock(conn, self.url)
                     token = _UNIT.set(_Unit(self, conn, write, actor))
                     try:
                         yield conn
@@ -400,10 +426,98 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+def _held_elsewhere(url: str, waited: float) -> StoreError:
+    """The error of a writer that waited :data:`WRITE_LOCK_WAIT_S` for the write lock."""
+    if url.startswith("sqlite"):
+        other = (
+            "or a program keeps the database file open in a transaction (a database "
+            "browser with unsaved changes: save or close it)"
+        )
+    else:
+        other = (
+            "or a session on the server holds reviewflow's write lock (find it in pg_locks "
+            f"where locktype = 'advisory' and objid = {WRITE_LOCK & 0xFFFFFFFF})"
+        )
+    return StoreError(
+        f"another reviewflow process has held this project's write lock for {waited:.0f} s "
+        f"({safe_url(url)}), so nothing was recorded",
+        hint="Wait for the other command (an import, a dedup run) to finish and run this one "
+        f"again. If none is running, a reviewflow process hangs (stop it) {other}.",
+    )
+
+
+def _busy(exc: object) -> bool:
+    """Whether a sqlite3 error means "another connection holds the lock" (retryable)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED and their extended codes
+    text_ = str(exc).lower()
+    return "database is locked" in text_ or "busy" in text_ or "table is locked" in text_
+
+
+def _begin_immediate(conn: Connection) -> None:
+    """``BEGIN IMMEDIATE``, retried with exponential back-off and jitter while another
+    writer holds the lock, for at most :data:`WRITE_LOCK_WAIT_S` seconds in all.
+
+    Why not just a long ``busy_timeout``: its wait is per statement and ends in a raw
+    "database is locked", so the bound on the whole wait and the message that names the
+    cause must be ours anyway; SQLite does not call its busy handler in every busy case
+    (a WAL file being recovered after a crash returns SQLITE_BUSY at once); and its
+    handler sleeps every waiter on one fixed schedule growing to 100 ms, while random,
+    doubling sleeps capped at 50 ms keep waiters from waking in lock-step and one from
+    sleeping long past the moment the lock came free. Retrying is safe because nothing
+    has run in the transaction yet.
+    """
+    started = time.monotonic()
+    deadline = started + WRITE_LOCK_WAIT_S
+    delay = _BACKOFF_FIRST_S
+    driver: Any = conn.connection.driver_connection  # pragmas straight to sqlite3: cheaper
+    driver.execute(f"PRAGMA busy_timeout = {LOCK_ATTEMPT_MS}")
+    try:
+        while True:
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as exc:
+                if not _busy(exc.orig):
+                    raise
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    url = conn.engine.url.render_as_string(hide_password=True)
+                    raise _held_elsewhere(url, time.monotonic() - started) from None
+                time.sleep(min(left, random.uniform(0.0, delay)))
+                delay = min(2 * delay, _BACKOFF_MAX_S)
+    finally:
+        driver.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
+def _pg_write_lock(conn: Connection, url: str) -> None:
+    """Take the project's advisory write lock, waiting at most :data:`WRITE_LOCK_WAIT_S`.
+
+    The same one-writer-at-a-time rule as SQLite's: PostgreSQL's default READ COMMITTED
+    would let two imports both find a vote "not there yet" and both insert it. Under READ
+    COMMITTED every statement after the lock sees what the previous holder committed.
+    PostgreSQL queues the waiters (no polling needed); ``lock_timeout`` bounds the wait
+    for this one statement, so a hung holder gives a StoreError rather than a hang. The
+    lock ends with the transaction.
+    """
+    ms = int(WRITE_LOCK_WAIT_S * 1000)
+    started = time.monotonic()
+    try:
+        conn.exec_driver_sql(
+            f"SET LOCAL lock_timeout = {ms}; SELECT pg_advisory_xact_lock({WRITE_LOCK}); "
+            "SET LOCAL lock_timeout TO DEFAULT"
+        )
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available
+            raise _held_elsewhere(url, time.monotonic() - started) from None
+        raise
+
+
 def _make_engine(url: str) -> Engine:
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
-        kwargs["connect_args"] = {"timeout": 30}
+        kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
@@ -417,6 +531,10 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
+        # WAL: readers (a report, the web app's pages) never block the one writer nor it
+        # them, so only writers ever wait for each other, and only for the write lock;
+        # with synchronous=NORMAL a commit does not wait for fsync (a power cut may lose
+        # the last commits, never corrupt the file).
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
@@ -425,5 +543,7 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Connection) -> None:
         # pysqlite with isolation_level=None starts no transaction by itself (SQLAlchemy's
         # documented recipe); writes lock at once, reads take a deferred snapshot.
-        write = conn.get_execution_options().get("rf_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        if conn.get_execution_options().get("rf_write", False):
+            _begin_immediate(conn)
+        else:
+            conn.exec_driver_sql("BEGIN")

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Select, bindparam, insert, select
 
 from . import actor_or
 from .queries import now
 from .schema import dedup_decisions, dedup_pairs, dedup_runs, duplicate_links, records
+
+_CHUNK = 900  # stay under SQLite's bound-parameter limit in IN (...) lists
 
 
 def _pair(a: int, b: int) -> tuple[int, int]:
@@ -91,6 +93,42 @@ def canonical_record_ids(conn: Connection) -> list[int]:
     linked = current_links(conn)
     ids = conn.execute(select(records.c.id).order_by(records.c.id)).scalars()
     return [int(i) for i in ids if i not in linked]
+
+
+def _canonical_among_stmt() -> Select[Any]:
+    link, earlier = duplicate_links.c, duplicate_links.alias("earlier").c
+    latest = (
+        select(earlier.id)
+        .where(earlier.record_id == records.c.id)
+        .order_by(earlier.id.desc())
+        .limit(1)
+        .correlate(records)
+        .scalar_subquery()
+    )
+    return (
+        select(records.c.id, link.action, link.canonical_id)
+        .select_from(records.outerjoin(duplicate_links, link.id == latest))
+        .where(records.c.id.in_(bindparam("ids", expanding=True)))
+    )
+
+
+#: Built once: it runs for every screening decision recorded.
+_CANONICAL_AMONG = _canonical_among_stmt()
+
+
+def canonical_among(conn: Connection, ids: Iterable[int]) -> list[int]:
+    """Those of ``ids`` that are records not currently linked as a duplicate, in id order.
+
+    The title/abstract items among a few ids, read in one statement by primary key and
+    the duplicate-link index (each record's latest link event), so recording one decision
+    does not list every record of the project.
+    """
+    out: list[int] = []
+    wanted = sorted(set(ids))
+    for part in (wanted[i : i + _CHUNK] for i in range(0, len(wanted), _CHUNK)):
+        rows = conn.execute(_CANONICAL_AMONG, {"ids": part})
+        out.extend(int(i) for i, action, canonical in rows if action != "link" or canonical is None)
+    return sorted(out)
 
 
 def insert_pairs(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:

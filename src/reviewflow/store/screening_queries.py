@@ -6,10 +6,10 @@ reports into studies is an editable judgement, not a decision) and ``studies.lab
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from . import actor_or
 from .queries import now
@@ -27,13 +27,26 @@ _CHUNK = 900  # stay under SQLite's bound-parameter limit in IN (...) lists
 # -- decisions -------------------------------------------------------------------------
 
 
+# Statements that run for every decision recorded are built once, with bound parameters:
+# building and cache-keying a fresh statement costs more than SQLite takes to run it.
+_INSERT_DECISIONS = insert(screening_decisions)
+_EVENTS_OF_STAGE = (
+    select(screening_decisions)
+    .where(screening_decisions.c.stage == bindparam("stage"))
+    .order_by(screening_decisions.c.id)
+)
+_EVENTS_OF_ITEMS = _EVENTS_OF_STAGE.where(
+    screening_decisions.c.item_id.in_(bindparam("ids", expanding=True))
+)
+
+
 def insert_decisions(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
     """Append decision events (stage, item_id, reviewer, decision, reason, note, role)."""
     if not rows:
         return 0
     stamp = now()
     values = [{"created_at": stamp, "reason": None, "note": None, **row} for row in rows]
-    conn.execute(insert(screening_decisions), values)
+    conn.execute(_INSERT_DECISIONS, values)
     return len(values)
 
 
@@ -41,17 +54,40 @@ def decision_events(
     conn: Connection, *, stage: str, item_ids: Iterable[int] | None = None
 ) -> list[dict[str, Any]]:
     """Decision events of a stage in the order they were made (oldest first)."""
-    cols = screening_decisions.c
-    stmt = select(screening_decisions).where(cols.stage == stage).order_by(cols.id)
     names = list(screening_decisions.c.keys())
     if item_ids is None:
-        return [dict(zip(names, r, strict=True)) for r in conn.execute(stmt)]
+        rows = conn.execute(_EVENTS_OF_STAGE, {"stage": stage})
+        return [dict(zip(names, r, strict=True)) for r in rows]
     out: list[dict[str, Any]] = []
-    ids = sorted(set(item_ids))
-    for start in range(0, len(ids), _CHUNK):
-        part = stmt.where(cols.item_id.in_(ids[start : start + _CHUNK]))
-        out.extend(dict(zip(names, r, strict=True)) for r in conn.execute(part))
+    for part in _chunks(item_ids):
+        rows = conn.execute(_EVENTS_OF_ITEMS, {"stage": stage, "ids": part})
+        out.extend(dict(zip(names, r, strict=True)) for r in rows)
     out.sort(key=lambda r: r["id"])
+    return out
+
+
+def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), _CHUNK):
+        yield wanted[start : start + _CHUNK]
+
+
+def reports_among(conn: Connection, ids: Iterable[int]) -> dict[int, int | None]:
+    """report id -> its record id (None for a report without one), for those of ``ids``."""
+    out: dict[int, int | None] = {}
+    for part in _chunks(ids):
+        stmt = select(reports.c.id, reports.c.record_id).where(reports.c.id.in_(part))
+        out.update({int(i): (None if r is None else int(r)) for i, r in conn.execute(stmt)})
+    return out
+
+
+def retrieval_status_among(conn: Connection, ids: Iterable[int]) -> dict[int, str]:
+    """report id -> the status of its latest retrieval event, for those of ``ids`` with one."""
+    cols = retrieval_events.c
+    out: dict[int, str] = {}
+    for part in _chunks(ids):
+        stmt = select(cols.report_id, cols.status).where(cols.report_id.in_(part)).order_by(cols.id)
+        out.update({int(i): str(status) for i, status in conn.execute(stmt)})
     return out
 
 
@@ -86,6 +122,26 @@ def latest_plan(conn: Connection, *, stage: str) -> dict[str, Any] | None:
         .order_by(cols.id.desc())
         .limit(1)
     ).scalar()
+
+
+_STAGE_EVENTS = (
+    select(screening_stage_events.c.action, screening_stage_events.c.details)
+    .where(screening_stage_events.c.stage == bindparam("stage"))
+    .order_by(screening_stage_events.c.id)
+)
+
+
+def stage_status(conn: Connection, *, stage: str) -> tuple[bool, dict[str, Any] | None]:
+    """(closed?, the latest recorded plan) of ``stage`` from one read of its few events:
+    what recording a decision needs to know about the stage besides its items."""
+    rows = conn.execute(_STAGE_EVENTS, {"stage": stage})
+    closed, plan = False, None
+    for action, details in rows:
+        if action in ("close", "reopen"):
+            closed = action == "close"
+        elif action == "plan":
+            plan = details
+    return closed, plan
 
 
 def stage_closed(conn: Connection, *, stage: str) -> bool:

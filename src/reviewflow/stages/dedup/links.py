@@ -5,9 +5,9 @@ events (``link`` or ``unlink``, with the method, the rule, the scores and who), 
 record's latest event is its state. Deduplication (:mod:`.project`) links groups and
 people confirm, separate or undo them; removing an import regroups the survivors
 (:func:`restore_after_removal`); title/abstract screening screens the canonical records
-(:func:`canonical_record_ids`); ``reviewflow status`` and the PRISMA diagram count
-:func:`duplicates_removed`. All of them come here, so no two can disagree on what is
-linked.
+(:func:`canonical_record_ids`; :func:`canonical_among` for the few a decision names);
+``reviewflow status`` and the PRISMA diagram count :func:`duplicates_removed`. All of
+them come here, so no two can disagree on what is linked.
 """
 
 from __future__ import annotations
@@ -35,6 +35,12 @@ def current(conn: Connection) -> dict[int, dict[str, Any]]:
 def canonical_record_ids(conn: Connection) -> list[int]:
     """Ids of the records that are not a duplicate of another: the ones screened."""
     return dq.canonical_record_ids(conn)
+
+
+def canonical_among(conn: Connection, ids: Iterable[int]) -> list[int]:
+    """Those of ``ids`` that are canonical records, in id order, each read by index: what
+    recording one screening decision asks, without listing every record."""
+    return dq.canonical_among(conn, ids)
 
 
 def duplicates_removed(conn: Connection) -> int:

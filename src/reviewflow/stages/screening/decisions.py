@@ -78,7 +78,7 @@ def record(
                 mine = [d for d in mine if not _unchanged(state, d)]
                 if not mine:
                     continue
-            _freeze_plan(conn, state.plan)
+            _freeze_plan(conn, state)
             rows = [_checked_row(state, d) for d in mine]
             sq.insert_decisions(conn, rows)
             out.extend(_vote(row) for row in rows)
@@ -106,14 +106,16 @@ def plan_fingerprint(plan: Plan) -> dict[str, object]:
     }
 
 
-def _freeze_plan(conn: object, plan: Plan) -> None:
+def _freeze_plan(conn: object, state: StageState) -> None:
     """The first vote of a stage records its plan; later votes must be under the same one.
 
     Changing the seed, the share or the reviewers in review.toml after screening began
-    would silently move items in and out of the double-screened sample.
+    would silently move items in and out of the double-screened sample. ``state`` was
+    derived in this write transaction, so its recorded plan is the latest one.
     """
+    plan = state.plan
     current = plan_fingerprint(plan)
-    frozen = sq.latest_plan(conn, stage=plan.stage)  # type: ignore[arg-type]
+    frozen = state.frozen_plan
     if frozen is None:
         sq.insert_stage_event(conn, stage=plan.stage, action="plan", reviewer=None, details=current)  # type: ignore[arg-type]
         return
