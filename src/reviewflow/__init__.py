@@ -52,7 +52,8 @@ _API: dict[str, str] = {
     "Reviewer": "settings:Reviewer",
     "ScreeningSettings": "settings:ScreeningSettings",
     "current_actor": "store:current_actor",
-    # errors
+    # errors, and the next step each names
+    "NextAction": "errors:NextAction",
     "ReviewflowError": "errors:ReviewflowError",
     "ProjectError": "errors:ProjectError",
     "StoreError": "errors:StoreError",

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..errors import InputError
+from ..errors import InputError, ReviewflowError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -65,6 +65,17 @@ def need_reviewer(project: Project, reviewer: str | None) -> str:
         f"Who are you? Give --reviewer with your initials (reviewers of this project: {listed}).",
         hint=f"Or set them once for this terminal: export {REVIEWER_ENV}={example}",
     )
+
+
+def error_text(exc: ReviewflowError) -> str:
+    """An error as the terminal shows it after ``Error:``: the message, the next step in
+    words, and ``Next: reviewflow ...`` when the words do not already show the command.
+
+    The one place the CLI renders errors (the web app renders ``exc.to_dict()``); record
+    text quoted in a message (a title holding ESC) is made safe here.
+    """
+    lines = [exc.message, *(exc.next.lines() if exc.next is not None else [])]
+    return plain("\n".join(lines))
 
 
 def _default(value: Any) -> Any:

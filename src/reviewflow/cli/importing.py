@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ..errors import InputError, StateError
+from ..errors import InputError, NextAction, StateError
 from ..formats import FORMATS
 from ..stages import importing
 from ..stages.importing import changes as imports
@@ -276,8 +276,10 @@ def remove_cmd(
         if not _interactive():
             raise StateError(
                 f"import {import_id} was not removed: removing needs a confirmation",
-                hint=f"Run it in a terminal, or add --yes: reviewflow imports remove "
-                f"{import_id} --yes",
+                next=NextAction(
+                    text="Run it in a terminal, or add --yes.",
+                    command=f"reviewflow imports remove {import_id} --yes",
+                ),
             )
         question = (
             "Remove it?"

@@ -163,7 +163,7 @@ def _where(d: Decision, check: object, *args: object) -> None:
         check(*args)  # type: ignore[operator]
     except (InputError, NotFoundError) as exc:
         if d.where:
-            raise type(exc)(f"{d.where}: {exc.message}", hint=exc.hint) from None
+            raise type(exc)(f"{d.where}: {exc.message}", next=exc.next) from None
         raise
 
 

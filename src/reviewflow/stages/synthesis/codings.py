@@ -70,7 +70,7 @@ def _study_id(ref: str, studies: studies_mod.Studies, file: str, line: int) -> i
     try:
         return studies.require_included(ref, doing="coded").id
     except ReviewflowError as exc:
-        raise ParseError(exc.message, file=file, line=line, hint=exc.hint) from None
+        raise ParseError(exc.message, file=file, line=line, next=exc.next) from None
 
 
 def _find_segment(
