@@ -7,10 +7,11 @@ imported only when a command uses them.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from rich.progress import TaskID
 
     from ..project import Project
+    from ..session import Session
 
 
 @dataclass
@@ -37,6 +39,21 @@ class OutputContext:
 
             self._project = Project.open(self.project_dir)
         return self._project
+
+    def session(self, *, write: bool, actor: str | None = None) -> AbstractContextManager[Session]:
+        """The command's one unit of work on its project (``write=False``: it only reads).
+
+        ``actor`` is who acts, the command's ``--reviewer``; without one, the initials in
+        REVIEWFLOW_REVIEWER if this terminal set them, else nobody in particular. Print
+        after the ``with`` block where possible: what the command says it did is then
+        committed.
+        """
+        return self.project().session(actor=acting(actor), write=write)
+
+
+def acting(reviewer: str | None) -> str | None:
+    """Who acts: the ``--reviewer`` given, else REVIEWFLOW_REVIEWER if set, else None."""
+    return reviewer or os.environ.get(REVIEWER_ENV, "").strip() or None
 
 
 pass_output = click.make_pass_decorator(OutputContext)

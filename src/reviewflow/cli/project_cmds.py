@@ -342,7 +342,8 @@ def status_cmd(out: OutputContext, as_json: bool) -> None:
     \b
         reviewflow status --json
     """
-    st = status_stage.run(out.project())
+    with out.session(write=False):
+        st = status_stage.run(out.project())
     if as_json:
         echo_json(st.to_dict())
         return
