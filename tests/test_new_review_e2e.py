@@ -5,24 +5,18 @@ Three exports of one small review (Embase RIS, PubMed MEDLINE, Web of Science pl
 full texts attached in bulk (one not retrieved), five studies included, extraction on the
 generic form with verification, CASP by two appraisers with consensus, coding, themes,
 CERQual and the report. Nothing here uses the demo's helpers: only ``reviewflow`` commands.
-
-Every command does its work in a session (one unit of work): here, reading or writing the
-project outside one fails the command.
 """
 
 from __future__ import annotations
 
 import re
 import shutil
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
-from reviewflow import store
 from reviewflow.cli import cli
 
 DATA = Path(__file__).parent / "data" / "newreview"
@@ -43,37 +37,6 @@ INCLUDED_STUDIES = ["Greenwood et al. 2013", "Lauritzen et al. 2015",
                     "Greenwood & Smith 2022"]  # fmt: skip
 
 
-#: Reading the schema version (Project.open, init, upgrade) comes before any session.
-_BEFORE_A_SESSION = {"revision", "check_schema", "migrate"}
-
-
-def _outside_a_session(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
-    def guarded(db: store.Database, *args: Any, **kwargs: Any) -> Any:
-        if store._UNIT.get() is None:
-            frame, stack = sys._getframe(1), []
-            while frame is not None:
-                if frame.f_code.co_name in _BEFORE_A_SESSION:
-                    break
-                if "reviewflow" in frame.f_code.co_filename:
-                    stack.append(f"{Path(frame.f_code.co_filename).name}:{frame.f_code.co_name}")
-                frame = frame.f_back  # type: ignore[assignment]
-            else:
-                raise AssertionError(f"db.{name}() outside a session: {' <- '.join(stack)}")
-        return method(db, *args, **kwargs)
-
-    return guarded
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _commands_work_in_sessions() -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("connect", "transaction"):
-            patch.setattr(
-                store.Database, name, _outside_a_session(name, getattr(store.Database, name))
-            )
-        yield
-
-
 class Team:
     """Runs reviewflow commands in one project folder and fails on any error."""
 
@@ -84,7 +47,7 @@ class Team:
     def __call__(self, *args: str, ok: bool = True, input: str | None = None) -> Result:
         result = self.runner.invoke(cli, ["-p", str(self.root), *args], input=input)
         assert "Traceback" not in result.output, result.output
-        if isinstance(result.exception, AssertionError):  # e.g. work outside a session
+        if isinstance(result.exception, AssertionError):  # e.g. work outside a session (conftest)
             raise result.exception
         if ok:
             assert result.exit_code == 0, f"reviewflow {' '.join(args)}:\n{result.output}"
