@@ -2,7 +2,8 @@ r"""reviewflow: systematic reviews with qualitative evidence synthesis, reproduc
 
 The public Python API is what ``__all__`` names: :class:`Project` and its
 :class:`Session`, the errors, and one function per step of a review. The CLI and the web
-app are thin shells over these same functions. A review from a database export to its
+app are thin shells over these same functions. Every function names the person acting
+``reviewer=``; left out, it is the actor of the open session. A review from a database export to its
 report (run it in an empty folder; tests/test_public_api.py runs this very example)::
 
     import reviewflow as rf
@@ -21,9 +22,9 @@ report (run it in an empty folder; tests/test_public_api.py runs this very examp
         rf.import_file(project, export)          # records 1-3, linked to search 1
         rf.dedup(project)                        # links record 2 to record 1, deletes nothing
     for who in ("AB", "CD"):                     # two reviewers, blind to each other
-        with project.session(actor=who):
-            rf.decide(project, stage="ta", item_id=1, reviewer=who, decision="include")
-            rf.decide(project, stage="ta", item_id=3, reviewer=who, decision="exclude")
+        with project.session(actor=who):         # decide() records the session's actor
+            rf.decide(project, stage="ta", item_id=1, decision="include")
+            rf.decide(project, stage="ta", item_id=3, decision="exclude")
     with project.session(actor="AB"):
         rf.create_reports(project)               # record 1 goes on to full text
     counts = rf.prisma_counts(project)           # 3 identified, 1 duplicate, 2 screened

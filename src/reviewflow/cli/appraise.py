@@ -80,7 +80,7 @@ def add_cmd(
         result = appraise.record_appraisal(
             project,
             study,
-            appraiser=appraiser,
+            reviewer=appraiser,
             answers=pairs(answers, "answer"),
             notes=pairs(note, "--note"),
             replace=replace,
@@ -182,13 +182,13 @@ def consensus_cmd(
         raise click.UsageError("give STUDY or --all-agreed")
     with out.session(write=True, actor=by):
         if all_agreed:
-            done = appraise.record_agreed_consensus(project, by=by)
+            done = appraise.record_agreed_consensus(project, reviewer=by)
         else:
             assert study is not None
             appraise.record_consensus(
                 project,
                 study,
-                by=by,
+                reviewer=by,
                 resolutions=pairs(answer, "--answer"),
                 notes=pairs(note, "--note"),
                 replace=replace,

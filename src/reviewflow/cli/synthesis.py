@@ -347,7 +347,7 @@ def apply_cmd(
         seg = findings.get_segment(project, segment)
         names = []
         for ref in code_refs:
-            codes.apply_code(project, segment, _ref(ref), coder=coder, span=bounds)
+            codes.apply_code(project, segment, _ref(ref), reviewer=coder, span=bounds)
             names.append(codes.get_code(project, _ref(ref))["name"])
     where = seg["study"] or f"study {seg['study_id']}"
     where += f", p.{seg['page']}" if seg["page"] is not None else ""
@@ -518,7 +518,7 @@ def import_codings_cmd(out: OutputContext, file: Path, coder: str | None, as_jso
     project = out.project()
     coder = need_reviewer(project, coder)
     with out.session(write=True, actor=coder):  # the whole file or nothing
-        result = codings.import_codings(project, file, coder=coder)
+        result = codings.import_codings(project, file, reviewer=coder)
     if as_json:
         echo_json(result)
     else:

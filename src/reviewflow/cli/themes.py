@@ -203,5 +203,5 @@ def themes_seed_cmd(out: OutputContext, coder: str) -> None:
         reviewflow themes seed && reviewflow themes matrix
     """
     with out.session(write=True):
-        ids = seed.build_seed(out.project(), coder=coder)
+        ids = seed.build_seed(out.project(), reviewer=coder)
     echo(f"{len(ids['studies'])} studies, {len(ids['codes'])} codes, {len(ids['themes'])} themes")
