@@ -47,7 +47,7 @@ def test_the_docstring_review_runs_from_import_to_report(
         csv = (tmp_path / "review" / "reports" / "prisma.csv").read_text(encoding="utf-8")
         assert "Embase" in csv
         # both reviewers' votes were kept, each under its own name, and they agree
-        ta = reviewflow.agreement(project, stage="ta")["ta"]
+        ta = reviewflow.screening_agreement(project, stage="ta")["ta"]
         assert ta.n_multiply_rated == 2
         assert [(p.reviewers, p.percent_agreement) for p in ta.pairs] == [(("AB", "CD"), 1.0)]
     finally:
@@ -62,6 +62,16 @@ def test_every_public_name_resolves() -> None:
         if name != "__version__":
             assert getattr(value, "__module__", "").startswith("reviewflow."), name
     assert set(reviewflow.__all__) <= set(dir(reviewflow))
+
+
+def test_no_public_name_is_shadowed_by_a_submodule() -> None:
+    """``import reviewflow.X`` sets ``reviewflow.X`` to the module: a public name X would
+    then be the module, not the function, depending on what was imported before."""
+    package = Path(reviewflow.__file__).parent
+    submodules = {p.stem for p in package.glob("*.py")} | {
+        p.name for p in package.iterdir() if (p / "__init__.py").is_file()
+    }
+    assert submodules & set(reviewflow.__all__) == set()
 
 
 def test_errors_are_one_vocabulary() -> None:

@@ -44,7 +44,8 @@ __version__ = "0.1.0"
 
 # Public name -> "module:attribute" (module relative to this package). The ONE table of the
 # public API: when a module moves, change its path here. tests/test_public_api.py checks
-# that every name resolves.
+# that every name resolves, and that none is also a submodule's name (importing
+# reviewflow.agreement would replace a function called "agreement").
 # fmt: off
 _API: dict[str, str] = {
     # the project and its unit of work
@@ -68,40 +69,40 @@ _API: dict[str, str] = {
     "SearchEntry": "stages.searches:SearchEntry",
     "add_search": "stages.searches:add",
     "import_file": "stages.importing:run",
-    "remove_import": "stages.imports:remove",
+    "remove_import": "stages.importing.changes:remove",
     # deduplication
-    "dedup": "stages.dedup_project:run",
-    "dedup_queue": "stages.dedup_project:review_queue",
-    "decide_pair": "stages.dedup_project:decide_pair",
-    "undo_duplicates": "stages.dedup_project:undo",
+    "dedup": "stages.dedup.project:run",
+    "dedup_queue": "stages.dedup.project:review_queue",
+    "decide_pair": "stages.dedup.project:decide_pair",
+    "undo_duplicates": "stages.dedup.project:undo",
     # screening (title/abstract and full text)
     "decide": "stages.screening:decide",
     "withdraw": "stages.screening:withdraw",
     "import_sheet": "stages.screening:import_sheet",
     "conflicts": "stages.screening:conflicts",
     "resolve": "stages.screening:resolve",
-    "agreement": "stages.screening:agreement",
+    "screening_agreement": "stages.screening:agreement",
     "close_stage": "stages.screening:close_stage",
     "screening_counts": "stages.screening:counts",
     # full texts and studies
     "create_reports": "stages.screening:create_reports",
     "list_reports": "stages.screening:list_reports",
-    "attach_full_text": "stages.screening:retrieve",
-    "attach_files": "stages.screening.attach:attach_files",
-    "not_retrieved": "stages.screening:not_retrieved",
+    "attach_full_text": "stages.retrieval:retrieve",
+    "attach_files": "stages.retrieval.folder:attach_files",
+    "not_retrieved": "stages.retrieval:not_retrieved",
     "list_studies": "stages.studies:list_studies",
     "included_studies": "stages.studies:included",
     "rename_study": "stages.studies:rename",
     # extraction
-    "record_extraction": "stages.extract:record_extraction",
-    "verify_extraction": "stages.extract:verify",
-    "resolve_extraction": "stages.extract:resolve",
-    "extraction_discrepancies": "stages.extract:discrepancies",
+    "record_extraction": "stages.extraction.project:record_extraction",
+    "verify_extraction": "stages.extraction.project:verify",
+    "resolve_extraction": "stages.extraction.project:resolve",
+    "extraction_discrepancies": "stages.extraction.project:discrepancies",
     # appraisal
-    "record_appraisal": "stages.appraise:record_appraisal",
-    "record_consensus": "stages.appraise:record_consensus",
-    "appraisal_agreement": "stages.appraise:agreement",
-    "appraisal_overview": "stages.appraise:overview",
+    "record_appraisal": "stages.appraisal.project:record_appraisal",
+    "record_consensus": "stages.appraisal.project:record_consensus",
+    "appraisal_agreement": "stages.appraisal.project:agreement",
+    "appraisal_overview": "stages.appraisal.project:overview",
     # thematic synthesis and GRADE-CERQual
     "import_findings": "stages.synthesis.findings:import_findings",
     "create_code": "stages.synthesis.codes:create_code",

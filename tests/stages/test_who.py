@@ -7,14 +7,15 @@ import inspect
 import pkgutil
 
 import pytest
-from test_screening_setup import add_records, seed_team
+from screening.test_screening_setup import add_records, seed_team
 
 import reviewflow
 import reviewflow.stages
 from reviewflow.errors import InputError
 from reviewflow.project import Project
 from reviewflow.settings import AppraisalSettings, Reviewer
-from reviewflow.stages import appraise, screening
+from reviewflow.stages import screening
+from reviewflow.stages.appraisal import project as appraise
 from reviewflow.store import screening_queries
 
 #: Keywords that once named the acting person in some stage function.
