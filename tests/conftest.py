@@ -8,13 +8,16 @@ REVIEWFLOW_REQUIRE_PG=1 so that an unreachable server fails the run instead of s
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from reviewflow import cli, store
 from reviewflow.project import Project
 from reviewflow.settings import Reviewer
 from reviewflow.store import resolve_url
@@ -24,6 +27,55 @@ PG_URL = os.environ.get("REVIEWFLOW_TEST_PG_URL")
 REQUIRE_PG = os.environ.get("REVIEWFLOW_REQUIRE_PG") == "1"
 
 ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+#: Work a command may do before its session: the schema-version check of Project.open,
+#: init and upgrade (which migrate), and the demo (which builds its own project).
+_BEFORE_A_SESSION = {"revision", "check_schema", "migrate", "demo_cmd"}
+#: Command modules not yet through sessions (plan_cmds.py is being rewritten for the
+#: protocol in the store; take it out of here when it opens its sessions).
+_NOT_YET = {"plan_cmds.py"}
+_IN_A_COMMAND = [0]
+
+
+def _in_a_session(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    """``Database.<name>``, failing when a CLI command calls it outside a session."""
+
+    def guarded(db: store.Database, *args: Any, **kwargs: Any) -> Any:
+        if _IN_A_COMMAND[0] and store._UNIT.get() is None:
+            frame, stack = sys._getframe(1), []
+            while frame is not None and frame.f_code.co_name not in _BEFORE_A_SESSION:
+                where = Path(frame.f_code.co_filename)
+                if where.name in _NOT_YET:
+                    break
+                if "reviewflow" in where.parts:
+                    stack.append(f"{where.name}:{frame.f_code.co_name}")
+                frame = frame.f_back  # type: ignore[assignment]
+            if frame is None:
+                raise AssertionError(f"db.{name}() outside a session: {' <- '.join(stack)}")
+        return method(db, *args, **kwargs)
+
+    return guarded
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _commands_work_in_sessions() -> Iterator[None]:
+    """Every ``reviewflow`` command reads and writes the project inside one session (a
+    unit of work); in every test, a command that touches it outside one fails."""
+    invoke = cli._Group.invoke
+
+    def counted(group: cli._Group, ctx: Any) -> Any:
+        _IN_A_COMMAND[0] += 1
+        try:
+            return invoke(group, ctx)
+        finally:
+            _IN_A_COMMAND[0] -= 1
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cli._Group, "invoke", counted)
+        for name in ("connect", "transaction"):
+            patch.setattr(store.Database, name, _in_a_session(name, getattr(store.Database, name)))
+        yield
 
 
 @pytest.fixture(params=ENGINES)

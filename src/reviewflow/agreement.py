@@ -406,7 +406,7 @@ def _latest(
                 decision = collapse_maybe(decision)
             except InputError as exc:
                 raise InputError(f"item {item!r}, reviewer {reviewer!r}: {exc.message}",
-                                 hint=exc.hint) from None  # fmt: skip
+                                 next=exc.next) from None  # fmt: skip
         by_item.setdefault(item, {})[reviewer] = decision
     return by_item
 

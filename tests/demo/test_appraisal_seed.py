@@ -29,7 +29,7 @@ def agreed(seed):
     return {
         sid: consensus(
             seed.checklist, seed.first[sid], seed.second[sid], seed.resolutions[sid],
-            by=seed.consensus_by,
+            reviewer=seed.consensus_by,
         )
         for sid in seed.first
     }  # fmt: skip

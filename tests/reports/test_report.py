@@ -28,7 +28,7 @@ def project(tmp_path: Path) -> Project:
     findings.store_blocks(p, study, [Block("people felt heard")], file_name="a.txt", unit="line")
     seg = findings.list_segments(p)[0]["id"]
     code = codes.create_code(p, "being heard", reviewer="MC")
-    codes.apply_code(p, seg, code, coder="MC")
+    codes.apply_code(p, seg, code, reviewer="MC")
     top = themes.create_theme(p, "Care", kind="analytical", description="d", label="1")
     themes.create_theme(
         p, "Listening", kind="descriptive", description="d", label="1.1", parent=top, codes=[code]
@@ -160,7 +160,7 @@ def test_docx_figures_fit_the_page_even_a_tall_thematic_tree(
     parent = themes.theme_tree(project)[0]["id"]
     for k, seg in enumerate(findings.list_segments(project)[1:]):
         code = codes.create_code(project, f"code {k}", reviewer="MC")
-        codes.apply_code(project, seg["id"], code, coder="MC")
+        codes.apply_code(project, seg["id"], code, reviewer="MC")
         if k % 4 == 0:
             name, label = f"Theme {k}", f"1.{k + 2}"
             theme = themes.create_theme(

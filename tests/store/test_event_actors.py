@@ -146,7 +146,7 @@ def _every_stage(s: Session, work: Path, tiny_pdf: Callable[..., Path]) -> None:
     seg = findings.list_segments(project)[0]["id"]
     findings.correct_segment(project, seg, in_scope=True)
     code = codes.create_code(project, "trust in the group")
-    codes.apply_code(project, seg, code, coder="MC")
+    codes.apply_code(project, seg, code, reviewer="MC")
     theme = themes.create_theme(
         project, "Belonging", kind="descriptive", description="Carers belong.", codes=[code]
     )
@@ -155,7 +155,7 @@ def _every_stage(s: Session, work: Path, tiny_pdf: Callable[..., Path]) -> None:
     cerqual.judge(project, finding, "coherence", "minor", "One study only.")
 
     extract.record_extraction(project, study, reviewer="MC", answers=SOCIAL_PRESCRIBING)
-    appraise.record_appraisal(project, study, appraiser="MC", answers=ALL_YES)
+    appraise.record_appraisal(project, study, reviewer="MC", answers=ALL_YES)
 
 
 def test_every_row_made_in_a_session_names_its_user(

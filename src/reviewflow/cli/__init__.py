@@ -111,9 +111,9 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except ReviewflowError as exc:
-            from ._output import plain  # a record title quoted in the message may hold ESC
+            from ._output import error_text
 
-            raise click.ClickException(plain(str(exc))) from None
+            raise click.ClickException(error_text(exc)) from None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

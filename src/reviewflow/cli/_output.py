@@ -7,23 +7,25 @@ imported only when a command uses them.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..errors import InputError
+from ..errors import InputError, ReviewflowError
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import TaskID
 
     from ..project import Project
+    from ..session import Session
 
 
 @dataclass
@@ -45,6 +47,21 @@ class OutputContext:
             for notice in self._project.notices:
                 echo(notice, err=True)
         return self._project
+
+    def session(self, *, write: bool, actor: str | None = None) -> AbstractContextManager[Session]:
+        """The command's one unit of work on its project (``write=False``: it only reads).
+
+        ``actor`` is who acts, the command's ``--reviewer``; without one, the initials in
+        REVIEWFLOW_REVIEWER if this terminal set them, else nobody in particular. Print
+        after the ``with`` block where possible: what the command says it did is then
+        committed.
+        """
+        return self.project().session(actor=acting(actor), write=write)
+
+
+def acting(reviewer: str | None) -> str | None:
+    """Who acts: the ``--reviewer`` given, else REVIEWFLOW_REVIEWER if set, else None."""
+    return reviewer or os.environ.get(REVIEWER_ENV, "").strip() or None
 
 
 pass_output = click.make_pass_decorator(OutputContext)
@@ -81,6 +98,17 @@ def need_reviewer(project: Project, reviewer: str | None) -> str:
         f"Who are you? Give --reviewer with your initials (reviewers of this project: {listed}).",
         hint=f"Or set them once for this terminal: export {REVIEWER_ENV}={example}",
     )
+
+
+def error_text(exc: ReviewflowError) -> str:
+    """An error as the terminal shows it after ``Error:``: the message, the next step in
+    words, and ``Next: reviewflow ...`` when the words do not already show the command.
+
+    The one place the CLI renders errors (the web app renders ``exc.to_dict()``); record
+    text quoted in a message (a title holding ESC) is made safe here.
+    """
+    lines = [exc.message, *(exc.next.lines() if exc.next is not None else [])]
+    return plain("\n".join(lines))
 
 
 def _default(value: Any) -> Any:

@@ -76,14 +76,15 @@ def add_cmd(
     """
     project = out.project()
     appraiser = need_reviewer(project, appraiser)
-    result = appraise.record_appraisal(
-        project,
-        study,
-        appraiser=appraiser,
-        answers=pairs(answers, "answer"),
-        notes=pairs(note, "--note"),
-        replace=replace,
-    )
+    with out.session(write=True, actor=appraiser):
+        result = appraise.record_appraisal(
+            project,
+            study,
+            reviewer=appraiser,
+            answers=pairs(answers, "answer"),
+            notes=pairs(note, "--note"),
+            replace=replace,
+        )
     echo(f"study {result.study}: appraisal by {appraiser} recorded")
 
 
@@ -99,7 +100,8 @@ def import_cmd(out: OutputContext, file: Path, replace: bool) -> None:
     \b
         reviewflow appraise import appraisals.csv
     """
-    count = appraise.import_csv(out.project(), file, replace=replace)
+    with out.session(write=True):
+        count = appraise.import_csv(out.project(), file, replace=replace)
     echo(f"{file}: {count} appraisals read")
 
 
@@ -114,7 +116,8 @@ def agreement_cmd(out: OutputContext, as_json: bool) -> None:
     \b
         reviewflow appraise agreement --json
     """
-    result = appraise.agreement(out.project())
+    with out.session(write=False):
+        result = appraise.agreement(out.project())
     items = [{"item": i.item, "agreed": i.agreed, "compared": i.compared} for i in result.items]
     open_ = [
         {"study": int(d.study), "item": d.item, "first": d.first, "second": d.second}
@@ -175,21 +178,25 @@ def consensus_cmd(
     """
     project = out.project()
     by = need_reviewer(project, by)
-    if all_agreed:
-        done = appraise.record_agreed_consensus(project, by=by)
-        echo(f"consensus recorded for {len(done)} studies with full agreement")
-        return
-    if study is None:
+    if not all_agreed and study is None:
         raise click.UsageError("give STUDY or --all-agreed")
-    appraise.record_consensus(
-        project,
-        study,
-        by=by,
-        resolutions=pairs(answer, "--answer"),
-        notes=pairs(note, "--note"),
-        replace=replace,
-    )
-    echo(f"study {study}: consensus recorded")
+    with out.session(write=True, actor=by):
+        if all_agreed:
+            done = appraise.record_agreed_consensus(project, reviewer=by)
+        else:
+            assert study is not None
+            appraise.record_consensus(
+                project,
+                study,
+                reviewer=by,
+                resolutions=pairs(answer, "--answer"),
+                notes=pairs(note, "--note"),
+                replace=replace,
+            )
+    if all_agreed:
+        echo(f"consensus recorded for {len(done)} studies with full agreement")
+    else:
+        echo(f"study {study}: consensus recorded")
 
 
 @appraise_group.command("scores")
@@ -203,6 +210,8 @@ def scores_cmd(out: OutputContext, as_json: bool) -> None:
     \b
         reviewflow appraise scores --json
     """
+    with out.session(write=False):
+        overview = appraise.overview(out.project())
     rows = [
         {
             "study_id": s.study_id,
@@ -213,7 +222,7 @@ def scores_cmd(out: OutputContext, as_json: bool) -> None:
             "max": s.score.max if s.score else None,
             "band": s.score.band if s.score else None,
         }
-        for s in appraise.overview(out.project())
+        for s in overview
     ]
     if as_json:
         echo_json(rows)

@@ -36,7 +36,10 @@ def cerqual_add_cmd(
         reviewflow cerqual add "Goals set with the link worker supported progress" \\
             --theme 1.3 --label F3
     """
-    finding = cerqual.add_finding(out.project(), statement, themes=list(theme_refs), label=label)
+    with out.session(write=True):
+        finding = cerqual.add_finding(
+            out.project(), statement, themes=list(theme_refs), label=label
+        )
     echo(f"finding {finding}")
 
 
@@ -63,7 +66,8 @@ def cerqual_judge_cmd(
         reviewflow cerqual judge F3 adequacy "minor" --explanation "4 studies, thin data"
         reviewflow cerqual judge F3 overall "moderate" --explanation "minor adequacy concerns"
     """
-    cerqual.judge(out.project(), finding, component, level, explanation, reviewer=reviewer)
+    with out.session(write=True, actor=reviewer):
+        cerqual.judge(out.project(), finding, component, level, explanation, reviewer=reviewer)
 
 
 @cerqual_group.command("table")
@@ -77,7 +81,8 @@ def cerqual_table_cmd(out: OutputContext, as_json: bool) -> None:
     \b
         reviewflow cerqual table --json
     """
-    rows = cerqual.soqf_table(out.project())
+    with out.session(write=False):
+        rows = cerqual.soqf_table(out.project())
     if as_json:
         echo_json([r.to_dict() for r in rows])
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
@@ -11,7 +12,18 @@ from rich.table import Table
 from ..stages.dedup import project as dedup_project
 from ..stages.dedup import sheet as dedup_csv
 from . import cli
-from ._output import OutputContext, echo, echo_json, pass_output, progress_bar, stdout_console
+from ._output import (
+    OutputContext,
+    acting,
+    echo,
+    echo_json,
+    pass_output,
+    progress_bar,
+    stdout_console,
+)
+
+if TYPE_CHECKING:
+    from ..project import Project
 
 
 @cli.group("dedup", invoke_without_command=True)
@@ -32,8 +44,8 @@ def dedup_group(ctx: click.Context, out: OutputContext, as_json: bool) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    with progress_bar("Deduplicating") as progress:
-        result = dedup_project.run(out.project(), progress=progress)
+    with progress_bar("Deduplicating") as progress, out.session(write=True):
+        result = dedup_project.run(out.project(), progress=progress)  # all or nothing
     if as_json:
         echo_json(result.to_dict())
         return
@@ -65,7 +77,8 @@ def groups_cmd(out: OutputContext, as_json: bool) -> None:
     \b
         reviewflow dedup groups --json
     """
-    groups = dedup_project.groups(out.project())
+    with out.session(write=False):
+        groups = dedup_project.groups(out.project())
     if as_json:
         echo_json(
             [
@@ -111,7 +124,8 @@ def undo_cmd(out: OutputContext, record_id: int, reviewer: str | None) -> None:
     \b
         reviewflow dedup undo 1234 --reviewer MC
     """
-    unlinked = dedup_project.undo(out.project(), record_id, reviewer=reviewer)
+    with out.session(write=True, actor=reviewer):
+        unlinked = dedup_project.undo(out.project(), record_id, reviewer=reviewer)
     echo(f"Unlinked {len(unlinked)} record(s): {', '.join(map(str, unlinked))}")
 
 
@@ -140,26 +154,31 @@ def _show_pair(item: dedup_project.QueueItem, position: str) -> None:
 
 
 def review_loop(
-    project: object,
+    project: Project,
     items: list[dedup_project.QueueItem],
     *,
     reviewer: str | None,
     read_key: Callable[[], str],
 ) -> int:
-    """Ask about each pair; returns the number decided. ``read_key`` makes it testable."""
+    """Ask about each pair; returns the number decided. ``read_key`` makes it testable.
+
+    Each decision is its own session (committed at once; no lock held while the person
+    compares two records).
+    """
     decided = 0
     for n, item in enumerate(items, start=1):
         _show_pair(item, f"{n}/{len(items)}")
         while True:
             key = read_key().lower()
             if key in ("d", "n"):
-                dedup_project.decide_pair(
-                    project,  # type: ignore[arg-type]
-                    item.a.id or 0,
-                    item.b.id or 0,
-                    duplicate=key == "d",
-                    reviewer=reviewer,
-                )
+                with project.session(actor=reviewer, write=True):
+                    dedup_project.decide_pair(
+                        project,
+                        item.a.id or 0,
+                        item.b.id or 0,
+                        duplicate=key == "d",
+                        reviewer=reviewer,
+                    )
                 decided += 1
                 break
             if key == "s":
@@ -184,12 +203,14 @@ def review_cmd(out: OutputContext, reviewer: str | None) -> None:
         reviewflow dedup review --reviewer MC
     """
     project = out.project()
-    items = dedup_project.review_queue(project)
+    with out.session(write=False, actor=reviewer):
+        items = dedup_project.review_queue(project)
     if not items:
         echo("No pairs are waiting for review.")
         return
-    n = review_loop(project, items, reviewer=reviewer, read_key=click.getchar)
-    left = len(dedup_project.review_queue(project))
+    n = review_loop(project, items, reviewer=acting(reviewer), read_key=click.getchar)
+    with out.session(write=False, actor=reviewer):
+        left = len(dedup_project.review_queue(project))
     echo(f"Decided {n} pair(s); {left} still waiting.")
 
 
@@ -207,7 +228,8 @@ def export_queue_cmd(out: OutputContext, file: Path) -> None:
     \b
         reviewflow dedup export-queue pairs.csv
     """
-    n = dedup_csv.export_queue(out.project(), file)
+    with out.session(write=False):
+        n = dedup_csv.export_queue(out.project(), file)
     echo(f"Wrote {n} pair(s) to {file}. Fill 'decision' with duplicate/not_duplicate,")
     echo(f"then: reviewflow dedup import-decisions {file}")
 
@@ -224,5 +246,6 @@ def import_decisions_cmd(out: OutputContext, file: Path, reviewer: str | None) -
     \b
         reviewflow dedup import-decisions pairs.csv --reviewer MC
     """
-    n = dedup_csv.import_decisions(out.project(), file, reviewer=reviewer)
+    with out.session(write=True, actor=reviewer):
+        n = dedup_csv.import_decisions(out.project(), file, reviewer=reviewer)
     echo(f"Recorded {n} decision(s).")

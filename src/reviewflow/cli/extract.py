@@ -72,7 +72,10 @@ def template_cmd(
     """
     from ..stages.extraction import sheets as extract_sheets  # openpyxl: only the sheet commands
 
-    path = extract_sheets.write_template(out.project(), output, form_id=form_id, prefill=prefill)
+    with out.session(write=False):
+        path = extract_sheets.write_template(
+            out.project(), output, form_id=form_id, prefill=prefill
+        )
     echo(f"wrote {path}", err=True)
 
 
@@ -102,9 +105,10 @@ def import_cmd(
     """
     from ..stages.extraction import sheets as extract_sheets  # openpyxl: only the sheet commands
 
-    result = extract_sheets.import_template(
-        out.project(), file, reviewer=reviewer, form_id=form_id, pilot=pilot, replace=replace
-    )
+    with out.session(write=True, actor=reviewer):
+        result = extract_sheets.import_template(
+            out.project(), file, reviewer=reviewer, form_id=form_id, pilot=pilot, replace=replace
+        )
     if as_json:
         echo_json(
             {
@@ -141,9 +145,10 @@ def pilot_cmd(
     \b
         reviewflow extract pilot --reviewers MC CJ
     """
-    report = extract.pilot_report(
-        out.project(), reviewers=reviewers, studies=list(studies) or None, form_id=form_id
-    )
+    with out.session(write=False):
+        report = extract.pilot_report(
+            out.project(), reviewers=reviewers, studies=list(studies) or None, form_id=form_id
+        )
     rows = [
         {
             "field": f.field,
@@ -228,33 +233,34 @@ def verify_cmd(
         reviewflow extract verify --file ka.xlsx --reviewer KA --of MC
     """
     project = out.project()
-    if file is not None:
-        if not of:
-            raise click.UsageError("--file needs --of (whose extraction the copy holds)")
-        # openpyxl: only the sheet commands
-        from ..stages.extraction import sheets as extract_sheets
-
-        results = extract_sheets.verify_from_template(
-            project, file, reviewer=reviewer, of=of, form_id=form_id, replace=replace
-        )
-    elif study is None:
+    if file is not None and not of:
+        raise click.UsageError("--file needs --of (whose extraction the copy holds)")
+    if file is None and study is None:
         raise click.UsageError("give STUDY (id or label) or --file")
-    else:
-        notes = pairs(note, "--note")
-        checks: dict[str, Any] = {f: "agree" for f in agreed}
-        for fid, value in pairs(propose, "--propose").items():
-            checks[fid] = {"value": value, "note": notes.get(fid, "")}
-        result = extract.verify(
-            project,
-            study,
-            reviewer=reviewer,
-            checks=checks,
-            of=of,
-            agree_rest=agree_all,
-            form_id=form_id,
-            replace=replace,
-        )
-        results = {study: result}
+    notes = pairs(note, "--note")
+    checks: dict[str, Any] = {f: "agree" for f in agreed}
+    for fid, value in pairs(propose, "--propose").items():
+        checks[fid] = {"value": value, "note": notes.get(fid, "")}
+    with out.session(write=True, actor=reviewer):
+        if file is not None:
+            from ..stages.extraction import sheets as extract_sheets  # openpyxl: sheets only
+
+            results = extract_sheets.verify_from_template(
+                project, file, reviewer=reviewer, of=of or "", form_id=form_id, replace=replace
+            )
+        else:
+            assert study is not None
+            result = extract.verify(
+                project,
+                study,
+                reviewer=reviewer,
+                checks=checks,
+                of=of,
+                agree_rest=agree_all,
+                form_id=form_id,
+                replace=replace,
+            )
+            results = {study: result}
     data = {
         str(s): {
             "confirmed": len(r.confirmed),
@@ -314,17 +320,18 @@ def resolve_cmd(
         reviewflow extract resolve "Kellezi et al. 2019" --reviewer MC --keep male_percent \\
             --note "male_percent=keep the published 32 %"
     """
-    result = extract.resolve(
-        out.project(),
-        study,
-        reviewer=reviewer,
-        values=pairs(values, "--value"),
-        accept=accept,
-        keep=keep,
-        notes=pairs(note, "--note"),
-        form_id=form_id,
-        replace=replace,
-    )
+    with out.session(write=True, actor=reviewer):
+        result = extract.resolve(
+            out.project(),
+            study,
+            reviewer=reviewer,
+            values=pairs(values, "--value"),
+            accept=accept,
+            keep=keep,
+            notes=pairs(note, "--note"),
+            form_id=form_id,
+            replace=replace,
+        )
     left = ", ".join(d.field for d in result.unresolved) or "none"
     echo(f"study {study}: resolved; discrepancies still open: {left}")
 
@@ -353,7 +360,18 @@ def show_cmd(
         reviewflow extract show --discrepancies
         reviewflow extract show "Kellezi et al. 2019" --history
     """
-    project = out.project()
+    with out.session(write=False):  # one snapshot for every table shown
+        _show(out.project(), study, only_open, history, form_id, as_json)
+
+
+def _show(
+    project: Any,
+    study: str | None,
+    only_open: bool,
+    history: bool,
+    form_id: str | None,
+    as_json: bool,
+) -> None:
     form = extract.form_in_use(project, form_id)
     if only_open:
         data = [_discrepancy(project, d, form_id) for d in extract.discrepancies(project)]
@@ -418,9 +436,7 @@ def show_cmd(
     for fid, text in data["answers"].items():
         echo(plain(f"  {fid}: {text}"))
     for e in data.get("history", []):
-        echo(
-            plain(f"  [{e['reviewer']}] {e['action']} {e['field']} = {e['value']} {e['note']}")
-        )
+        echo(plain(f"  [{e['reviewer']}] {e['action']} {e['field']} = {e['value']} {e['note']}"))
 
 
 def table_keys(table: Table) -> list[str]:

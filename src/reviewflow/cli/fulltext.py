@@ -52,8 +52,9 @@ def reports_cmd(out: OutputContext, create: bool, as_json: bool) -> None:
         reviewflow fulltext reports --create
     """
     project = out.project()
-    created = screening.create_reports(project) if create else []
-    found = screening.list_reports(project)
+    with out.session(write=create):
+        created = screening.create_reports(project) if create else []
+        found = screening.list_reports(project)
     if as_json:
         echo_json([r.to_dict() for r in found])
         return
@@ -92,11 +93,14 @@ def retrieve_cmd(
         raise click.UsageError("give either --file or --not-retrieved")
     project = out.project()
     reviewer = need_reviewer(project, reviewer)
+    with out.session(write=True, actor=reviewer):
+        if file is not None:
+            r = retrieval.retrieve(project, report_id, file=file, reviewer=reviewer)
+        else:
+            r = retrieval.not_retrieved(project, report_id, reason=why or "", reviewer=reviewer)
     if file is not None:
-        r = retrieval.retrieve(project, report_id, file=file, reviewer=reviewer)
         echo(f"report {r.id}: retrieved {r.file_name} (sha256 {r.file_sha256})")
     else:
-        r = retrieval.not_retrieved(project, report_id, reason=why or "", reviewer=reviewer)
         echo(f"report {r.id}: not retrieved ({r.not_retrieved_reason})")
 
 
@@ -124,7 +128,8 @@ def attach_cmd(
     """
     project = out.project()
     reviewer = need_reviewer(project, reviewer)
-    result = attach_files(project, paths, reviewer=reviewer, dry_run=dry_run)
+    with out.session(write=not dry_run, actor=reviewer):
+        result = attach_files(project, paths, reviewer=reviewer, dry_run=dry_run)
     if as_json:
         echo_json(result.to_dict())
         return
@@ -173,7 +178,8 @@ def group_cmd(out: OutputContext, report_ids: tuple[int, ...], study_id: int | N
     \b
         reviewflow fulltext group 3 8 11
     """
-    target = screening.group_reports(out.project(), list(report_ids), study_id=study_id)
+    with out.session(write=True):
+        target = screening.group_reports(out.project(), list(report_ids), study_id=study_id)
     echo(f"reports {', '.join(map(str, report_ids))} are now in study {target}")
 
 
@@ -189,5 +195,6 @@ def kind_cmd(out: OutputContext, report_id: int, kind: str) -> None:
     \b
         reviewflow fulltext kind 8 protocol
     """
-    screening.set_report_kind(out.project(), report_id, kind)
+    with out.session(write=True):
+        screening.set_report_kind(out.project(), report_id, kind)
     echo(f"report {report_id}: {kind}")

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ..errors import InputError, StateError
+from ..errors import InputError, NextAction, StateError
 from ..formats import FORMATS
 from ..stages import importing
 from ..stages.importing import changes as imports
@@ -87,7 +87,8 @@ def import_cmd(
         reviewflow import extra.xlsx --column-map "Article Title=title,Year=year"
     """
     project = out.project()
-    with progress_bar(f"Importing {file.name}") as progress:
+    # One session: the whole file or nothing, and the "imported before?" check cannot race.
+    with progress_bar(f"Importing {file.name}") as progress, out.session(write=True):
         result = importing.run(
             project,
             file,
@@ -165,8 +166,9 @@ def list_cmd(out: OutputContext, as_json: bool) -> None:
         reviewflow imports list
     """
     project = out.project()
-    rows = imports.list_all(project)
-    events = imports.history(project)
+    with out.session(write=False):
+        rows = imports.list_all(project)
+        events = imports.history(project)
     if as_json:
         echo_json({"imports": rows, "history": events})
         return
@@ -224,9 +226,10 @@ def link_cmd(
         reviewflow imports link 3 --search 2
         reviewflow imports link 3 --search 4 --replace
     """
-    result = imports.link(
-        out.project(), import_id, search_id=search_id, replace=replace, reviewer=reviewer
-    )
+    with out.session(write=True, actor=reviewer):
+        result = imports.link(
+            out.project(), import_id, search_id=search_id, replace=replace, reviewer=reviewer
+        )
     for warning in result.warnings:
         echo(f"Warning: {warning}", err=True)
     if as_json:
@@ -264,7 +267,8 @@ def remove_cmd(
         reviewflow imports remove 4 --yes --reviewer AB
     """
     project = out.project()
-    plan = imports.plan_removal(project, import_id)
+    with out.session(write=False, actor=reviewer):  # no lock held while the user decides
+        plan = imports.plan_removal(project, import_id)
     echo(f"Removing import {import_id} ({plan.file}) takes out:", err=as_json)
     for line in plan.lines():
         echo(f"  {line}", err=as_json)
@@ -276,8 +280,10 @@ def remove_cmd(
         if not _interactive():
             raise StateError(
                 f"import {import_id} was not removed: removing needs a confirmation",
-                hint=f"Run it in a terminal, or add --yes: reviewflow imports remove "
-                f"{import_id} --yes",
+                next=NextAction(
+                    text="Run it in a terminal, or add --yes.",
+                    command=f"reviewflow imports remove {import_id} --yes",
+                ),
             )
         question = (
             "Remove it?"
@@ -287,7 +293,8 @@ def remove_cmd(
         if not click.confirm(question, default=False):
             echo("Nothing was removed.")
             return
-    done = imports.remove(project, import_id, reviewer=reviewer, expected=plan)
+    with out.session(write=True, actor=reviewer):  # refused if the project changed since
+        done = imports.remove(project, import_id, reviewer=reviewer, expected=plan)
     if as_json:
         echo_json(done.to_dict())
         return
@@ -323,5 +330,6 @@ def export_cmd(out: OutputContext, file: Path, fmt: str | None, import_id: int |
         reviewflow export all-records.ris
         reviewflow export embase.csv --import 1
     """
-    n = exporting.run(out.project(), file, format=fmt, import_id=import_id)
+    with out.session(write=False):
+        n = exporting.run(out.project(), file, format=fmt, import_id=import_id)
     echo(f"Wrote {n:,} records to {file}")

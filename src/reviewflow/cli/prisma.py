@@ -127,9 +127,10 @@ def prisma_cmd(
             "--save keeps --declare counts, but none were given",
             hint="Write e.g. reviewflow prisma --declare duplicates_removed=10 --save",
         )
-    counts = counts_from_project(project, declared=extra)
-    if save:
-        save_declared(project, {**declared_from_settings(project), **extra})
+    with out.session(write=save):  # --save keeps the declared counts in the project
+        counts = counts_from_project(project, declared=extra)
+        if save:
+            save_declared(project, {**declared_from_settings(project), **extra})
     wanted = [f.strip().lower() for f in formats.split(",") if f.strip()]
     paths = prisma_svg.write(
         counts,

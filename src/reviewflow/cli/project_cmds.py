@@ -14,7 +14,15 @@ from ..project import Project
 from ..settings import CONFIG_NAME, DEFAULT_DATABASE_URL, Reviewer
 from ..stages import status as status_stage
 from . import cli
-from ._output import OutputContext, echo, echo_json, markup_safe, pass_output, stdout_console
+from ._output import (
+    OutputContext,
+    acting,
+    echo,
+    echo_json,
+    markup_safe,
+    pass_output,
+    stdout_console,
+)
 
 
 def parse_reviewer(text: str) -> Reviewer:
@@ -342,7 +350,8 @@ def status_cmd(out: OutputContext, as_json: bool) -> None:
     \b
         reviewflow status --json
     """
-    st = status_stage.run(out.project())
+    with out.session(write=False):
+        st = status_stage.run(out.project())
     if as_json:
         echo_json(st.to_dict())
         return
@@ -408,7 +417,8 @@ def upgrade_cmd(out: OutputContext) -> None:
     project = Project.open(out.project_dir, check_schema=False)
     try:
         before, after = project.upgrade()
-        copied = adopt_file_copies(project)
+        with project.session(actor=acting(None), write=True):  # on the upgraded schema
+            copied = adopt_file_copies(project)
     finally:
         project.close()
     if before == after:

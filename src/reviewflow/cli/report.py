@@ -47,7 +47,8 @@ def report_cmd(out: OutputContext, formats: str, out_dir: Path | None, as_json: 
     """
     project = out.project()
     published = _published_check(project)
-    with progress_bar("Report") as progress:
+    # One read-only snapshot: every table and figure of the report shows the same project.
+    with progress_bar("Report") as progress, out.session(write=False):
         bar = (lambda _step, done, total: progress("building", done, total)) if progress else None
         paths = build_report(
             project, formats=_formats(formats), out_dir=out_dir, progress=bar, published=published

@@ -79,8 +79,11 @@ def screen_group(
         return
     project = out.project()
     reviewer = need_reviewer(project, reviewer)
-    stage = stage_for_work(project, stage, reviewer=reviewer)
+    with out.session(write=False, actor=reviewer):
+        stage = stage_for_work(project, stage, reviewer=reviewer)
     console = safe_console()
+    # One session per decision (the loop opens them): a sitting at the keyboard never holds
+    # the project's write lock while the reviewer reads an abstract.
     result = screening.screen_loop(
         project,
         stage=stage,
@@ -189,8 +192,9 @@ def export_cmd(
     """
     project = out.project()
     reviewer = need_reviewer(project, reviewer)
-    stage = stage_for_work(project, stage, reviewer=reviewer)
-    text = screening.export_sheet(project, stage=stage, reviewer=reviewer)
+    with out.session(write=False, actor=reviewer):
+        stage = stage_for_work(project, stage, reviewer=reviewer)
+        text = screening.export_sheet(project, stage=stage, reviewer=reviewer)
     if output is None:
         echo(text, nl=False)
     else:
@@ -213,7 +217,8 @@ def import_cmd(out: OutputContext, file: Path, stage: str | None, as_json: bool)
     \b
         reviewflow screen import cj.csv
     """
-    result = screening.import_sheet(out.project(), file, stage=stage)
+    with out.session(write=True):
+        result = screening.import_sheet(out.project(), file, stage=stage)
     if as_json:
         echo_json(result.to_dict())
         return
@@ -244,10 +249,11 @@ def decide_cmd(out: OutputContext, item_id: int, **kwargs: str) -> None:
     """
     project = out.project()
     kwargs["reviewer"] = need_reviewer(project, kwargs["reviewer"])
-    kwargs["stage"] = stage_for_item(
-        project, kwargs["stage"], item_id=item_id, reviewer=kwargs["reviewer"]
-    )
-    vote = screening.decide(project, item_id=item_id, **kwargs)  # type: ignore[arg-type]
+    with out.session(write=True, actor=kwargs["reviewer"]):
+        kwargs["stage"] = stage_for_item(
+            project, kwargs["stage"], item_id=item_id, reviewer=kwargs["reviewer"]
+        )
+        vote = screening.decide(project, item_id=item_id, **kwargs)  # type: ignore[arg-type]
     echo(f"{vote.reviewer}: {vote.decision} on {kwargs['stage']} item {item_id}")
 
 
@@ -267,7 +273,8 @@ def close_cmd(out: OutputContext, stage: str | None, reviewer: str | None, force
     project = out.project()
     reviewer = need_reviewer(project, reviewer)
     stage = need_stage(stage, context="the stage to close")
-    screening.close_stage(project, stage=stage, reviewer=reviewer, force=force)
+    with out.session(write=True, actor=reviewer):
+        screening.close_stage(project, stage=stage, reviewer=reviewer, force=force)
     echo(f"{screening.STAGES[stage]} screening closed.")
 
 
@@ -286,7 +293,8 @@ def reopen_cmd(out: OutputContext, stage: str | None, reviewer: str | None) -> N
     project = out.project()
     reviewer = need_reviewer(project, reviewer)
     stage = need_stage(stage, context="the stage to reopen")
-    screening.reopen_stage(project, stage=stage, reviewer=reviewer)
+    with out.session(write=True, actor=reviewer):
+        screening.reopen_stage(project, stage=stage, reviewer=reviewer)
     echo(f"{screening.STAGES[stage]} screening reopened.")
 
 
@@ -307,7 +315,8 @@ def replan_cmd(out: OutputContext, stage: str | None, reviewer: str | None) -> N
     project = out.project()
     reviewer = need_reviewer(project, reviewer)
     stage = need_stage(stage, context="the stage whose plan changed")
-    plan = replan(project, stage=stage, reviewer=reviewer)
+    with out.session(write=True, actor=reviewer):
+        plan = replan(project, stage=stage, reviewer=reviewer)
     echo(f"{screening.STAGES[stage]} plan accepted: {plan}")
 
 
@@ -322,7 +331,8 @@ def stopping_cmd(out: OutputContext, as_json: bool) -> None:
     \b
         reviewflow screen stopping --json
     """
-    report = stopping_status(out.project())
+    with out.session(write=False):
+        report = stopping_status(out.project())
     if as_json:
         echo_json(report.to_dict())
     else:
@@ -344,7 +354,9 @@ def stop_cmd(out: OutputContext, reviewer: str | None, force: bool) -> None:
         reviewflow screen stop --reviewer LA
     """
     project = out.project()
-    report = stop(project, reviewer=need_reviewer(project, reviewer), force=force)
+    reviewer = need_reviewer(project, reviewer)
+    with out.session(write=True, actor=reviewer):
+        report = stop(project, reviewer=reviewer, force=force)
     echo(report.summary())
 
 
@@ -360,7 +372,9 @@ def resume_cmd(out: OutputContext, reviewer: str | None) -> None:
         reviewflow screen resume --reviewer LA
     """
     project = out.project()
-    resume(project, reviewer=need_reviewer(project, reviewer))
+    reviewer = need_reviewer(project, reviewer)
+    with out.session(write=True, actor=reviewer):
+        resume(project, reviewer=reviewer)
     echo("Title/abstract screening resumed.")
 
 
@@ -389,16 +403,21 @@ def conflicts_cmd(
     """
     project = out.project()
     reviewer = need_reviewer(project, reviewer)
-    chosen = stage_for_conflicts(project, stage, reviewer=reviewer)
+    with out.session(write=False, actor=reviewer):
+        chosen = stage_for_conflicts(project, stage, reviewer=reviewer)
+        found = (
+            []
+            if chosen is None
+            else screening.conflicts(
+                project, stage=chosen, reviewer=reviewer, include_resolved=include_resolved
+            )
+        )
     if chosen is None:
         if as_json:
             echo_json([])
             return
         echo("No open conflicts at title/abstract or full text.")
         return
-    found = screening.conflicts(
-        project, stage=chosen, reviewer=reviewer, include_resolved=include_resolved
-    )
     if as_json:
         echo_json([c.to_dict() for c in found])
         return
@@ -450,10 +469,11 @@ def resolve_cmd(out: OutputContext, item_id: int, **kwargs: str) -> None:
     """
     project = out.project()
     kwargs["reviewer"] = need_reviewer(project, kwargs["reviewer"])
-    kwargs["stage"] = stage_for_item(
-        project, kwargs["stage"], item_id=item_id, reviewer=kwargs["reviewer"]
-    )
-    vote = screening.resolve(project, item_id=item_id, **kwargs)  # type: ignore[arg-type]
+    with out.session(write=True, actor=kwargs["reviewer"]):
+        kwargs["stage"] = stage_for_item(
+            project, kwargs["stage"], item_id=item_id, reviewer=kwargs["reviewer"]
+        )
+        vote = screening.resolve(project, item_id=item_id, **kwargs)  # type: ignore[arg-type]
     echo(f"{kwargs['stage']} item {item_id}: {vote.decision} ({vote.reviewer}, arbiter)")
 
 
@@ -474,7 +494,8 @@ def agreement_cmd(out: OutputContext, stage: str | None, as_json: bool) -> None:
         reviewflow agreement
         reviewflow agreement --stage ft --json
     """
-    reports = screening.agreement(out.project(), stage=stage)
+    with out.session(write=False):
+        reports = screening.agreement(out.project(), stage=stage)
     if as_json:
         echo_json({code: rep.to_dict() for code, rep in reports.items()})
         return

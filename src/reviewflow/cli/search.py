@@ -74,10 +74,13 @@ def add_cmd(
     if query_file is not None:
         query = query_file.read_text(encoding="utf-8-sig")
     entry = searches.SearchEntry(query=query, **fields)  # type: ignore[arg-type]
-    search_id = searches.add(out.project(), entry, export_file=export_file)
-    linked = searches.link_imported_file(out.project(), search_id) if export_file else []
+    project = out.project()
+    with out.session(write=True):
+        search_id = searches.add(project, entry, export_file=export_file)
+        linked = searches.link_imported_file(project, search_id) if export_file else []
+        logged = searches.get(project, search_id)
     if as_json:
-        echo_json(searches.get(out.project(), search_id))
+        echo_json(logged)
         return
     echo(f"Logged search {search_id}: {entry.source}")
     for line in linked:
@@ -98,7 +101,8 @@ def list_cmd(out: OutputContext, as_json: bool, full: bool) -> None:
     \b
         reviewflow search list --json
     """
-    rows = searches.list_all(out.project())
+    with out.session(write=False):
+        rows = searches.list_all(out.project())
     if as_json:
         echo_json(rows)
         return

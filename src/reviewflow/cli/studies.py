@@ -34,7 +34,8 @@ def studies_list_cmd(out: OutputContext, only_included: bool, as_json: bool) -> 
         reviewflow studies list
         reviewflow studies list --included --json
     """
-    rows = studies.list_studies(out.project())
+    with out.session(write=False):
+        rows = studies.list_studies(out.project())
     if only_included:
         rows = [s for s in rows if s.included]
     if as_json:
@@ -68,5 +69,6 @@ def studies_rename_cmd(out: OutputContext, study: str, label: str | None, reset:
     """
     if reset == (label is not None):
         raise click.UsageError('give a new LABEL, or --reset (e.g. rename 3 "Smith 2019")')
-    found = studies.rename(out.project(), study, None if reset else label)
+    with out.session(write=True):
+        found = studies.rename(out.project(), study, None if reset else label)
     echo(f"study {found.id}: {found.label}")

@@ -71,9 +71,10 @@ def studies_cmd(out: OutputContext, add_label: str | None, as_json: bool) -> Non
         reviewflow studies rename 3 "Moffatt et al. 2017"     # name a screened study
     """
     project = out.project()
-    if add_label:
-        studies_mod.add_study(project, add_label)
-    rows = studies_mod.included(project)
+    with out.session(write=bool(add_label)):
+        if add_label:
+            studies_mod.add_study(project, add_label)
+        rows = studies_mod.included(project)
     if as_json:
         echo_json([{"id": r.id, "label": r.label} for r in rows])
         return
@@ -116,15 +117,16 @@ def import_findings_cmd(
         reviewflow code import-findings 3 wildman.docx --section "Findings"
         reviewflow code import-findings 3
     """
-    result = findings.import_findings(
-        out.project(),
-        _ref(study),
-        file,
-        sections=None if whole else (sections or findings.sources.DEFAULT_SECTIONS),
-        fmt=fmt,
-        unit=unit,  # type: ignore[arg-type]
-        code_quotes=code_quotes,
-    )
+    with out.session(write=True):
+        result = findings.import_findings(
+            out.project(),
+            _ref(study),
+            file,
+            sections=None if whole else (sections or findings.sources.DEFAULT_SECTIONS),
+            fmt=fmt,
+            unit=unit,  # type: ignore[arg-type]
+            code_quotes=code_quotes,
+        )
     if as_json:
         echo_json(result.to_dict())
     else:
@@ -160,12 +162,13 @@ def segments_cmd(
         reviewflow code segments --code "trust in the link worker" --json
     """
     project = out.project()
-    if code:
-        rows = codes.segments_under(project, _ref(code), coder=coder)
-    else:
-        rows = findings.list_segments(
-            project, study=_ref(study) if study else None, in_scope_only=in_scope
-        )
+    with out.session(write=False):
+        if code:
+            rows = codes.segments_under(project, _ref(code), coder=coder)
+        else:
+            rows = findings.list_segments(
+                project, study=_ref(study) if study else None, in_scope_only=in_scope
+            )
     if as_json:
         echo_json(rows)
         return
@@ -192,9 +195,10 @@ def flag_cmd(
     \b
         reviewflow code flag 42 --kind quote --out-of-scope --reviewer MC
     """
-    row = findings.correct_segment(
-        out.project(), segment, kind=kind, in_scope=in_scope, reviewer=reviewer
-    )
+    with out.session(write=True, actor=reviewer):
+        row = findings.correct_segment(
+            out.project(), segment, kind=kind, in_scope=in_scope, reviewer=reviewer
+        )
     echo(f"segment {segment}: {row['kind']}, {'in' if row['in_scope'] else 'out of'} scope")
 
 
@@ -214,13 +218,14 @@ def new_cmd(
     \b
         reviewflow code new "trust in the link worker" --memo "Trust named" --reviewer MC
     """
-    code_id = codes.create_code(
-        out.project(),
-        name,
-        memo=memo,
-        parent=_ref(parent) if parent else None,
-        reviewer=reviewer,
-    )
+    with out.session(write=True, actor=reviewer):
+        code_id = codes.create_code(
+            out.project(),
+            name,
+            memo=memo,
+            parent=_ref(parent) if parent else None,
+            reviewer=reviewer,
+        )
     echo(f"code {code_id}: {name}")
 
 
@@ -237,7 +242,8 @@ def rename_cmd(out: OutputContext, code: str, name: str, reviewer: str | None) -
     \b
         reviewflow code rename 4 "trust and openness" --reviewer MC
     """
-    codes.rename_code(out.project(), _ref(code), name, reviewer=reviewer)
+    with out.session(write=True, actor=reviewer):
+        codes.rename_code(out.project(), _ref(code), name, reviewer=reviewer)
 
 
 @code_group.command("memo")
@@ -253,7 +259,8 @@ def memo_cmd(out: OutputContext, code: str, memo: str, reviewer: str | None) -> 
     \b
         reviewflow code memo 4 "Applies when trust or openness is named" --reviewer MC
     """
-    codes.set_memo(out.project(), _ref(code), memo, reviewer=reviewer)
+    with out.session(write=True, actor=reviewer):
+        codes.set_memo(out.project(), _ref(code), memo, reviewer=reviewer)
 
 
 @code_group.command("merge")
@@ -271,9 +278,10 @@ def merge_cmd(
     \b
         reviewflow code merge 5 6 --into 4 --reviewer MC
     """
-    moved = codes.merge_codes(
-        out.project(), [_ref(s) for s in sources], _ref(into), reviewer=reviewer
-    )
+    with out.session(write=True, actor=reviewer):
+        moved = codes.merge_codes(
+            out.project(), [_ref(s) for s in sources], _ref(into), reviewer=reviewer
+        )
     echo(f"merged {len(sources)} code(s); {moved} application(s) moved")
 
 
@@ -301,7 +309,8 @@ def split_cmd(out: OutputContext, code: str, parts: tuple[str, ...], reviewer: s
             mapping[name.strip()] = [int(i) for i in ids.split(",") if i.strip()]
         except ValueError:
             raise InputError(f"--part {part!r}: segment ids are numbers") from None
-    created = codes.split_code(out.project(), _ref(code), mapping, reviewer=reviewer)
+    with out.session(write=True, actor=reviewer):
+        created = codes.split_code(out.project(), _ref(code), mapping, reviewer=reviewer)
     for name, code_id in created.items():
         echo(f"code {code_id}: {name}")
 
@@ -334,13 +343,16 @@ def apply_cmd(
         bounds = (int(start), int(end))
     project = out.project()
     coder = need_reviewer(project, coder)
-    seg = findings.get_segment(project, segment)
+    with out.session(write=True, actor=coder):  # every code or none
+        seg = findings.get_segment(project, segment)
+        names = []
+        for ref in code_refs:
+            codes.apply_code(project, segment, _ref(ref), reviewer=coder, span=bounds)
+            names.append(codes.get_code(project, _ref(ref))["name"])
     where = seg["study"] or f"study {seg['study_id']}"
     where += f", p.{seg['page']}" if seg["page"] is not None else ""
     part = f"characters {bounds[0]}–{bounds[1]} of segment" if bounds else "segment"
-    for ref in code_refs:
-        codes.apply_code(project, segment, _ref(ref), coder=coder, span=bounds)
-        name = codes.get_code(project, _ref(ref))["name"]
+    for name in names:
         echo(f"Applied '{name}' to {part} {segment} ({where})")
 
 
@@ -356,7 +368,8 @@ def list_cmd(out: OutputContext, include_inactive: bool, as_json: bool) -> None:
     \b
         reviewflow code list --json
     """
-    rows = codes.list_codes(out.project(), include_inactive=include_inactive)
+    with out.session(write=False):
+        rows = codes.list_codes(out.project(), include_inactive=include_inactive)
     if as_json:
         echo_json(rows)
         return
@@ -386,7 +399,8 @@ def history_cmd(out: OutputContext, code: str | None, as_json: bool) -> None:
     \b
         reviewflow code history 5
     """
-    rows = codes.history(out.project(), _ref(code) if code else None)
+    with out.session(write=False):
+        rows = codes.history(out.project(), _ref(code) if code else None)
     if as_json:
         echo_json(rows)
         return
@@ -410,7 +424,8 @@ def compare_cmd(out: OutputContext, first: str, second: str, as_json: bool) -> N
     \b
         reviewflow code compare MC JS
     """
-    result = compare.compare_coders(out.project(), first, second)
+    with out.session(write=False):
+        result = compare.compare_coders(out.project(), first, second)
     if as_json:
         echo_json(result)
         return
@@ -452,7 +467,8 @@ def suggest_cmd(out: OutputContext, segment: int, coder: str | None, as_json: bo
     \b
         reviewflow code suggest 31
     """
-    rows = suggest.suggest_codes(out.project(), segment, coder=coder)
+    with out.session(write=False):
+        rows = suggest.suggest_codes(out.project(), segment, coder=coder)
     if as_json:
         echo_json(rows)
         return
@@ -474,11 +490,9 @@ def export_cmd(out: OutputContext, fmt: str, output: Path | None) -> None:
         reviewflow code export --format sheet -o to-code.csv
     """
     project = out.project()
-    text = {
-        "qdc": refi.export_qdc,
-        "csv": refi.export_csv,
-        "sheet": codings.segments_sheet,
-    }[fmt](project)
+    export = {"qdc": refi.export_qdc, "csv": refi.export_csv, "sheet": codings.segments_sheet}
+    with out.session(write=False):
+        text = export[fmt](project)
     if output:
         output.write_text(text, encoding="utf-8")
     else:
@@ -502,7 +516,9 @@ def import_codings_cmd(out: OutputContext, file: Path, coder: str | None, as_jso
         reviewflow code import-codings moffatt-coded.txt --reviewer MC
     """
     project = out.project()
-    result = codings.import_codings(project, file, coder=need_reviewer(project, coder))
+    coder = need_reviewer(project, coder)
+    with out.session(write=True, actor=coder):  # the whole file or nothing
+        result = codings.import_codings(project, file, reviewer=coder)
     if as_json:
         echo_json(result)
     else:

@@ -51,15 +51,16 @@ def themes_add_cmd(
         reviewflow themes add "Goal setting" --kind descriptive --label 1.3 --parent 1 \\
             --description "Personalised goals supported progress" --code 7 --code 8
     """
-    theme_id = themes.create_theme(
-        out.project(),
-        name,
-        kind=kind,
-        description=description,
-        label=label,
-        parent=parent,
-        codes=[_ref(c) for c in code_refs],
-    )
+    with out.session(write=True):
+        theme_id = themes.create_theme(
+            out.project(),
+            name,
+            kind=kind,
+            description=description,
+            label=label,
+            parent=parent,
+            codes=[_ref(c) for c in code_refs],
+        )
     echo(f"theme {theme_id}: {name}")
 
 
@@ -75,7 +76,8 @@ def themes_group_cmd(out: OutputContext, theme: str, code_refs: tuple[str, ...])
     \b
         reviewflow themes group 1.3 "personalised goal setting" 12
     """
-    themes.group_codes(out.project(), theme, [_ref(c) for c in code_refs])
+    with out.session(write=True):
+        themes.group_codes(out.project(), theme, [_ref(c) for c in code_refs])
 
 
 @themes_group.command("suggest")
@@ -90,7 +92,8 @@ def themes_suggest_cmd(out: OutputContext, groups: int | None, as_json: bool) ->
     \b
         reviewflow themes suggest --groups 7
     """
-    rows = suggest.suggest_groupings(out.project(), groups=groups)
+    with out.session(write=False):
+        rows = suggest.suggest_groupings(out.project(), groups=groups)
     if as_json:
         echo_json(rows)
         return
@@ -121,7 +124,10 @@ def themes_quote_cmd(
         reviewflow themes quote 1.1 --segment 42
         reviewflow themes quote 1.1 --study 5 --text "well-matched" --page 158
     """
-    themes.add_quote(out.project(), theme, segment_id=segment, study=study, text=text, page=page)
+    with out.session(write=True):
+        themes.add_quote(
+            out.project(), theme, segment_id=segment, study=study, text=text, page=page
+        )
 
 
 @themes_group.command("list")
@@ -135,7 +141,8 @@ def themes_list_cmd(out: OutputContext, as_json: bool) -> None:
     \b
         reviewflow themes list --json
     """
-    tree = themes.theme_tree(out.project())
+    with out.session(write=False):
+        tree = themes.theme_tree(out.project())
     if as_json:
         echo_json(tree)
         return
@@ -164,11 +171,12 @@ def themes_matrix_cmd(out: OutputContext, coder: str | None, as_json: bool) -> N
         reviewflow themes matrix
     """
     project = out.project()
-    rows = themes.matrix(project, coder=coder)
+    with out.session(write=False):
+        rows = themes.matrix(project, coder=coder)
+        studies = studies_mod.included(project)
     if as_json:
         echo_json([r.to_dict() for r in rows])
         return
-    studies = studies_mod.included(project)
     table = Table("theme", *[s.label for s in studies])
     for r in rows:
         cells = [str(r.segments_by_study.get(s.id, "")) for s in studies]
@@ -194,7 +202,6 @@ def themes_seed_cmd(out: OutputContext, coder: str) -> None:
         reviewflow init demo --title "Social prescribing" && cd demo
         reviewflow themes seed && reviewflow themes matrix
     """
-    ids = seed.build_seed(out.project(), coder=coder)
-    echo(
-        f"{len(ids['studies'])} studies, {len(ids['codes'])} codes, {len(ids['themes'])} themes"
-    )
+    with out.session(write=True):
+        ids = seed.build_seed(out.project(), reviewer=coder)
+    echo(f"{len(ids['studies'])} studies, {len(ids['codes'])} codes, {len(ids['themes'])} themes")

@@ -250,13 +250,13 @@ def _appraisal(project: Project, labels: dict[str, str]) -> None:
     for side in (seed.first, seed.second):
         for key, a in side.items():
             appraise.record_appraisal(
-                project, labels[key], appraiser=a.appraiser, answers=a.answers, notes=a.notes
+                project, labels[key], reviewer=a.appraiser, answers=a.answers, notes=a.notes
             )
-    appraise.record_agreed_consensus(project, by=seed.consensus_by)
+    appraise.record_agreed_consensus(project, reviewer=seed.consensus_by)
     for key, resolutions in seed.resolutions.items():
         if resolutions:
             appraise.record_consensus(
-                project, labels[key], by=seed.consensus_by, resolutions=resolutions
+                project, labels[key], reviewer=seed.consensus_by, resolutions=resolutions
             )
 
 

@@ -28,7 +28,7 @@ def load_seed() -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def build_seed(project: Project, *, coder: str = "MC") -> dict[str, Any]:
+def build_seed(project: Project, *, reviewer: str = "MC") -> dict[str, Any]:
     """Create the seed's studies, findings, codes, themes and quotes; returns the ids."""
     seed = load_seed()
     study_ids: dict[int, int] = {}
@@ -51,7 +51,7 @@ def build_seed(project: Project, *, coder: str = "MC") -> dict[str, Any]:
     for theme in seed["themes"]:
         for code in theme.get("codes", []):
             code_ids[code["name"]] = codes.create_code(
-                project, code["name"], memo=code.get("memo"), reviewer=coder
+                project, code["name"], memo=code.get("memo"), reviewer=reviewer
             )
     theme_ids: dict[str, int] = {}
     for theme in seed["themes"]:
@@ -70,12 +70,12 @@ def build_seed(project: Project, *, coder: str = "MC") -> dict[str, Any]:
     by_text = {(s["study_id"], s["text"]): s["id"] for s in segments}
     for quote in seed["quotes"]:
         segment_id = by_text[(study_ids[quote["study"]], quote["text"].strip())]
-        codes.apply_code(project, segment_id, code_ids[quote["code"]], coder=coder)
+        codes.apply_code(project, segment_id, code_ids[quote["code"]], reviewer=reviewer)
         themes.add_quote(project, theme_ids[quote["theme"]], segment_id=segment_id)
     for attribution in seed.get("attributions", []):
         for ref in attribution["studies"]:
             segment_id = by_text[(study_ids[ref], attribution["text"].strip())]
-            codes.apply_code(project, segment_id, code_ids[attribution["code"]], coder=coder)
+            codes.apply_code(project, segment_id, code_ids[attribution["code"]], reviewer=reviewer)
     return {"studies": study_ids, "codes": code_ids, "themes": theme_ids}
 
 

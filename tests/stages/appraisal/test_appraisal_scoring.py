@@ -132,12 +132,12 @@ def test_consensus_takes_agreement_and_requires_a_resolution_per_disagreement(ca
         ("q7", "yes", "no"),
     ]
     with pytest.raises(StateError, match="disagree on q6, q7"):
-        consensus(casp, mc, js, by="MC")
+        consensus(casp, mc, js, reviewer="MC")
     with pytest.raises(StateError, match="disagree on q7"):
-        consensus(casp, mc, js, {"q6": "no"}, by="MC")
+        consensus(casp, mc, js, {"q6": "no"}, reviewer="MC")
     with pytest.raises(InputError, match="no disagreement to resolve on q1"):
-        consensus(casp, mc, js, {"q1": "no", "q6": "no", "q7": "no"}, by="MC")
-    agreed = consensus(casp, mc, js, {"q6": "Can't tell", "q7": "yes"}, by="MC+JS")
+        consensus(casp, mc, js, {"q1": "no", "q6": "no", "q7": "no"}, reviewer="MC")
+    agreed = consensus(casp, mc, js, {"q6": "Can't tell", "q7": "yes"}, reviewer="MC+JS")
     assert agreed.answers["q6"] == "cant_tell" and agreed.answers["q7"] == "yes"
     assert agreed.appraiser == "MC+JS"
     assert score(casp, scheme(casp, "seed"), agreed).points == 19
@@ -148,10 +148,10 @@ def test_consensus_takes_agreement_and_requires_a_resolution_per_disagreement(ca
 def test_consensus_needs_two_appraisers_of_one_study(casp):
     mc = make_appraisal(casp, "s1", "MC", answers_scoring(20))
     with pytest.raises(InputError, match="both appraisals are by MC"):
-        consensus(casp, mc, mc, by="MC")
+        consensus(casp, mc, mc, reviewer="MC")
     other = make_appraisal(casp, "s2", "JS", answers_scoring(20))
     with pytest.raises(InputError, match="cannot combine"):
-        consensus(casp, mc, other, by="MC")
+        consensus(casp, mc, other, reviewer="MC")
 
 
 def test_item_agreement_and_pooled_coefficients(casp):

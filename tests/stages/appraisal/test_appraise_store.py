@@ -47,14 +47,16 @@ def test_seed_appraisals_through_the_store_give_the_published_scores(project: Pr
     for key, label in LABELS.items():
         for side in (seed.first, seed.second):
             a = side[key]
-            appraise.record_appraisal(project, label, appraiser=a.appraiser, answers=a.answers)
+            appraise.record_appraisal(project, label, reviewer=a.appraiser, answers=a.answers)
     with pytest.raises(StateError, match="appraisers disagree on q6"):
-        appraise.record_consensus(project, "Stickley et al. 2012", by="MC")
-    agreed = appraise.record_agreed_consensus(project, by="MC")
+        appraise.record_consensus(project, "Stickley et al. 2012", reviewer="MC")
+    agreed = appraise.record_agreed_consensus(project, reviewer="MC")
     assert len(agreed) == sum(1 for r in seed.resolutions.values() if not r)
     for key, label in LABELS.items():
         if seed.resolutions[key]:
-            appraise.record_consensus(project, label, by="MC", resolutions=seed.resolutions[key])
+            appraise.record_consensus(
+                project, label, reviewer="MC", resolutions=seed.resolutions[key]
+            )
     table = {row["study"]: row for row in appraise.appraisal_table(project)}
     assert {s: r["score"] for s, r in table.items()} == PUBLISHED
     assert Counter(r["band"] for r in table.values()) == {"very valuable": 5, "valuable": 1}
@@ -105,8 +107,8 @@ def test_inline_scheme_from_settings_and_band_boundaries(
     for i in range(nos + 1, nos + cant_tells + 1):
         answers[f"q{i}"] = "Can't tell"
     for who in ("MC", "JS"):
-        appraise.record_appraisal(project, sid, appraiser=who, answers=answers)
-    appraise.record_consensus(project, sid, by="MC")
+        appraise.record_appraisal(project, sid, reviewer=who, answers=answers)
+    appraise.record_consensus(project, sid, reviewer="MC")
     (row,) = appraise.appraisal_table(project)
     assert (row["score"], row["band"]) == (points, band)
 
@@ -114,42 +116,42 @@ def test_inline_scheme_from_settings_and_band_boundaries(
 def test_bad_appraisals_are_refused_and_nothing_recorded(project: Project) -> None:
     (sid,) = _setup(project, ["Study A"]).values()
     with pytest.raises(NotFoundError, match="no study 'Study Z'"):
-        appraise.record_appraisal(project, "Study Z", appraiser="MC", answers=ALL_YES)
+        appraise.record_appraisal(project, "Study Z", reviewer="MC", answers=ALL_YES)
     with pytest.raises(NotFoundError, match="unknown reviewer 'ZZ'"):
-        appraise.record_appraisal(project, sid, appraiser="ZZ", answers=ALL_YES)
+        appraise.record_appraisal(project, sid, reviewer="ZZ", answers=ALL_YES)
     with pytest.raises(InputError, match="q3: expected Yes / Can't tell / No, got 'Maybe'"):
-        appraise.record_appraisal(project, sid, appraiser="MC", answers={**ALL_YES, "q3": "Maybe"})
+        appraise.record_appraisal(project, sid, reviewer="MC", answers={**ALL_YES, "q3": "Maybe"})
     with pytest.raises(InputError, match="unanswered: q10"):
         appraise.record_appraisal(
-            project, sid, appraiser="MC", answers={k: v for k, v in ALL_YES.items() if k != "q10"}
+            project, sid, reviewer="MC", answers={k: v for k, v in ALL_YES.items() if k != "q10"}
         )
     with pytest.raises(StateError, match="two independent appraisals are needed"):
-        appraise.record_consensus(project, sid, by="MC")
+        appraise.record_consensus(project, sid, reviewer="MC")
     assert _count(project) == 0
 
 
 def test_changes_keep_history_and_consensus_freezes_the_appraisals(project: Project) -> None:
     (sid,) = _setup(project, ["Study A"]).values()
-    appraise.record_appraisal(project, sid, appraiser="MC", answers=ALL_YES)
-    appraise.record_appraisal(project, sid, appraiser="MC", answers=ALL_YES)  # same: no row
+    appraise.record_appraisal(project, sid, reviewer="MC", answers=ALL_YES)
+    appraise.record_appraisal(project, sid, reviewer="MC", answers=ALL_YES)  # same: no row
     assert _count(project) == 1
     with pytest.raises(InputError, match="already appraised by MC"):
-        appraise.record_appraisal(project, sid, appraiser="MC", answers={**ALL_YES, "q6": "No"})
+        appraise.record_appraisal(project, sid, reviewer="MC", answers={**ALL_YES, "q6": "No"})
     appraise.record_appraisal(
-        project, sid, appraiser="MC", answers={**ALL_YES, "q6": "No"}, replace=True
+        project, sid, reviewer="MC", answers={**ALL_YES, "q6": "No"}, replace=True
     )
-    appraise.record_appraisal(project, sid, appraiser="JS", answers=ALL_YES)
+    appraise.record_appraisal(project, sid, reviewer="JS", answers=ALL_YES)
     (study,) = appraise.overview(project)
     assert (study.status, study.open_items) == ("disagreements", ("q6",))
     with pytest.raises(InputError, match="no disagreement to resolve on q1"):
-        appraise.record_consensus(project, sid, by="MC", resolutions={"q1": "no", "q6": "no"})
-    appraise.record_consensus(project, sid, by="MC", resolutions={"q6": "cant_tell"})
+        appraise.record_consensus(project, sid, reviewer="MC", resolutions={"q1": "no", "q6": "no"})
+    appraise.record_consensus(project, sid, reviewer="MC", resolutions={"q6": "cant_tell"})
     with pytest.raises(StateError, match="a consensus is recorded"):
-        appraise.record_appraisal(project, sid, appraiser="JS", answers=ALL_YES | {"q1": "No"},
+        appraise.record_appraisal(project, sid, reviewer="JS", answers=ALL_YES | {"q1": "No"},
                                   replace=True)  # fmt: skip
     with pytest.raises(InputError, match="already recorded"):
-        appraise.record_consensus(project, sid, by="MC", resolutions={"q6": "no"})
-    appraise.record_consensus(project, sid, by="JS", resolutions={"q6": "no"}, replace=True)
+        appraise.record_consensus(project, sid, reviewer="MC", resolutions={"q6": "no"})
+    appraise.record_consensus(project, sid, reviewer="JS", resolutions={"q6": "no"}, replace=True)
     (row,) = appraise.appraisal_table(project)
     assert (row["q6"], row["score"]) == ("No", 18)
     assert _count(project) == 5  # every version kept

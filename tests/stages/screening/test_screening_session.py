@@ -58,3 +58,30 @@ def test_escape_from_the_reason_menu_records_nothing(project: Project) -> None:
     result = _run(project, "r\x1bq", [])
     assert result.decided == 0
     assert screening.votes(project, stage="ta", item_id=item, reviewer="MC") == {}
+
+
+def test_each_decision_is_committed_while_the_reviewer_reads_the_next(project: Project) -> None:
+    """One session per action: another process sees a decision as soon as it is made, and
+    can write while the reviewer reads (no write lock held between keys)."""
+    seed_team(project)
+    ids = add_records(project, 3)
+    seen: list[dict] = []
+    keys = iter("iiq")
+
+    def read_key() -> str:
+        other = Project.open(project.root)  # a second process, in effect
+        try:
+            seen.append(
+                {i: screening.votes(other, stage="ta", item_id=i, reviewer="MC") for i in ids}
+            )
+            with other.session(actor="CJ"):  # the write lock is free
+                pass
+        finally:
+            other.close()
+        return next(keys)
+
+    screening.screen_loop(
+        project, stage="ta", reviewer="MC", read_key=read_key, show=lambda v: None
+    )
+    committed = [sum(bool(v) for v in votes.values()) for votes in seen]
+    assert committed == [0, 1, 2]

@@ -46,9 +46,9 @@ def test_merge_moves_applications_and_theme_links_and_keeps_history(coded: Coded
     p, s = coded.project, coded.segs
     trust = codes.create_code(p, "trust in link worker", memo="Service user trusts the LW")
     rely = codes.create_code(p, "relying on link worker")
-    codes.apply_code(p, s["Service"], trust, coder="MC")
-    codes.apply_code(p, s["Trust"], rely, coder="MC")
-    codes.apply_code(p, s["Trust"], trust, coder="MC")  # already there after the merge
+    codes.apply_code(p, s["Service"], trust, reviewer="MC")
+    codes.apply_code(p, s["Trust"], rely, reviewer="MC")
+    codes.apply_code(p, s["Trust"], trust, reviewer="MC")  # already there after the merge
     theme = themes.create_theme(
         p, "Relationship", kind="descriptive", description="d", codes=[rely]
     )
@@ -64,14 +64,14 @@ def test_merge_moves_applications_and_theme_links_and_keeps_history(coded: Coded
     assert [e["action"] for e in hist] == ["create", "merge"]
     assert hist[-1]["detail"]["into"] == trust and hist[-1]["reviewer"] == "MC"
     with pytest.raises(StateError, match="history"):
-        codes.apply_code(p, s["Goals"], rely, coder="MC")
+        codes.apply_code(p, s["Goals"], rely, reviewer="MC")
 
 
 def test_split_gives_each_new_code_its_segments_and_closes_an_emptied_code(coded: Coded) -> None:
     p, s = coded.project, coded.segs
     support = codes.create_code(p, "support")
     for key in ("Service", "Trust", "Peer"):
-        codes.apply_code(p, s[key], support, coder="MC")
+        codes.apply_code(p, s[key], support, reviewer="MC")
     created = codes.split_code(
         p,
         support,
@@ -107,12 +107,12 @@ def test_several_codes_per_segment_and_spans(coded: Coded) -> None:
     p, s = coded.project, coded.segs
     a = codes.create_code(p, "trust")
     b = codes.create_code(p, "link worker role")
-    codes.apply_code(p, s["Service"], a, coder="MC", span=(14, 21))
-    codes.apply_code(p, s["Service"], b, coder="MC")
+    codes.apply_code(p, s["Service"], a, reviewer="MC", span=(14, 21))
+    codes.apply_code(p, s["Service"], b, reviewer="MC")
     assert codes.segments_under(p, a)[0]["spans"] == ["trusted"]
     assert codes.segments_under(p, b)[0]["id"] == s["Service"]
     with pytest.raises(InputError, match="outside"):
-        codes.apply_code(p, s["Service"], a, coder="MC", span=(0, 999))
+        codes.apply_code(p, s["Service"], a, reviewer="MC", span=(0, 999))
 
 
 def test_matrix_is_derived_from_applications_including_sub_codes(coded: Coded) -> None:
@@ -120,9 +120,9 @@ def test_matrix_is_derived_from_applications_including_sub_codes(coded: Coded) -
     trust = codes.create_code(p, "trust")
     openness = codes.create_code(p, "openness", parent=trust)
     shocks = codes.create_code(p, "health shocks")
-    codes.apply_code(p, s["Service"], trust, coder="MC")
-    codes.apply_code(p, s["Trust"], openness, coder="MC")  # counts for "trust" too
-    codes.apply_code(p, s["Health"], shocks, coder="MC")
+    codes.apply_code(p, s["Service"], trust, reviewer="MC")
+    codes.apply_code(p, s["Trust"], openness, reviewer="MC")  # counts for "trust" too
+    codes.apply_code(p, s["Health"], shocks, reviewer="MC")
     person = themes.create_theme(
         p, "Person-centred care", kind="analytical", description="d", label="1"
     )

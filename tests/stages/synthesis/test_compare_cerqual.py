@@ -18,10 +18,10 @@ def test_two_coders_compared_per_code_and_per_study(coded: Coded) -> None:
     trust = codes.create_code(p, "trust")
     goals = codes.create_code(p, "goals")
     for seg, code in (("Service", trust), ("Trust", trust), ("Goals", goals)):
-        codes.apply_code(p, s[seg], code, coder="MC")
+        codes.apply_code(p, s[seg], code, reviewer="MC")
     for seg, code in (("Service", trust), ("Peer", trust), ("Trust", trust), ("Goals", goals)):
-        codes.apply_code(p, s[seg], code, coder="CJ")
-    codes.apply_code(p, s["She"], goals, coder="CJ")  # a quote: out of scope, not compared
+        codes.apply_code(p, s[seg], code, reviewer="CJ")
+    codes.apply_code(p, s["She"], goals, reviewer="CJ")  # a quote: out of scope, not compared
 
     result = compare.compare_coders(p, "MC", "CJ")
     per_code = {r["code"]: r for r in result["per_code"]}
@@ -39,9 +39,9 @@ def test_two_coders_compared_per_code_and_per_study(coded: Coded) -> None:
 def test_study_coded_by_one_coder_only_is_not_compared(coded: Coded) -> None:
     p, s = coded.project, coded.segs
     code = codes.create_code(p, "trust")
-    codes.apply_code(p, s["Service"], code, coder="MC")
-    codes.apply_code(p, s["Trust"], code, coder="MC")
-    codes.apply_code(p, s["Trust"], code, coder="CJ")
+    codes.apply_code(p, s["Service"], code, reviewer="MC")
+    codes.apply_code(p, s["Trust"], code, reviewer="MC")
+    codes.apply_code(p, s["Trust"], code, reviewer="CJ")
     result = compare.compare_coders(p, "MC", "CJ")
     assert result["studies"] == [coded.studies["Wildman 2019"]]
     assert result["overall"]["percent_agreement"] == pytest.approx(1.0)
@@ -50,8 +50,8 @@ def test_study_coded_by_one_coder_only_is_not_compared(coded: Coded) -> None:
 def test_soqf_table_derives_studies_and_keeps_latest_judgements(coded: Coded) -> None:
     p, s, st = coded.project, coded.segs, coded.studies
     code = codes.create_code(p, "trust")
-    codes.apply_code(p, s["Service"], code, coder="MC")
-    codes.apply_code(p, s["Trust"], code, coder="MC")
+    codes.apply_code(p, s["Service"], code, reviewer="MC")
+    codes.apply_code(p, s["Trust"], code, reviewer="MC")
     top = themes.create_theme(p, "Person-centred", kind="analytical", description="d", label="1")
     themes.create_theme(
         p,

@@ -58,7 +58,7 @@ def test_suggestions_on_the_store(project: Project) -> None:
     names = {10: "trust", 20: "peer support", 30: "goals"}
     ids = {k: codes.create_code(project, v) for k, v in names.items()}
     for _, text, code_ids in CODED:
-        codes.apply_code(project, segs[text], ids[code_ids[0]], coder="MC")
+        codes.apply_code(project, segs[text], ids[code_ids[0]], reviewer="MC")
     got = suggest.suggest_codes(project, segs["She trusted the link worker."])
     assert got[0]["code"] == "trust"
     groups = suggest.suggest_groupings(project, groups=3)

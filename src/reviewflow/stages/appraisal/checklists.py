@@ -179,7 +179,7 @@ class Appraisal:
 def make_appraisal(
     checklist: Checklist,
     study: str,
-    appraiser: str,
+    reviewer: str,
     answers: Mapping[str, str],
     *,
     notes: Mapping[str, str] | None = None,
@@ -202,9 +202,9 @@ def make_appraisal(
         problems.append("unanswered: " + ", ".join(missing))
     if problems:
         raise InputError(
-            f"appraisal of study {study} by {appraiser} on {checklist.id}:\n  "
+            f"appraisal of study {study} by {reviewer} on {checklist.id}:\n  "
             + "\n  ".join(problems),
             hint="Answer every item with one of the checklist's options.",
         )
     ordered = {i: clean[i] for i in checklist.item_ids}
-    return Appraisal(study, appraiser, checklist.id, ordered, dict(notes or {}))
+    return Appraisal(study, reviewer, checklist.id, ordered, dict(notes or {}))

@@ -133,7 +133,7 @@ def consensus(
     second: Appraisal,
     resolutions: Mapping[str, str] | None = None,
     *,
-    by: str,
+    reviewer: str,
     notes: Mapping[str, str] | None = None,
 ) -> Appraisal:
     """The consensus appraisal: agreed items, plus ``resolutions`` (item → answer) for the rest.
@@ -172,4 +172,4 @@ def consensus(
             "and no consensus answer is recorded",
             hint="Discuss the items listed and record the agreed answer for each.",
         )
-    return Appraisal(first.study, by, checklist.id, answers, dict(notes or {}))
+    return Appraisal(first.study, reviewer, checklist.id, answers, dict(notes or {}))

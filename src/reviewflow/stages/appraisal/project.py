@@ -24,6 +24,7 @@ from ...settings import AppraisalSettings
 from ...store import extraction_queries as xq
 from .. import studies as studies_mod
 from ..screening.plan import check_reviewer
+from ..who import acting
 from .checklists import Appraisal, Checklist, builtin_checklist, load_checklist
 from .checklists import make_appraisal as make_appraisal_pure
 from .consensus import AppraisalAgreement, appraisal_agreement, consensus, disagreements
@@ -86,13 +87,15 @@ def record_appraisal(
     project: Project,
     study: str | int,
     *,
-    appraiser: str,
+    reviewer: str | None = None,
     answers: Mapping[str, str],
     notes: Mapping[str, str] | None = None,
     replace: bool = False,
 ) -> Appraisal:
-    """Record one appraiser's independent answers (every item, a known option)."""
-    return import_rows(project, [(study, appraiser, answers, notes or {})], replace=replace)[0]
+    """Record one appraiser's (``reviewer``, default: the session's actor) independent
+    answers: every item, a known option."""
+    who = acting(reviewer, doing="appraising")
+    return import_rows(project, [(study, who, answers, notes or {})], replace=replace)[0]
 
 
 def import_rows(
@@ -223,13 +226,15 @@ def record_consensus(
     project: Project,
     study: str | int,
     *,
-    by: str,
+    reviewer: str | None = None,
     resolutions: Mapping[str, str] | None = None,
     notes: Mapping[str, str] | None = None,
     replace: bool = False,
 ) -> Appraisal:
     """Record the consensus: the items both appraisers agree on plus ``resolutions``
-    (item → agreed answer) for each disagreement; refused while any is unresolved."""
+    (item → agreed answer) for each disagreement; refused while any is unresolved.
+    ``reviewer`` (default: the session's actor) records it."""
+    by = acting(reviewer, doing="recording the consensus")
     check_reviewer(project, by)
     checklist = checklist_in_use(project)
     with project.db.transaction() as conn:
@@ -246,7 +251,7 @@ def record_consensus(
                 f"{state.label}: a consensus is already recorded",
                 hint="Pass --replace to record a new one; the old one stays in history.",
             )
-        agreed = consensus(checklist, *pair, resolutions, by=by, notes=notes)
+        agreed = consensus(checklist, *pair, resolutions, reviewer=by, notes=notes)
         picked = {i: agreed.answers[i] for i in (resolutions or {})}
         xq.insert_appraisals(
             conn,
@@ -266,9 +271,10 @@ def record_consensus(
     return agreed
 
 
-def record_agreed_consensus(project: Project, *, by: str) -> list[int]:
+def record_agreed_consensus(project: Project, *, reviewer: str | None = None) -> list[int]:
     """Record the consensus of every study whose two appraisals agree on every item and
     that has none yet; the study ids recorded."""
+    by = acting(reviewer, doing="recording the consensus")
     checklist = checklist_in_use(project)
     with project.db.connect() as conn:
         states = list(_load(conn, project, checklist).values())
@@ -278,7 +284,7 @@ def record_agreed_consensus(project: Project, *, by: str) -> list[int]:
         if s.consensus is None and (p := _pair(project, s)) and not disagreements(*p)
     ]
     for sid in todo:
-        record_consensus(project, sid, by=by)
+        record_consensus(project, sid, reviewer=by)
     return todo
 
 

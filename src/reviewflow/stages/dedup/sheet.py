@@ -96,4 +96,4 @@ def import_decisions(project: Project, path: str | Path, *, reviewer: str | None
     try:
         return dedup_project.decide_pairs(project, items, reviewer=reviewer)
     except InputError as exc:
-        raise InputError(f"{p.name}: {exc.message}", hint=exc.hint) from exc
+        raise InputError(f"{p.name}: {exc.message}", next=exc.next) from exc

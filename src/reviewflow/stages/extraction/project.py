@@ -34,6 +34,7 @@ from ...store import extraction_queries as xq
 from .. import studies as studies_mod
 from ..screening.plan import check_reviewer
 from ..studies import Study
+from ..who import acting
 from .agreement import PilotReport, pilot_agreement
 from .forms import Extraction, Form, builtin_forms, loads_form, make_extraction
 from .values import NOT_REPORTED, coerce, format_value, values_equal
@@ -389,7 +390,7 @@ def record_extraction(
     project: Project,
     study: str | int,
     *,
-    reviewer: str,
+    reviewer: str | None = None,
     answers: Mapping[str, Any],
     notes: Mapping[str, str] | None = None,
     form_id: str | None = None,
@@ -397,6 +398,7 @@ def record_extraction(
     replace: bool = False,
 ) -> Extraction:
     """Record one reviewer's answers for a study; every problem is listed, nothing half-saved."""
+    reviewer = acting(reviewer, doing="extracting")
     check_reviewer(project, reviewer)
     form, text = _form_and_text(project, form_id)
     with project.db.transaction() as conn:
@@ -445,7 +447,7 @@ def verify(
     project: Project,
     study: str | int,
     *,
-    reviewer: str,
+    reviewer: str | None = None,
     checks: Mapping[str, Any],
     of: str | None = None,
     agree_rest: bool = False,
@@ -457,6 +459,7 @@ def verify(
     ``checks``: field → "agree" or {"value": ..., "note": ...}; with ``agree_rest`` every
     field not named is agreed. Returns the confirmed fields and the discrepancies.
     """
+    reviewer = acting(reviewer, doing="verifying this extraction")
     check_reviewer(project, reviewer)
     form, text = _form_and_text(project, form_id)
     items = dict(checks)
@@ -519,7 +522,7 @@ def resolve(
     project: Project,
     study: str | int,
     *,
-    reviewer: str,
+    reviewer: str | None = None,
     values: Mapping[str, Any] | None = None,
     accept: Sequence[str] = (),
     keep: Sequence[str] = (),
@@ -529,6 +532,7 @@ def resolve(
 ) -> Resolved:
     """Record agreed values of discrepancies: ``values`` (field → value), ``accept`` (take the
     verifier's proposal) or ``keep`` (keep the extracted value), each with an optional note."""
+    reviewer = acting(reviewer, doing="resolving these discrepancies")
     check_reviewer(project, reviewer)
     form, text = _form_and_text(project, form_id)
     notes = dict(notes or {})

@@ -16,6 +16,7 @@ from typing import Any
 from ...formats import limits
 from ...project import Project
 from ..screening.plan import check_reviewer
+from ..who import acting
 from . import xlsx
 from .forms import Form, make_extraction
 from .project import _form_and_text, _included, _load, _record, _register, _verify, form_in_use
@@ -83,13 +84,14 @@ def import_template(
     project: Project,
     path: str | Path,
     *,
-    reviewer: str,
+    reviewer: str | None = None,
     form_id: str | None = None,
     pilot: bool = False,
     replace: bool = False,
     require_all_studies: bool = False,
 ) -> SheetImport:
     """Record a filled template as ``reviewer``'s extractions: every row or none."""
+    reviewer = acting(reviewer, doing="extracting")
     check_reviewer(project, reviewer)
     form, text = _form_and_text(project, form_id)
     recorded, unchanged, empty = [], [], []
@@ -113,13 +115,14 @@ def verify_from_template(
     project: Project,
     path: str | Path,
     *,
-    reviewer: str,
+    reviewer: str | None = None,
     of: str,
     form_id: str | None = None,
     replace: bool = False,
 ) -> dict[int, Comparison]:
     """A verifier's copy (``write_template(prefill=of)``) read back: every cell equal to the
     extraction is agreed, every changed cell is a proposal. All rows or none."""
+    reviewer = acting(reviewer, doing="verifying this extraction")
     check_reviewer(project, reviewer)
     check_reviewer(project, of)
     form, text = _form_and_text(project, form_id)

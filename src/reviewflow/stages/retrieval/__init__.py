@@ -23,16 +23,20 @@ from ...store import screening_queries as sq
 from ...store.blobs import BlobRef, BlobStore
 from ..screening.fulltext import Report, _check_report, _one
 from ..screening.plan import check_reviewer
+from ..who import acting
 
 #: Where older projects kept their full-text copies (``files/<sha256><suffix>``).
 FILES_DIR = "files"
 FULL_TEXT_SUFFIXES = {".pdf", ".txt", ".md", ".html", ".htm", ".xml", ".docx"}
 
 
-def retrieve(project: Project, report_id: int, *, file: str | Path, reviewer: str) -> Report:
+def retrieve(
+    project: Project, report_id: int, *, file: str | Path, reviewer: str | None = None
+) -> Report:
     """Attach the full text at ``file``: copy it into the project's blob store and record
     the event. The original path is kept as provenance only; the project does not need
     the file afterwards (it may be moved or deleted)."""
+    reviewer = acting(reviewer, doing="attaching this full text")
     check_reviewer(project, reviewer)
     path = check_full_text_file(Path(file))
     with project.db.connect() as conn:
@@ -50,11 +54,12 @@ def attach_bytes(
     data: bytes,
     *,
     file_name: str,
-    reviewer: str,
+    reviewer: str | None = None,
     media_type: str | None = None,
 ) -> Report:
     """Attach a full text given as bytes (a web upload): stored like :func:`retrieve`'s
     copy, recorded with ``file_name`` (its folders dropped) and no original path."""
+    reviewer = acting(reviewer, doing="attaching this full text")
     check_reviewer(project, reviewer)
     name = file_name.replace("\\", "/").rsplit("/", 1)[-1].strip()
     check_full_text_name(name or file_name)
@@ -183,8 +188,11 @@ def adopt_file_copies(project: Project) -> int:
     return copied
 
 
-def not_retrieved(project: Project, report_id: int, *, reason: str, reviewer: str) -> Report:
+def not_retrieved(
+    project: Project, report_id: int, *, reason: str, reviewer: str | None = None
+) -> Report:
     """Record that the full text could not be obtained, and why (PRISMA counts it)."""
+    reviewer = acting(reviewer, doing="recording the report as not retrieved")
     check_reviewer(project, reviewer)
     if not reason.strip():
         raise InputError(

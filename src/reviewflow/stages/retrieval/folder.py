@@ -34,6 +34,7 @@ from ...project import Project
 from ...store import screening_queries as sq
 from ...store.blobs import sha256_of
 from ..screening.plan import check_reviewer
+from ..who import acting
 from . import FULL_TEXT_SUFFIXES, full_text_store, retrieved_event
 
 MATCHED, ATTACHED, AMBIGUOUS, UNMATCHED = "matched", "already attached", "ambiguous", "unmatched"
@@ -107,9 +108,14 @@ def full_text_files(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def attach_files(
-    project: Project, paths: Iterable[str | Path], *, reviewer: str, dry_run: bool = False
+    project: Project,
+    paths: Iterable[str | Path],
+    *,
+    reviewer: str | None = None,
+    dry_run: bool = False,
 ) -> AttachResult:
     """Match ``paths`` (files or folders) to reports and attach every match at once."""
+    reviewer = acting(reviewer, doing="attaching these full texts")
     check_reviewer(project, reviewer)
     files = full_text_files(paths)
     if not files:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from ...errors import StateError
 from ...project import Project
 from ...store import screening_queries as sq
+from ..who import acting
 from .decisions import decide, visible_votes
 from .plan import STAGES, check_reviewer, check_stage
 from .state import CONFLICT, Vote, load_state
@@ -45,9 +46,10 @@ class Conflict:
 
 
 def conflicts(
-    project: Project, *, stage: str, reviewer: str, include_resolved: bool = False
+    project: Project, *, stage: str, reviewer: str | None = None, include_resolved: bool = False
 ) -> list[Conflict]:
     """Open conflicts of a stage (and resolved ones with ``include_resolved``)."""
+    reviewer = acting(reviewer, doing="asking for the conflicts")
     check_stage(stage)
     check_reviewer(project, reviewer)
     with project.db.connect() as conn:
@@ -105,12 +107,13 @@ def resolve(
     *,
     stage: str,
     item_id: int,
-    reviewer: str,
+    reviewer: str | None = None,
     decision: str,
     reason: str | None = None,
     note: str | None = None,
 ) -> Vote:
     """The arbiter's decision on a conflict; only the plan's arbiter may make it."""
+    reviewer = acting(reviewer, doing="resolving this conflict")
     check_stage(stage)
     check_reviewer(project, reviewer)
     with project.db.connect() as conn:

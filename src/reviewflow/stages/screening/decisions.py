@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from ...errors import InputError, NotFoundError, StateError
 from ...project import Project
 from ...store import screening_queries as sq
+from ..who import acting
 from .plan import DECISIONS, STAGES, Plan, check_reviewer, check_stage
 from .state import CONFLICT, StageState, Vote, load_state
 
@@ -40,18 +41,20 @@ def decide(
     *,
     stage: str,
     item_id: int,
-    reviewer: str,
+    reviewer: str | None = None,
     decision: str,
     reason: str | None = None,
     note: str | None = None,
 ) -> Vote:
     """Record one reviewer's decision (a screener's vote, or the arbiter's ruling)."""
+    reviewer = acting(reviewer, doing="recording this decision")
     d = Decision(stage, item_id, reviewer, decision, reason or None, note or None)
     return record(project, [d])[0]
 
 
-def withdraw(project: Project, *, stage: str, item_id: int, reviewer: str) -> Vote:
+def withdraw(project: Project, *, stage: str, item_id: int, reviewer: str | None = None) -> Vote:
     """Take back one's current vote (undo): an event, so the history keeps both."""
+    reviewer = acting(reviewer, doing="withdrawing this vote")
     return decide(project, stage=stage, item_id=item_id, reviewer=reviewer, decision="withdrawn")
 
 
@@ -134,8 +137,9 @@ def _freeze_plan(conn: object, state: StageState) -> None:
         )
 
 
-def replan(project: Project, *, stage: str, reviewer: str) -> dict[str, object]:
+def replan(project: Project, *, stage: str, reviewer: str | None = None) -> dict[str, object]:
     """Accept the plan now in review.toml for a stage whose screening has begun."""
+    reviewer = acting(reviewer, doing="accepting the new plan")
     check_stage(stage)
     check_reviewer(project, reviewer)
     from .plan import get_plan
@@ -165,7 +169,7 @@ def _where(d: Decision, check: object, *args: object) -> None:
         check(*args)  # type: ignore[operator]
     except (InputError, NotFoundError) as exc:
         if d.where:
-            raise type(exc)(f"{d.where}: {exc.message}", hint=exc.hint) from None
+            raise type(exc)(f"{d.where}: {exc.message}", next=exc.next) from None
         raise
 
 
@@ -259,8 +263,11 @@ def _vote(row: dict[str, object]) -> Vote:
     )
 
 
-def votes(project: Project, *, stage: str, item_id: int, reviewer: str) -> dict[str, Vote]:
+def votes(
+    project: Project, *, stage: str, item_id: int, reviewer: str | None = None
+) -> dict[str, Vote]:
     """Current votes on an item as ``reviewer`` may see them (blind until allowed)."""
+    reviewer = acting(reviewer, doing="asking for the votes")
     check_reviewer(project, reviewer)
     with project.db.connect() as conn:
         state = load_state(conn, project, stage, only={item_id})
@@ -284,8 +291,11 @@ def can_see_all(state: StageState, item_id: int, reviewer: str) -> bool:
     return reviewer == state.plan.arbiter and at_arbiter
 
 
-def close_stage(project: Project, *, stage: str, reviewer: str, force: bool = False) -> None:
+def close_stage(
+    project: Project, *, stage: str, reviewer: str | None = None, force: bool = False
+) -> None:
     """Close a stage: no more decisions, and every vote becomes visible to everyone."""
+    reviewer = acting(reviewer, doing="closing the stage")
     check_stage(stage)
     check_reviewer(project, reviewer)
     with project.db.transaction() as conn:
@@ -302,7 +312,8 @@ def close_stage(project: Project, *, stage: str, reviewer: str, force: bool = Fa
         sq.insert_stage_event(conn, stage=stage, action="close", reviewer=reviewer)
 
 
-def reopen_stage(project: Project, *, stage: str, reviewer: str) -> None:
+def reopen_stage(project: Project, *, stage: str, reviewer: str | None = None) -> None:
+    reviewer = acting(reviewer, doing="reopening the stage")
     check_stage(stage)
     check_reviewer(project, reviewer)
     with project.db.transaction() as conn:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from ...errors import StateError
 from ...project import Project
 from ...store import screening_queries as sq
+from ..who import acting
 from .plan import screening_settings
 from .state import StageState, load_state
 
@@ -294,8 +295,9 @@ def _stopped(conn: Any) -> bool:
     return sq.latest_stage_action(conn, stage="ta", actions=("stop", "resume")) == "stop"
 
 
-def stop(project: Project, *, reviewer: str, force: bool = False) -> StoppingReport:
+def stop(project: Project, *, reviewer: str | None = None, force: bool = False) -> StoppingReport:
     """Record that title/abstract screening stopped on the rule's evidence."""
+    reviewer = acting(reviewer, doing="stopping title/abstract screening")
     report = stopping_status(project)
     if report.stopped:
         raise StateError("title/abstract screening is already stopped")
@@ -310,8 +312,9 @@ def stop(project: Project, *, reviewer: str, force: bool = False) -> StoppingRep
     return report
 
 
-def resume(project: Project, *, reviewer: str) -> None:
+def resume(project: Project, *, reviewer: str | None = None) -> None:
     """Undo a stop: unscreened records are no longer counted as excluded by automation."""
+    reviewer = acting(reviewer, doing="resuming title/abstract screening")
     with project.db.transaction() as conn:
         sq.insert_stage_event(conn, stage="ta", action="resume", reviewer=reviewer)
 

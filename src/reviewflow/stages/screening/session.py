@@ -15,8 +15,10 @@ note as ``#tag`` words ("carers #peer-support #uk"), where a search finds them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ...errors import ReviewflowError
 from ...project import Project
@@ -26,6 +28,9 @@ from .decisions import decide, withdraw
 from .plan import check_reviewer, check_stage
 from .prioritise import SessionRanker, ranking_on, stopping_status
 from .state import StageState, load_state
+
+if TYPE_CHECKING:
+    from ...session import Session
 
 HELP = (
     "i include · e exclude · m maybe · r reason+exclude · n note · t tags · u undo · "
@@ -105,19 +110,31 @@ def screen_loop(
     ``read_line(prompt)`` reads a note or tags (without it n and t say they cannot);
     ``open_file(path)`` shows a full text in the system viewer (the o key) and returns
     non-zero when it could not.
+
+    Each action is its own session for ``reviewer`` (the loop opens them, so call it
+    outside a session): a decision or an undo is committed the moment it is made, and the
+    write lock is held for that one decision, never while the reviewer reads.
     """
     check_stage(stage)
     check_reviewer(project, reviewer)
     result = SessionResult()
-    with project.db.connect() as conn:
+
+    def reading() -> AbstractContextManager[Session]:
+        return project.session(actor=reviewer, write=False)
+
+    def writing() -> AbstractContextManager[Session]:
+        return project.session(actor=reviewer, write=True)
+
+    with reading(), project.db.connect() as conn:
         state = load_state(conn, project, stage)
-    mine = [i for i in state.items if reviewer in state.assigned[i]]
-    voted = {i for i in mine if reviewer in state.votes.get(i, {})}
-    own = {i: state.votes[i][reviewer].decision for i in voted}
-    ranker = SessionRanker(project, mine) if ranking_on(project, stage) and mine else None
-    sample_seed: int | None = None
+        mine = [i for i in state.items if reviewer in state.assigned[i]]
+        voted = {i for i in mine if reviewer in state.votes.get(i, {})}
+        own = {i: state.votes[i][reviewer].decision for i in voted}
+        ranker = SessionRanker(project, mine) if ranking_on(project, stage) and mine else None
+        sample_seed: int | None = None
+        if ranker is not None:
+            sample_seed = _sample_seed(project, state)
     if ranker is not None:
-        sample_seed = _sample_seed(project, state)
         mine = _ranked(ranker, mine, voted, own, sample_seed)
     history: list[int] = []
     pos = _next_open(mine, voted, 0)
@@ -126,7 +143,8 @@ def screen_loop(
     result.total = len(mine)
     while pos is not None:
         item = mine[pos]
-        view = _view(project, state, item, reviewer, len(voted), len(mine), message)
+        with reading():
+            view = _view(project, state, item, reviewer, len(voted), len(mine), message)
         view.note, view.tags = typed.get(item, ("", ()))
         show(view)
         message = ""
@@ -144,7 +162,8 @@ def screen_loop(
                 message = "nothing to undo in this session"
                 continue
             last = history.pop()
-            withdraw(project, stage=stage, item_id=last, reviewer=reviewer)
+            with writing():
+                withdraw(project, stage=stage, item_id=last, reviewer=reviewer)
             voted.discard(last)
             own.pop(last, None)
             result.undone += 1
@@ -160,15 +179,16 @@ def screen_loop(
         decision, reason = choice
         note = note_with_tags(view.note, view.tags)
         try:
-            decide(
-                project,
-                stage=stage,
-                item_id=item,
-                reviewer=reviewer,
-                decision=decision,
-                reason=reason,
-                note=note,
-            )
+            with writing():  # one decision, one session
+                decide(
+                    project,
+                    stage=stage,
+                    item_id=item,
+                    reviewer=reviewer,
+                    decision=decision,
+                    reason=reason,
+                    note=note,
+                )
         except ReviewflowError as exc:
             message = exc.message
             continue
@@ -184,7 +204,8 @@ def screen_loop(
         )
         if ranker is not None:
             if result.decided % 10 == 0:
-                report = stopping_status(project)
+                with reading():
+                    report = stopping_status(project)
                 message = report.summary()
                 if report.switched and sample_seed is None:
                     sample_seed = state.plan.seed

@@ -20,6 +20,7 @@ from ...errors import InputError
 from ...formats.limits import read_sheet_text, sheet_reader
 from ...project import Project
 from ...store import screening_queries as sq
+from ..who import acting
 from .decisions import Decision, record
 from .plan import check_reviewer, check_stage
 from .state import load_state
@@ -59,8 +60,9 @@ class SheetImport:
         }
 
 
-def export_sheet(project: Project, *, stage: str, reviewer: str) -> str:
+def export_sheet(project: Project, *, stage: str, reviewer: str | None = None) -> str:
     """CSV text of ``reviewer``'s items at ``stage`` with their own current votes only."""
+    reviewer = acting(reviewer, doing="exporting their sheet")
     check_stage(stage)
     check_reviewer(project, reviewer)
     with project.db.connect() as conn:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from ...errors import InputError, NotFoundError, StateError
 from ...project import Project
 from ...store import synthesis_queries as sq
+from ..who import acting
 
 CodeRef = int | str
 
@@ -268,10 +269,12 @@ def apply_code(
     segment_id: int,
     code: CodeRef,
     *,
-    coder: str,
+    reviewer: str | None = None,
     span: tuple[int, int] | None = None,
 ) -> int:
-    """A coder applies a code to a segment (or a span of it); applying twice is a no-op."""
+    """A coder (``reviewer``, default: the session's actor) applies a code to a segment
+    (or a span of it); applying twice is a no-op."""
+    coder = acting(reviewer, doing="coding this segment")
     with project.db.transaction() as conn:
         return _apply(conn, segment_id, resolve(conn, code)["id"], coder=coder, span=span)
 
@@ -301,7 +304,11 @@ def _apply(
     )
 
 
-def remove_application(project: Project, application_id: int, *, coder: str) -> None:
+def remove_application(
+    project: Project, application_id: int, *, reviewer: str | None = None
+) -> None:
+    """Take a code off a segment again (the application stays in the history)."""
+    coder = acting(reviewer, doing="removing this coding")
     with project.db.transaction() as conn:
         sq.remove_applications(conn, ids=[application_id], reason=f"removed by {coder}")
 

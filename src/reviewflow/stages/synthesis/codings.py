@@ -24,6 +24,7 @@ from ...formats.limits import read_sheet_text, sheet_reader
 from ...project import Project
 from ...store import synthesis_queries as sq
 from .. import studies as studies_mod
+from ..who import acting
 from .codes import _apply, ensure_code
 
 _ANNOTATED = re.compile(r"^(?P<text>.*?)\s*\{(?P<codes>[^{}]*)\}\s*$")
@@ -44,8 +45,12 @@ def segments_sheet(project: Project, *, study: int | None = None) -> str:
     return out.getvalue()
 
 
-def import_codings(project: Project, path: str | Path, *, coder: str) -> dict[str, int]:
-    """Apply the codings of a CSV or annotated text file, all or nothing."""
+def import_codings(
+    project: Project, path: str | Path, *, reviewer: str | None = None
+) -> dict[str, int]:
+    """Apply the codings of a CSV or annotated text file, all or nothing. ``reviewer``
+    (default: the session's actor) codes the rows that name no coder of their own."""
+    coder = acting(reviewer, doing="coding the rows without a coder")
     path = Path(path)
     text = read_sheet_text(path)  # a regular file within the sheet caps, UTF-8
     with project.db.connect() as conn:
@@ -70,7 +75,7 @@ def _study_id(ref: str, studies: studies_mod.Studies, file: str, line: int) -> i
     try:
         return studies.require_included(ref, doing="coded").id
     except ReviewflowError as exc:
-        raise ParseError(exc.message, file=file, line=line, hint=exc.hint) from None
+        raise ParseError(exc.message, file=file, line=line, next=exc.next) from None
 
 
 def _find_segment(
