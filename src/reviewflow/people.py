@@ -96,8 +96,8 @@ def require_user(conn: Connection, initials: str) -> User:
     if user is None:
         known = ", ".join(u.initials for u in list_users(conn, members_only=True)) or "none yet"
         raise NotFoundError(
-            f"no user {initials!r} in this project (members: {known})",
-            hint=f"Add them with: reviewflow reviewer add {initials} --name 'Full Name'",
+            f"unknown reviewer {initials!r}: not on this project's team (members: {known})",
+            hint=f'Add them with: reviewflow reviewer add "{initials}:Full Name"',
         )
     return user
 

@@ -86,6 +86,7 @@ def test_nobody_named_and_no_session_is_refused_clearly(project: Project) -> Non
 def test_appraisal_and_consensus_take_the_actor_too(project: Project) -> None:
     project.settings.reviewers += [Reviewer(initials="JS")]
     project.settings.appraisal = AppraisalSettings()
+    project.save_settings()  # the team lives in the store: JS must join it to act
     with project.db.transaction() as conn:
         study = screening_queries.insert_study(conn, label="Study A")
     answers = {f"q{i}": "Yes" for i in range(1, 11)}

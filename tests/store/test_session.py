@@ -67,7 +67,7 @@ def test_the_actor_is_known_and_holds_roles(project: Project) -> None:
     with project.session(actor="MC") as s:
         s.require("reviewer")  # owners may do everything
     assert current_actor() is None
-    with pytest.raises(NotFoundError, match="no user 'ZZ'"), project.session(actor="ZZ"):
+    with pytest.raises(NotFoundError, match="unknown reviewer 'ZZ'"), project.session(actor="ZZ"):
         pass
 
 

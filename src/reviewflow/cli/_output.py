@@ -83,8 +83,8 @@ def team_initials(project: Project) -> list[str]:
     """The initials of the project's members (users holding a role in the store)."""
     from ..people import team
 
-    with project.db.connect() as conn:
-        return [u.initials for u in team(conn)]
+    with project.session(write=False) as s:
+        return [u.initials for u in team(s.conn)]
 
 
 def need_reviewer(project: Project, reviewer: str | None) -> str:

@@ -69,8 +69,8 @@ def show_cmd(out: OutputContext, as_json: bool) -> None:
     from ..settings import dump_settings
 
     project = _project(out)
-    with project.db.connect() as conn:
-        newest = protocol.latest(conn)
+    with project.session(write=False) as s:
+        newest = protocol.latest(s.conn)
     if newest is None:
         raise ReviewflowError("no stored protocol yet", hint="Run: reviewflow upgrade")
     if as_json:
@@ -103,8 +103,8 @@ def history_cmd(out: OutputContext, as_json: bool) -> None:
     from .. import protocol
 
     project = _project(out)
-    with project.db.connect() as conn:
-        versions = protocol.history(conn)
+    with project.session(write=False) as s:
+        versions = protocol.history(s.conn)
     if as_json:
         echo_json([v.to_dict() for v in versions])
         return
@@ -136,9 +136,10 @@ def export_cmd(out: OutputContext, file: Path | None) -> None:
     project = _project(out, say_why=False)
     target = file or project.config_path
     before = target.read_bytes() if target.exists() else None
-    protocol.export(project, target)
-    with project.db.connect() as conn:
-        newest = protocol.latest(conn)
+    with out.session(write=True):
+        protocol.export(project, target)
+    with project.session(write=False) as s:
+        newest = protocol.latest(s.conn)
     number = newest.version if newest else "?"
     if before == target.read_bytes():
         echo(f"{target} already holds protocol version {number}")
@@ -166,7 +167,8 @@ def import_cmd(out: OutputContext, file: Path | None) -> None:
     from .. import protocol
 
     project = _project(out, say_why=False)
-    made = protocol.import_file(project, file, changed_by=os.environ.get(REVIEWER_ENV) or None)
+    with out.session(write=True):
+        made = protocol.import_file(project, file, changed_by=os.environ.get(REVIEWER_ENV) or None)
     name = (file or project.config_path).name
     if made is None:
         echo(f"{name} already is the stored protocol; nothing changed")
