@@ -176,6 +176,7 @@ def cohen_kappa(
     rows, cols = p.sum(1), p.sum(0)
     po = float(np.trace(p))
     pe = float(rows @ cols)
+    why: str | None  # the reason κ or its SE says nothing, if any
     if math.isclose(pe, 1.0):
         why = "κ is undefined: every rating is in one category, so chance agreement is 1"
         return KappaResult(None, None, None, None, po, pe, n, why)

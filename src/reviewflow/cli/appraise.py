@@ -6,6 +6,7 @@ Thin shells over :mod:`reviewflow.stages.appraisal`; checks and scoring live the
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.table import Table
@@ -118,7 +119,9 @@ def agreement_cmd(out: OutputContext, as_json: bool) -> None:
     """
     with out.session(write=False):
         result = appraise.agreement(out.project())
-    items = [{"item": i.item, "agreed": i.agreed, "compared": i.compared} for i in result.items]
+    items: list[dict[str, Any]] = [
+        {"item": i.item, "agreed": i.agreed, "compared": i.compared} for i in result.items
+    ]
     open_ = [
         {"study": int(d.study), "item": d.item, "first": d.first, "second": d.second}
         for d in result.disagreements
@@ -212,7 +215,7 @@ def scores_cmd(out: OutputContext, as_json: bool) -> None:
     """
     with out.session(write=False):
         overview = appraise.overview(out.project())
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "study_id": s.study_id,
             "study": s.label,

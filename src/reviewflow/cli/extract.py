@@ -149,7 +149,7 @@ def pilot_cmd(
         report = extract.pilot_report(
             out.project(), reviewers=reviewers, studies=list(studies) or None, form_id=form_id
         )
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "field": f.field,
             "label": f.label,
@@ -233,6 +233,7 @@ def verify_cmd(
         reviewflow extract verify --file ka.xlsx --reviewer KA --of MC
     """
     project = out.project()
+    results: dict[Any, extract.Comparison]  # by study id (--file) or by STUDY as given
     if file is not None and not of:
         raise click.UsageError("--file needs --of (whose extraction the copy holds)")
     if file is None and study is None:
@@ -261,7 +262,7 @@ def verify_cmd(
                 replace=replace,
             )
             results = {study: result}
-    data = {
+    data: dict[str, dict[str, Any]] = {
         str(s): {
             "confirmed": len(r.confirmed),
             "unchecked": list(r.unchecked),
@@ -373,6 +374,7 @@ def _show(
     as_json: bool,
 ) -> None:
     form = extract.form_in_use(project, form_id)
+    data: Any  # what --json prints: the open discrepancies, or one study's extraction
     if only_open:
         data = [_discrepancy(project, d, form_id) for d in extract.discrepancies(project)]
         if as_json:

@@ -72,10 +72,10 @@ def _plan_from_options(
         (ta, "reviewers", split_initials(ta_reviewers)),
         (ta, "second_reviewers", split_initials(ta_second)),
         (ta, "double_share", ta_share),
-        (ta, "arbiter", (split_initials(ta_arbiter) or [None])[0] if ta_arbiter else None),
+        (ta, "arbiter", next(iter(split_initials(ta_arbiter) or ()), None) if ta_arbiter else None),
         (ta, "rule", ta_rule),
         (ft, "reviewers", split_initials(ft_reviewers)),
-        (ft, "arbiter", (split_initials(ft_arbiter) or [None])[0] if ft_arbiter else None),
+        (ft, "arbiter", next(iter(split_initials(ft_arbiter) or ()), None) if ft_arbiter else None),
         (ft, "rule", ft_rule),
     ):
         if value is not None:
@@ -149,7 +149,7 @@ def _ask_plan(reviewers: list[Reviewer]) -> dict[str, Any]:
 
     def ask(text: str, default: str, *, many: bool = False, blank_ok: bool = False) -> list[str]:
         proc = _initials_proc(known, many=many, blank_ok=blank_ok)
-        return click.prompt(text, default=default, value_proc=proc)  # type: ignore[no-any-return]
+        return click.prompt(text, default=default, value_proc=proc)
 
     echo("Screening plan (change it later with: reviewflow plan set).")
     ta = ask("Who screens every title/abstract (initials, comma-separated)", known[0], many=True)

@@ -7,7 +7,7 @@ The full-text reports and their retrieval are ``reviewflow fulltext`` (cli/fullt
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console, Group
@@ -163,7 +163,7 @@ def _shown(view: screening.View) -> screening.View:
     would act on the terminal); rich Text never reads markup, so ``[/]`` stays text."""
     from dataclasses import fields, replace
 
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     for f in fields(view):
         value = getattr(view, f.name)
         if isinstance(value, str):
@@ -253,7 +253,7 @@ def decide_cmd(out: OutputContext, item_id: int, **kwargs: str) -> None:
         kwargs["stage"] = stage_for_item(
             project, kwargs["stage"], item_id=item_id, reviewer=kwargs["reviewer"]
         )
-        vote = screening.decide(project, item_id=item_id, **kwargs)  # type: ignore[arg-type]
+        vote = screening.decide(project, item_id=item_id, **kwargs)
     echo(f"{vote.reviewer}: {vote.decision} on {kwargs['stage']} item {item_id}")
 
 
@@ -473,7 +473,7 @@ def resolve_cmd(out: OutputContext, item_id: int, **kwargs: str) -> None:
         kwargs["stage"] = stage_for_item(
             project, kwargs["stage"], item_id=item_id, reviewer=kwargs["reviewer"]
         )
-        vote = screening.resolve(project, item_id=item_id, **kwargs)  # type: ignore[arg-type]
+        vote = screening.resolve(project, item_id=item_id, **kwargs)
     echo(f"{kwargs['stage']} item {item_id}: {vote.decision} ({vote.reviewer}, arbiter)")
 
 

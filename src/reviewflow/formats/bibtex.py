@@ -31,6 +31,7 @@ import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Protocol, cast
 
 from ..errors import ParseError
 from ..records import Record, clean, normalize_doi, parse_year
@@ -91,12 +92,18 @@ def read_entries(text: str, *, file: str, report: ParseReport) -> list[Entry]:
     return _Reader(text, file, report).run()
 
 
+class _MatchesEmpty(Protocol):
+    """A pattern that matches the empty string, so its ``match`` is never None."""
+
+    def match(self, string: str, pos: int = 0, /) -> re.Match[str]: ...
+
+
 # Outside entries a % comment runs to the end of its line, and an @ may start an entry.
 _OUTSIDE = re.compile(r"%[^\n]*|@")
 _HEAD = re.compile(r"[ \t]*([A-Za-z][\w-]*)\s*([{(]?)")
 _HEAD_OPEN = re.compile(r"[ \t]*[A-Za-z][\w-]*[ \t]*[{(]")
-_WS = re.compile(r"\s*")
-_KEY = re.compile(r"[^,\s{}()=\"#]*")
+_WS = cast(_MatchesEmpty, re.compile(r"\s*"))
+_KEY = cast(_MatchesEmpty, re.compile(r"[^,\s{}()=\"#]*"))
 _NAME = re.compile(r"[^\s=,{}()\"#]+")
 _NAME_EQ = re.compile(r"[^\s=,{}()\"#]+\s*=")
 _BARE = re.compile(r"[^\s,#{}()\"=]+")

@@ -239,6 +239,7 @@ def _scan_lines(
     parts: list[str] = []  # continuation lines of the last value, see :func:`_join`
 
     def close() -> None:
+        assert start is not None  # called only while a record is open
         _join(fields, last_tag, parts)
         clean_fields = {tag: [v for v in vals if v] for tag, vals in fields.items()}
         blocks.append(_Block(first + start, "\n".join(lines[start:end]), clean_fields))
@@ -259,7 +260,7 @@ def _scan_lines(
                     hint="The file is damaged; export it again from the database.",
                 )
             if last_tag in _LIST_TAGS:
-                fields[last_tag].append(line.strip())  # type: ignore[index]
+                fields[last_tag].append(line.strip())
             else:
                 parts.append(line.strip())
             end = i + 1

@@ -143,10 +143,14 @@ def loads(
     lines = io.StringIO(text.lstrip("\ufeff"), newline="")
     numbered = _NumberedLines(lines)
     delimiter = _delimiter(dialect, text, numbered)
-    quoting = csv.QUOTE_NONE if dialect == "wos-tab" else csv.QUOTE_MINIMAL
     # Real exports carry multi-megabyte abstracts; check_field_sizes refuses the absurd.
     csv.field_size_limit(limits.CSV_FIELD_CHARS)
-    reader = csv.reader(numbered, delimiter=delimiter, quoting=quoting, strict=True)
+    reader = csv.reader(
+        numbered,
+        delimiter=delimiter,
+        quoting=csv.QUOTE_NONE if dialect == "wos-tab" else csv.QUOTE_MINIMAL,
+        strict=True,
+    )
     rows = _rows(reader, numbered, file=file)
     try:
         header, header_line, _ = next(rows)
@@ -283,6 +287,7 @@ def map_columns(
     for number, cell in enumerate(header, start=1):
         cell = cell or f"column {number}"  # an unnamed column still needs a name in extra
         key = _norm(cell)
+        target: str | None
         if key in overrides:
             target = overrides[key]
         elif preset is not None:

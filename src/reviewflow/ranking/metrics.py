@@ -29,7 +29,7 @@ from reviewflow.errors import InputError
 _EPS = 1e-9
 
 
-def _prep(order: Sequence[int], labels: Sequence[int], priors: Sequence[int]):
+def _prep(order: Sequence[int], labels: Sequence[int] | np.ndarray, priors: Sequence[int]):
     y = np.asarray(labels, dtype=np.int64)
     prior_idx = np.asarray(list(priors), dtype=np.int64)
     o = np.asarray(list(order), dtype=np.int64)
@@ -50,7 +50,11 @@ def _ceil(x: float) -> int:
 
 
 def n_at(
-    order: Sequence[int], labels: Sequence[int], *, priors: Sequence[int] = (), recall: float = 0.95
+    order: Sequence[int],
+    labels: Sequence[int] | np.ndarray,
+    *,
+    priors: Sequence[int] = (),
+    recall: float = 0.95,
 ) -> int:
     """Records screened until ceil(recall·R) includes are found (N if never reached)."""
     found, n_total, r_total = _prep(order, labels, priors)
@@ -61,7 +65,11 @@ def n_at(
 
 
 def wss(
-    order: Sequence[int], labels: Sequence[int], *, priors: Sequence[int] = (), recall: float = 0.95
+    order: Sequence[int],
+    labels: Sequence[int] | np.ndarray,
+    *,
+    priors: Sequence[int] = (),
+    recall: float = 0.95,
 ) -> float:
     """Work saved over sampling at ``recall``: (N − n@r)/N − (1 − r)."""
     _, n_total, _ = _prep(order, labels, priors)
@@ -76,7 +84,7 @@ def _found_in_first(order, labels, priors, fraction):
 
 def recall_at(
     order: Sequence[int],
-    labels: Sequence[int],
+    labels: Sequence[int] | np.ndarray,
     *,
     priors: Sequence[int] = (),
     fraction: float = 0.10,
@@ -88,7 +96,7 @@ def recall_at(
 
 def erf(
     order: Sequence[int],
-    labels: Sequence[int],
+    labels: Sequence[int] | np.ndarray,
     *,
     priors: Sequence[int] = (),
     fraction: float = 0.10,
@@ -102,7 +110,7 @@ def erf(
 
 
 def summary(
-    order: Sequence[int], labels: Sequence[int], *, priors: Sequence[int] = ()
+    order: Sequence[int], labels: Sequence[int] | np.ndarray, *, priors: Sequence[int] = ()
 ) -> dict[str, float]:
     """The benchmark's metric set for one run, keyed as the tables print them."""
     return {

@@ -174,7 +174,7 @@ class Ranker:
     def fitted(self) -> bool:
         return bool(self._models)
 
-    def fit(self, indices: Sequence[int], labels: Sequence[int]) -> Ranker:
+    def fit(self, indices: Sequence[int], labels: Sequence[int] | np.ndarray) -> Ranker:
         """Refit on the labelled records ``indices`` (0/1 ``labels``, both classes needed)."""
         idx = np.asarray(indices, dtype=np.int64)
         y = np.asarray(labels, dtype=np.int64)
@@ -215,7 +215,7 @@ class Ranker:
         self._intercept = [float(np.ravel(m.intercept_)[0]) for m in self._models]
         return self
 
-    def scores(self, indices: Sequence[int] | None = None) -> np.ndarray:
+    def scores(self, indices: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
         """Relevance score per record (higher = more likely an include), comparable within
         one call only."""
         if not self._models:
@@ -233,7 +233,7 @@ class Ranker:
             total += _standardise(values if pick is None or few else values[pick])
         return total / len(self._coef)
 
-    def rank(self, indices: Sequence[int] | None = None) -> np.ndarray:
+    def rank(self, indices: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
         """Record indices (of ``indices``, or of all records) best first; ties keep input order."""
         idx = np.arange(self.features.shape[0]) if indices is None else np.asarray(indices)
         s = self.scores(idx)

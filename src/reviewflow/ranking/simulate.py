@@ -57,7 +57,7 @@ class SimulationResult:
 
 
 def sample_priors(
-    labels: Sequence[int], *, seed: int, n_included: int = 1, n_excluded: int = 1
+    labels: Sequence[int] | np.ndarray, *, seed: int, n_included: int = 1, n_excluded: int = 1
 ) -> list[int]:
     """Random prior records, reproducible per seed: ``n_included`` includes then
     ``n_excluded`` excludes, each drawn by ``numpy.random.RandomState(seed)`` from the
@@ -86,7 +86,7 @@ def batch_size(n_labelled: int) -> int:
 
 def simulate(
     texts: Sequence[str] | None,
-    labels: Sequence[int],
+    labels: Sequence[int] | np.ndarray,
     *,
     seed: int,
     n_prior_included: int = 1,

@@ -280,7 +280,7 @@ def _retrieval(c: PrismaCounts, prefix: str, source_words: str, source: int | No
                     f"({source:,}) minus records excluded ({c.records_excluded:,}) = "
                     f"{expected:,}"
                 )
-    if prefix and None not in (sought, source) and sought > source:  # type: ignore[operator]
+    if prefix and None not in (sought, source) and sought > source:
         out.append(
             f"Reports sought for retrieval{suffix} ({sought:,}) cannot exceed "
             f"{source_words} ({source:,})"
@@ -565,6 +565,9 @@ def to_csv(counts: PrismaCounts) -> str:
         sources = CSV_SOURCE.get(data, ())
         if any(counts.is_declared(s) for s in sources) and tooltips != "NA":
             tooltips = f"{tooltips} (declared, not derived)"
-        row = [data, node, box, description, boxtext, tooltips, url, values.get(data, 0)]
-        writer.writerow(cells.escape_row(row))
+        writer.writerow(
+            cells.escape_row(
+                [data, node, box, description, boxtext, tooltips, url, values.get(data, 0)]
+            )
+        )
     return buf.getvalue()

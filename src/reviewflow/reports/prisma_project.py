@@ -116,7 +116,8 @@ def _identification(counts: PrismaCounts, conn: Any) -> None:
             if s["id"] in has_import and n:
                 counts.other_methods_screened = True
         seen = by_column[column]
-        seen[name] = None if n is None or seen.get(name, 0) is None else seen.get(name, 0) + n
+        before = seen.get(name, 0)
+        seen[name] = None if n is None or before is None else before + n
     if unlinked:
         by_column["left"][UNLINKED] = unlinked
         counts.notes.append(

@@ -420,7 +420,7 @@ def _build(c: PrismaCounts, *, template: str, other: bool) -> _Layout:
         rows.append([box("total", "left", total, fill=GREY)])
 
     # Vertical placement: each row as tall as its tallest box, boxes centred in the row.
-    y = MARGIN
+    y: float = MARGIN
     row_spans = []
     for i, row in enumerate(rows):
         h = max(b.height for b in row)

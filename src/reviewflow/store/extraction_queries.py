@@ -108,7 +108,12 @@ def insert_appraisals(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> in
     if not rows:
         return 0
     stamp = now()
-    base = {"checklist_version": None, "resolutions": None, "source": None, "notes": {}}
+    base: dict[str, Any] = {
+        "checklist_version": None,
+        "resolutions": None,
+        "source": None,
+        "notes": {},
+    }
     conn.execute(insert(appraisals), [{**base, "created_at": stamp, **r} for r in rows])
     return len(rows)
 

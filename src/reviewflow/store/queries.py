@@ -12,7 +12,7 @@ from itertools import islice
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, RowMapping, func, insert, select
 
 from ..records import LIST_FIELDS, SCALAR_FIELDS, Record
 from . import actor_or
@@ -168,7 +168,7 @@ def iter_records(
         yield row_to_record(row)
 
 
-def row_to_record(row: Mapping[str, Any]) -> Record:
+def row_to_record(row: RowMapping | Mapping[str, Any]) -> Record:
     kwargs: dict[str, Any] = {name: row[name] for name in SCALAR_FIELDS}
     for name in LIST_FIELDS:
         kwargs[name] = list(row[name] or [])

@@ -12,7 +12,7 @@ scheme in review.toml re-scores every study from the same consensus answers.
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,7 +100,7 @@ def record_appraisal(
 
 def import_rows(
     project: Project,
-    rows: list[tuple[str | int, str, Mapping[str, str], Mapping[str, str]]],
+    rows: Sequence[tuple[str | int, str, Mapping[str, str], Mapping[str, str]]],
     *,
     replace: bool = False,
     source: str | None = None,

@@ -49,7 +49,7 @@ def check_definitions(form: Form) -> list[str]:
             names = list(check.get("fields", ()))
             if len(names) < 2 or "equals" not in check:
                 problems.append(f"check #{n} (sum) needs 'fields' (two or more) and 'equals'")
-            wanted = [(name, _NUMERIC) for name in names]
+            wanted: list[tuple[str, tuple[str, ...]]] = [(name, _NUMERIC) for name in names]
         elif kind == "rows_total":
             if "field" not in check or "equals_field" not in check:
                 problems.append(f"check #{n} (rows_total) needs 'field' and 'equals_field'")
@@ -76,7 +76,7 @@ def check_consistency(form: Form, answers: Mapping[str, Any]) -> list[Consistenc
     for check in form.checks:
         if check["kind"] == "sum":
             names = tuple(check["fields"])
-            values = [answers.get(name) for name in names]
+            values: list[Any] = [answers.get(name) for name in names]
             if not all(_present(v) for v in values):
                 continue
             total = sum(float(v) for v in values)
@@ -89,7 +89,8 @@ def check_consistency(form: Form, answers: Mapping[str, Any]) -> list[Consistenc
                     ConsistencyWarning("sum", names, f"{shown} = {total:g}, not {target:g}")
                 )
         else:
-            rows, other = answers.get(check["field"]), answers.get(check["equals_field"])
+            rows: Any = answers.get(check["field"])
+            other: Any = answers.get(check["equals_field"])
             if not (_present(rows) and _present(other)):
                 continue
             total = sum(row.count for row in rows)

@@ -270,7 +270,9 @@ class StudyExtraction:
 def _summary(conn: Any, form: Form, study: Study) -> StudyExtraction:
     state = _load(conn, form, study)
     key = _main_key(state, form)
-    base = dict(study_id=state.study_id, label=state.label, history=tuple(state.history))
+    base: dict[str, Any] = dict(
+        study_id=state.study_id, label=state.label, history=tuple(state.history)
+    )
     if key is None:
         status = "pilot" if state.extractions else "not extracted"
         return StudyExtraction(**base, status=status, form_version=None, extractor=None,

@@ -94,7 +94,9 @@ def import_template(
     reviewer = acting(reviewer, doing="extracting")
     check_reviewer(project, reviewer)
     form, text = _form_and_text(project, form_id)
-    recorded, unchanged, empty = [], [], []
+    recorded: list[int] = []
+    unchanged: list[int] = []
+    empty: list[int] = []
     with project.db.transaction() as conn:
         studies = {str(s.id): s for s in _included(conn, project)}
         labels = {k: s.label for k, s in studies.items()}

@@ -70,7 +70,8 @@ class Row(NamedTuple):
     """One row of a repeated field, e.g. an ethnic group and its participant count."""
 
     label: str
-    count: int
+    # shadows tuple.count on purpose: "count" is the key stored in answers and sheets
+    count: int  # type: ignore[assignment]
 
 
 class FieldValueError(InputError):

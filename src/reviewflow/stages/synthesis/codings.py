@@ -108,7 +108,7 @@ def _parse_csv(
         seg_id: int | None = None
         if (row.get("segment_id") or "").strip():
             seg_id = int(row["segment_id"]) if row["segment_id"].strip().isdigit() else None
-            if seg_id not in by_id:
+            if seg_id is None or seg_id not in by_id:
                 raise ParseError(f"no segment {row['segment_id']!r}", file=file, line=line)
         else:
             study = _study_id(row.get("study") or "", studies, file, line)
