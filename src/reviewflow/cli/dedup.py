@@ -55,8 +55,15 @@ def dedup_group(ctx: click.Context, out: OutputContext, as_json: bool) -> None:
         else:
             echo(f"No new records since the last run; {result.duplicates_removed:,} linked.")
         return
+    earlier = result.records_considered - result.new_records
+    compared = (
+        f"Compared {result.new_records:,} new records with each other and the {earlier:,} "
+        "already deduplicated"
+        if earlier
+        else f"Compared all {result.new_records:,} records with each other"
+    )
     echo(
-        f"Compared {result.new_records:,} new records against {result.records_considered:,}: "
+        f"{compared}: "
         f"{result.links_added:,} links added, {result.duplicates_removed:,} duplicates linked "
         f"in all, {result.queued:,} pairs for a person to review."
     )
