@@ -42,9 +42,6 @@ _BEFORE_A_SESSION = {
     "_init_store",
     "upgrade",
 }
-#: Command modules not yet through sessions (plan_cmds.py is being rewritten for the
-#: protocol in the store; take it out of here when it opens its sessions).
-_NOT_YET = {"plan_cmds.py"}
 _IN_A_COMMAND = [0]
 
 
@@ -56,8 +53,6 @@ def _in_a_session(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
             frame, stack = sys._getframe(1), []
             while frame is not None and frame.f_code.co_name not in _BEFORE_A_SESSION:
                 where = Path(frame.f_code.co_filename)
-                if where.name in _NOT_YET:
-                    break
                 if "reviewflow" in where.parts:
                     stack.append(f"{where.name}:{frame.f_code.co_name}")
                 frame = frame.f_back  # type: ignore[assignment]

@@ -26,9 +26,13 @@ def _change(out: OutputContext, edit: Callable[[Any], None], source: str) -> Ver
     review.toml updated in place."""
     from .. import protocol
 
-    return protocol.change(
-        out.project(), edit, source=source, changed_by=os.environ.get(REVIEWER_ENV) or None
-    )
+    project = out.project()
+    # One unit of work; who changed it is recorded from REVIEWFLOW_REVIEWER as before
+    # (the session itself names no actor: the team may be what is being changed).
+    with project.session(write=True):
+        return protocol.change(
+            project, edit, source=source, changed_by=os.environ.get(REVIEWER_ENV) or None
+        )
 
 
 def _echo_version(made: Version | None) -> None:
@@ -221,7 +225,10 @@ def _note_if_screening_began(out: OutputContext, stage: str) -> None:
     """A plan changed under cast votes is refused at the next vote; say so now."""
     from ..stages.screening.decisions import plan_changed_since_screening_began
 
-    if plan_changed_since_screening_began(out.project(), stage):
+    project = out.project()
+    with project.session(write=False):
+        changed = plan_changed_since_screening_began(project, stage)
+    if changed:
         echo(
             "Note: screening of this stage has begun under the previous plan; accept the new "
             f"one with: reviewflow screen replan --stage {stage} --reviewer INITIALS",
@@ -310,8 +317,8 @@ def reviewer_list_cmd(out: OutputContext, as_json: bool) -> None:
     from ..people import team
 
     project = out.project()
-    with project.db.connect() as conn:
-        members = team(conn)
+    with project.session(write=False) as session:
+        members = team(session.conn)
     listed = {r.initials: r for r in project.settings.reviewers}
     rows: list[dict[str, Any]] = [
         {
