@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, insert, select
 
 from .errors import InputError, NotFoundError
-from .store import current_actor
+from .store import actor_or
 from .store.schema import membership_events, users
 
 if TYPE_CHECKING:
@@ -136,7 +136,7 @@ def grant(conn: Connection, initials: str, roles: Iterable[str], *, by: str | No
                     user_id=user.id,
                     role=role,
                     action="grant",
-                    by=by or current_actor(),
+                    by=actor_or(by),
                     created_at=_now(),
                 )
             )
@@ -155,7 +155,7 @@ def revoke(
                     user_id=user.id,
                     role=role,
                     action="revoke",
-                    by=by or current_actor(),
+                    by=actor_or(by),
                     created_at=_now(),
                 )
             )

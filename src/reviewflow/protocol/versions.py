@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from ..settings import DatabaseSettings, Settings
-from ..store import current_actor
+from ..store import actor_or
 from ..store.schema import protocol_versions
 
 
@@ -306,7 +306,7 @@ def save(
             mark_synced(conn, before.version, file_sha256)
         return None
     changes = diff(before.document, document) if before is not None else []
-    who = changed_by or current_actor()
+    who = actor_or(changed_by)
     login = account()
     number = int(conn.execute(select(func.coalesce(func.max(protocol_versions.c.version), 0)))
                  .scalar_one()) + 1  # fmt: skip

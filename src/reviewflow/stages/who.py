@@ -10,7 +10,7 @@ must be named (a vote, an appraisal, a coding), :func:`acting` refuses to guess.
 from __future__ import annotations
 
 from ..errors import InputError, NextAction
-from ..store import current_actor
+from ..store import actor_or
 
 
 def acting(reviewer: str | None, *, doing: str) -> str:
@@ -18,7 +18,7 @@ def acting(reviewer: str | None, *, doing: str) -> str:
 
     ``doing`` completes "who is ...?" in the message, e.g. "recording this decision".
     """
-    who = reviewer or current_actor()
+    who = actor_or(reviewer)
     if who:
         return who
     raise InputError(

@@ -56,7 +56,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from ..errors import InputError, NotFoundError, StateError, StoreError
-from . import current_actor
+from . import actor_or
 from .schema import blobs as blobs_table
 
 if TYPE_CHECKING:
@@ -356,7 +356,7 @@ def index_blob(conn: Connection, ref: BlobRef) -> None:
         "size": ref.size,
         "media_type": ref.media_type,
         "file_name": ref.file_name,
-        "created_by": current_actor(),
+        "created_by": actor_or(None),
         "created_at": datetime.now(UTC),
     }
     if conn.dialect.name == "postgresql":
