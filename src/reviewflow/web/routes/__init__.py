@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import accounts, projects
+from . import accounts, projects, screening
 
-ROUTERS: list[APIRouter] = [accounts.router, projects.router]
+ROUTERS: list[APIRouter] = [accounts.router, projects.router, screening.router]
