@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.web.browser import chromium, live_server, signed_in_page  # noqa: E402
-from tests.web.conftest import PASSWORD, make_team_project  # noqa: E402
+from tests.web.web_browser import chromium, live_server, signed_in_page  # noqa: E402
+from tests.web.webkit import PASSWORD, make_team_project  # noqa: E402
 
 import reviewflow as rf  # noqa: E402
 
@@ -44,8 +44,10 @@ WIDTHS = {"desktop": (1366, 768), "phone": (390, 844)}
 
 def prepare(root: Path) -> None:
     project = make_team_project(root)
-    for who, decisions in (("AB", ["include", "exclude", "include"]),
-                           ("CD", ["exclude", "exclude", "include"])):  # fmt: skip
+    for who, decisions in (
+        ("AB", ["include", "exclude", "include"]),
+        ("CD", ["exclude", "exclude", "include"]),
+    ):
         with project.session(actor=who):
             for item, decision in enumerate(decisions, start=1):
                 rf.decide(project, stage="ta", item_id=item, decision=decision)
@@ -70,8 +72,9 @@ def main() -> None:
                         context = browser.new_context(viewport={"width": width, "height": height})
                         page = context.new_page()
                     else:
-                        page = signed_in_page(browser, base, user, PASSWORD, width=width,
-                                              height=height)  # fmt: skip
+                        page = signed_in_page(
+                            browser, base, user, PASSWORD, width=width, height=height
+                        )
                     page.goto(base + path)
                     out = args.outdir / f"{name}-{label}.png"
                     page.screenshot(path=str(out), full_page=True)

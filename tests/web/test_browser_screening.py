@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from web_browser import chromium, live_server, signed_in_page
+from webkit import PASSWORD, make_team_project
 
 from reviewflow.project import Project
-
-from .browser import chromium, live_server, signed_in_page
-from .conftest import PASSWORD, make_team_project
 
 
 @pytest.fixture
@@ -43,7 +42,7 @@ def _press_and_wait(page: Any, key: str) -> None:
 def test_two_reviewers_screen_blind_with_the_keyboard_and_the_arbiter_resolves(
     served: tuple[str, Project],
 ) -> None:
-    base, project = served
+    base, _project = served
     with chromium() as browser:
         ab = signed_in_page(browser, base, "AB", PASSWORD)
         cd = signed_in_page(browser, base, "CD", PASSWORD)
@@ -84,7 +83,11 @@ def test_two_reviewers_screen_blind_with_the_keyboard_and_the_arbiter_resolves(
         row = la.locator(".conflict", has_text=first[:30])
         assert row.count() == 1, la.content()
         text = row.inner_text()
-        assert "AB" in text and "CD" in text and second[:30] not in la.locator(".conflicts").inner_text()
+        assert (
+            "AB" in text
+            and "CD" in text
+            and second[:30] not in la.locator(".conflicts").inner_text()
+        )
         row.locator("button[value=include]").click()
         la.wait_for_selector("text=resolved")
         after = _api(la, f"{base}/api/p/review/prisma")
@@ -102,7 +105,10 @@ def test_a_viewer_cannot_vote_and_is_told_why(served: tuple[str, Project]) -> No
         body = vw.locator("main").inner_text()
         assert "viewer" in body and "owner" in body.lower(), body
         csrf = _api(vw, f"{base}/api/p/review/me")["csrf_token"]
-        posted = vw.request.post(f"{base}/api/p/review/screen/ta/items/1/decision",
-                                 data={"decision": "include"}, headers={"X-CSRF-Token": csrf})  # fmt: skip
+        posted = vw.request.post(
+            f"{base}/api/p/review/screen/ta/items/1/decision",
+            data={"decision": "include"},
+            headers={"X-CSRF-Token": csrf},
+        )
         assert posted.status == 403
         assert posted.json()["error"] == "Forbidden"

@@ -161,13 +161,32 @@ def rule_of(route: APIRoute) -> Rule | None:
     return None
 
 
+def api_routes(app: FastAPI) -> list[APIRoute]:
+    """Every route of the app, those of included routers too.
+
+    FastAPI used to copy an included router's routes into ``app.routes``; newer versions
+    (0.16x) keep the router as one entry, its routes under ``original_router``.
+    """
+    out: list[APIRoute] = []
+
+    def walk(routes: Any) -> None:
+        for route in routes:
+            if isinstance(route, APIRoute):
+                out.append(route)
+            inner = getattr(route, "original_router", None)
+            if inner is not None:
+                walk(inner.routes)
+
+    walk(app.routes)
+    return out
+
+
 def check_every_route_has_a_rule(app: FastAPI) -> None:
     """Refuse to build an app with a route that declares no rule."""
-    missing = [
-        f"{sorted(r.methods)} {r.path}"
-        for r in app.routes
-        if isinstance(r, APIRoute) and rule_of(r) is None
-    ]
+    routes = api_routes(app)
+    if not routes:
+        raise RuntimeError("the app has no routes: the route table could not be read")
+    missing = [f"{sorted(r.methods)} {r.path}" for r in routes if rule_of(r) is None]
     if missing:
         raise RuntimeError("routes without an authorisation rule: " + ", ".join(missing))
 

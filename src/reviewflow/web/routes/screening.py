@@ -66,7 +66,9 @@ def _progress_dict(progress: Any) -> dict[str, Any]:
     return dict(progress.__dict__) if progress is not None else {}
 
 
-def current(ctx: Ctx, stage: str, item_id: int | None, *, skip: tuple[int, ...] = ()) -> dict[str, Any]:
+def current(
+    ctx: Ctx, stage: str, item_id: int | None, *, skip: tuple[int, ...] = ()
+) -> dict[str, Any]:
     """Everything the screening view shows for ``item_id`` (None: the reviewer's next)."""
     project, me = ctx.need_project(), ctx.actor or ""
     with ctx.session(write=False):
@@ -82,17 +84,39 @@ def current(ctx: Ctx, stage: str, item_id: int | None, *, skip: tuple[int, ...] 
         if stage == "ta" and screening.ranking_on(project, "ta"):
             stopping = screening.stopping_status(project)
         blind = screening.is_blind(project, stage=stage)
-    return {"view": view, "progress": progress, "stopping": stopping, "stage": stage,
-            "stage_name": STAGES[stage], "blind": blind}  # fmt: skip
+    return {
+        "view": view,
+        "progress": progress,
+        "stopping": stopping,
+        "stage": stage,
+        "stage_name": STAGES[stage],
+        "blind": blind,
+    }
 
 
-def _screen(ctx: Ctx, stage: str, item_id: int | None, *, message: str = "",
-            error: str = "", last: int | None = None, status: int = 200,
-            skip: tuple[int, ...] = ()) -> Response:  # fmt: skip
+def _screen(
+    ctx: Ctx,
+    stage: str,
+    item_id: int | None,
+    *,
+    message: str = "",
+    error: str = "",
+    last: int | None = None,
+    status: int = 200,
+    skip: tuple[int, ...] = (),
+) -> Response:
     data = current(ctx, stage, item_id, skip=skip)
     template = "screen_record.html" if is_htmx(ctx.request) else "screen.html"
-    return page(ctx, template, status_code=status, message=message, error=error, last=last,
-                skip=skip, **data)  # fmt: skip
+    return page(
+        ctx,
+        template,
+        status_code=status,
+        message=message,
+        error=error,
+        last=last,
+        skip=skip,
+        **data,
+    )
 
 
 @router.get("/p/{slug}/screen/{stage}")
@@ -112,16 +136,14 @@ def decide_form(
 ) -> Response:
     stage = _stage(stage)
     try:
-        record_decision(ctx, stage, item_id, decision=decision, reason=reason, note=note,
-                        tags=tags)  # fmt: skip
+        record_decision(ctx, stage, item_id, decision=decision, reason=reason, note=note, tags=tags)
     except ReviewflowError as exc:
         hint = f" {exc.hint}" if exc.hint else ""
         return _screen(ctx, stage, item_id, error=exc.message + hint, status=422)
     if not is_htmx(ctx.request):
         return RedirectResponse(ctx.href(f"/screen/{stage}"), status_code=303)
     said = {"include": "Included", "exclude": "Excluded", "maybe": "Marked maybe"}[decision]
-    return _screen(ctx, stage, None, message=f"{said} record {item_id}. U undoes it.",
-                   last=item_id)  # fmt: skip
+    return _screen(ctx, stage, None, message=f"{said} record {item_id}. U undoes it.", last=item_id)
 
 
 @router.post("/p/{slug}/screen/{stage}/{item_id}/undo")
@@ -135,17 +157,26 @@ def undo_form(ctx: Screener, stage: str, item_id: int) -> Response:
 
 
 @router.post("/p/{slug}/screen/{stage}/{item_id}/skip")
-def skip_form(ctx: Screener, stage: str, item_id: int,
-              skipped: Annotated[str, Form()] = "") -> Response:  # fmt: skip
+def skip_form(
+    ctx: Screener, stage: str, item_id: int, skipped: Annotated[str, Form()] = ""
+) -> Response:
     stage = _stage(stage)
-    skip = tuple(int(s) for s in skipped.split(",") if s.strip().isdigit())[-50:] + (item_id,)
+    skip = (*tuple(int(s) for s in skipped.split(",") if s.strip().isdigit())[-50:], item_id)
     if not is_htmx(ctx.request):
         return RedirectResponse(ctx.href(f"/screen/{stage}"), status_code=303)
     return _screen(ctx, stage, None, message=f"Skipped record {item_id} for now.", skip=skip)
 
 
-def record_decision(ctx: Ctx, stage: str, item_id: int, *, decision: str, reason: str = "",
-                    note: str = "", tags: str | list[str] = "") -> screening.Vote:  # fmt: skip
+def record_decision(
+    ctx: Ctx,
+    stage: str,
+    item_id: int,
+    *,
+    decision: str,
+    reason: str = "",
+    note: str = "",
+    tags: str | list[str] = "",
+) -> screening.Vote:
     """One vote by the signed-in reviewer: the page's and the API's one way to vote."""
     if decision not in DECISIONS:
         raise InputError(f"unknown decision {decision!r}", hint="Use include, exclude or maybe.")
@@ -163,24 +194,43 @@ def record_decision(ctx: Ctx, stage: str, item_id: int, *, decision: str, reason
 
 
 @router.get("/p/{slug}/screen/{stage}/list")
-def list_page(ctx: Screener, stage: str, q: str = "", vote: str = "", tag: str = "",
-              page_no: int = 1) -> Response:  # fmt: skip
+def list_page(
+    ctx: Screener, stage: str, q: str = "", vote: str = "", tag: str = "", page_no: int = 1
+) -> Response:
     stage = _stage(stage)
     size = 50
     with ctx.session(write=False):
-        items = screening.list_items(ctx.need_project(), stage=stage, reviewer=ctx.actor or "",
-                                     query=q, vote=vote or None, tag=tag or None,
-                                     offset=(max(page_no, 1) - 1) * size, limit=size)  # fmt: skip
-    return page(ctx, "screen_list.html", stage=stage, stage_name=STAGES[stage], items=items,
-                q=q, vote=vote, tag=tag, page_no=max(page_no, 1), size=size)  # fmt: skip
+        items = screening.list_items(
+            ctx.need_project(),
+            stage=stage,
+            reviewer=ctx.actor or "",
+            query=q,
+            vote=vote or None,
+            tag=tag or None,
+            offset=(max(page_no, 1) - 1) * size,
+            limit=size,
+        )
+    return page(
+        ctx,
+        "screen_list.html",
+        stage=stage,
+        stage_name=STAGES[stage],
+        items=items,
+        q=q,
+        vote=vote,
+        tag=tag,
+        page_no=max(page_no, 1),
+        size=size,
+    )
 
 
 @router.post("/p/{slug}/screen/{stage}/blind")
 def blind_form(ctx: Owner, stage: str, blind: Annotated[str, Form()]) -> Response:
     stage = _stage(stage)
     with ctx.session(write=True):
-        screening.set_blind(ctx.need_project(), stage=stage, blind=blind == "on",
-                            reviewer=ctx.actor)  # fmt: skip
+        screening.set_blind(
+            ctx.need_project(), stage=stage, blind=blind == "on", reviewer=ctx.actor
+        )
     return RedirectResponse(ctx.href(f"/screen/{stage}"), status_code=303)
 
 
@@ -223,8 +273,15 @@ def api_item(ctx: Screener, stage: str, item_id: int) -> dict[str, Any]:
 def api_decide(ctx: Screener, stage: str, item_id: int, body: DecisionBody) -> dict[str, Any]:
     """Record the signed-in reviewer's vote; answers with their next record."""
     stage = _stage(stage)
-    vote = record_decision(ctx, stage, item_id, decision=body.decision,
-                           reason=body.reason or "", note=body.note, tags=body.tags)  # fmt: skip
+    vote = record_decision(
+        ctx,
+        stage,
+        item_id,
+        decision=body.decision,
+        reason=body.reason or "",
+        note=body.note,
+        tags=body.tags,
+    )
     out = _api_current(ctx, stage, None)
     out["recorded"] = {"item_id": item_id, "decision": vote.decision, "reason": vote.reason}
     return out
@@ -239,13 +296,27 @@ def api_undo(ctx: Screener, stage: str, item_id: int) -> dict[str, Any]:
 
 
 @router.get("/api/p/{slug}/screen/{stage}/items")
-def api_items(ctx: Screener, stage: str, q: str = "", vote: str = "", tag: str = "",
-              offset: int = 0, limit: int = 50) -> dict[str, Any]:  # fmt: skip
+def api_items(
+    ctx: Screener,
+    stage: str,
+    q: str = "",
+    vote: str = "",
+    tag: str = "",
+    offset: int = 0,
+    limit: int = 50,
+) -> dict[str, Any]:
     stage = _stage(stage)
     with ctx.session(write=False):
-        items = screening.list_items(ctx.need_project(), stage=stage, reviewer=ctx.actor or "",
-                                     query=q, vote=vote or None, tag=tag or None,
-                                     offset=offset, limit=min(max(limit, 1), 500))  # fmt: skip
+        items = screening.list_items(
+            ctx.need_project(),
+            stage=stage,
+            reviewer=ctx.actor or "",
+            query=q,
+            vote=vote or None,
+            tag=tag or None,
+            offset=offset,
+            limit=min(max(limit, 1), 500),
+        )
     return {"total": items.total, "items": [dict(i.__dict__) for i in items.items]}
 
 
