@@ -246,7 +246,8 @@ def test_a_bug_shows_a_plain_page_not_a_traceback(
 def test_unknown_pages_and_projects_say_so(app_client: TestClient) -> None:
     assert "No such page" in app_client.get("/nowhere").text
     response = app_client.get("/p/no-such-project/login")
-    assert response.status_code == 404 and "no project 'no-such-project'" in response.text
+    assert response.status_code == 404
+    assert "no project &#39;no-such-project&#39; on this server" in response.text
     assert app_client.get("/api/p/no-such-project/me").json()["error"] == "NotFoundError"
 
 
