@@ -45,6 +45,7 @@ SCHEMA_REVISIONS: tuple[str, ...] = (
     "0007",
     "0008",
     "0009",
+    "0010",
 )
 HEAD_REVISION = SCHEMA_REVISIONS[-1]
 
