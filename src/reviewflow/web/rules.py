@@ -161,13 +161,30 @@ def rule_of(route: APIRoute) -> Rule | None:
     return None
 
 
+def api_routes(app: FastAPI) -> list[APIRoute]:
+    """Every API route of ``app``, also those of included routers.
+
+    FastAPI 0.165 keeps an included router as one ``_IncludedRouter`` entry of
+    ``app.routes`` instead of copying its routes there; a check that looked only at
+    ``app.routes`` then saw no route at all. The routers are included without a prefix,
+    so the routes' own paths are the served ones.
+    """
+    out: list[APIRoute] = []
+
+    def walk(routes: Any) -> None:
+        for route in routes:
+            if isinstance(route, APIRoute):
+                out.append(route)
+            elif hasattr(route, "original_router"):
+                walk(route.original_router.routes)
+
+    walk(app.routes)
+    return out
+
+
 def check_every_route_has_a_rule(app: FastAPI) -> None:
     """Refuse to build an app with a route that declares no rule."""
-    missing = [
-        f"{sorted(r.methods)} {r.path}"
-        for r in app.routes
-        if isinstance(r, APIRoute) and rule_of(r) is None
-    ]
+    missing = [f"{sorted(r.methods)} {r.path}" for r in api_routes(app) if rule_of(r) is None]
     if missing:
         raise RuntimeError("routes without an authorisation rule: " + ", ".join(missing))
 
