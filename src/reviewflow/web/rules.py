@@ -184,7 +184,7 @@ def api_routes(app: FastAPI) -> list[APIRoute]:
 
 def check_every_route_has_a_rule(app: FastAPI) -> None:
     """Refuse to build an app with a route that declares no rule."""
-    missing = [f"{sorted(r.methods)} {r.path}" for r in api_routes(app) if rule_of(r) is None]
+    missing = [f"{sorted(r.methods or ())} {r.path}" for r in api_routes(app) if rule_of(r) is None]
     if missing:
         raise RuntimeError("routes without an authorisation rule: " + ", ".join(missing))
 
