@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import accounts, projects
+from . import accounts, agreement, conflicts, dedup, prisma, projects
 
-ROUTERS: list[APIRouter] = [accounts.router, projects.router]
+ROUTERS: list[APIRouter] = [
+    accounts.router,
+    projects.router,
+    conflicts.router,
+    agreement.router,
+    dedup.router,
+    prisma.router,
+]
