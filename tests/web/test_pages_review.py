@@ -403,3 +403,18 @@ def test_in_chromium_the_arbiter_rules_in_place_and_pages_fit_a_phone(
         la.goto(f"{base}/p/{SLUG}/prisma")
         assert la.evaluate("document.querySelector('.prisma-figure img').naturalWidth") > 0
     assert not problems, problems  # no script or style refused by the CSP, no failed load
+
+
+def test_an_undo_that_leaves_records_linked_through_a_third_says_so(
+    team_project: Project, client_for: Client
+) -> None:
+    with team_project.session(actor="AB"):
+        rf.decide_pair(team_project, 1, 3, duplicate=True)  # 3 is a copy of 1
+        rf.decide_pair(team_project, 3, 2, duplicate=True)  # the decision to take back
+    ab = client_for("AB")
+    undone = ab.post(f"/api/p/{SLUG}/dedup/pairs/1/undo",
+                     json={"a": 3, "b": 2, "decision": "duplicate"})  # fmt: skip
+    assert undone.json()["still_linked_to"] == 1
+    page = ab.post(f"/p/{SLUG}/dedup/pairs/1/undo",
+                   data={"a": 3, "b": 2, "decision": "duplicate"}, headers=HX)  # fmt: skip
+    assert "still in one duplicate group through record 1" in page.text

@@ -148,6 +148,33 @@ def _decide(ctx: Ctx, a: int, b: int, decision: str, note: str | None = None) ->
         )
 
 
+def still_linked(ctx: Ctx, a: int, b: int) -> int | None:
+    """The canonical record ``a`` and ``b`` still share after a "different" decision, if
+    any: the core unlinks only a direct link, so two records joined through a third stay
+    in one group (the page then says how to undo the whole group)."""
+    with ctx.session(write=False):
+        for group in dedup.groups(ctx.need_project()):
+            ids = {group.canonical.id, *(r.id for r, _ in group.duplicates)}
+            if a in ids and b in ids:
+                return group.canonical.id
+    return None
+
+
+def _undo(ctx: Ctx, pair_id: int, a: int, b: int, decision: str, *, via: str) -> dict[str, Any]:
+    opposite = "not_duplicate" if _decision(decision) else "duplicate"
+    _decide(ctx, a, b, opposite, note=f"undo {via}")
+    together = still_linked(ctx, a, b) if opposite == "not_duplicate" else None
+    return {
+        "pair_id": pair_id,
+        "a": a,
+        "b": b,
+        "decision": opposite,
+        "said": SAID[opposite],
+        "undone": True,
+        "still_linked_to": together,
+    }
+
+
 def _answer(ctx: Ctx, done: dict[str, Any] | None, *, after: int | None = None) -> Response:
     data = queue_data(ctx, after=after)
     return fragment(ctx, "dedup_pair.html", done=done, **data)
@@ -181,16 +208,7 @@ def undo_form(
     decision: Annotated[str, Form()],
 ) -> Response:
     """Take back a decision just made: the opposite decision, recorded as a new one."""
-    opposite = "not_duplicate" if _decision(decision) else "duplicate"
-    _decide(ctx, a, b, opposite, note="undo on the dedup page")
-    done = {
-        "pair_id": pair_id,
-        "a": a,
-        "b": b,
-        "decision": opposite,
-        "said": SAID[opposite],
-        "undone": True,
-    }
+    done = _undo(ctx, pair_id, a, b, decision, via="on the dedup page")
     if is_htmx(ctx.request):
         return _answer(ctx, done)
     return RedirectResponse(ctx.href("/dedup"), status_code=303)
@@ -242,7 +260,7 @@ def api_decide(ctx: Reviewer, pair_id: int, body: PairBody) -> dict[str, Any]:
 
 @router.post("/api/p/{slug}/dedup/pairs/{pair_id}/undo")
 def api_undo(ctx: Reviewer, pair_id: int, body: UndoBody) -> dict[str, Any]:
-    """Take back a decision on records ``a`` and ``b``: the opposite decision is recorded."""
-    opposite = "not_duplicate" if _decision(body.decision) else "duplicate"
-    _decide(ctx, body.a, body.b, opposite, note="undo through the API")
-    return {"pair_id": pair_id, "a": body.a, "b": body.b, "decision": opposite}
+    """Take back a decision on records ``a`` and ``b``: the opposite decision is recorded.
+    ``still_linked_to`` names the canonical record they still share, if any."""
+    done = _undo(ctx, pair_id, body.a, body.b, body.decision, via="through the API")
+    return {k: done[k] for k in ("pair_id", "a", "b", "decision", "still_linked_to")}
