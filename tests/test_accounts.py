@@ -62,6 +62,8 @@ def test_initials_log_in_without_case_and_e_mail_too(project: Project) -> None:
         found = _login(project, login)
         assert found is not None and found.initials == "GH", login
     assert _login(project, "hale@example.org") is None
+    team.update_member(project, "GH", email="")  # an address taken out of the protocol
+    assert _login(project, "gus.hale@example.org") is None and _login(project, "GH")
 
 
 def test_a_login_naming_two_users_needs_their_exact_spelling(project: Project) -> None:
@@ -182,8 +184,10 @@ def test_set_password_refuses_a_weak_one_and_an_unknown_user(project: Project) -
 
 
 def test_create_owner_gives_the_existing_owner_a_password(project: Project) -> None:
-    user = accounts.create_owner(project, "mc", name="ignored", password=GOOD)
-    assert user.initials == "MC" and "owner" in user.roles
+    versions = len(_history(project))
+    user = accounts.create_owner(project, "mc", name="", password=GOOD)
+    assert (user.initials, user.name) == ("MC", "M Cooper") and "owner" in user.roles
+    assert len(_history(project)) == versions  # the team already says so
     assert _login(project, "MC") is not None
     with project.session(write=False) as s:
         assert [u.initials for u in accounts.owners_with_password(s.conn)] == ["MC"]
@@ -202,8 +206,12 @@ def test_create_owner_refuses_once_an_owner_can_log_in(project: Project) -> None
 
 
 def test_create_owner_makes_a_member_or_a_newcomer_owner(project: Project) -> None:
-    user = accounts.create_owner(project, "CJ", name="C Jordan", password=GOOD)
+    user = accounts.create_owner(
+        project, "CJ", name="Cara Jordan", password=GOOD, email="cj@example.org"
+    )
     assert user.roles == {"owner", "reviewer"}  # MC was an owner without a password
+    assert (user.name, user.email) == ("Cara Jordan", "cj@example.org")
+    assert 'email = "cj@example.org"' in project.config_path.read_text(encoding="utf-8")
     with project.session(write=False) as s:
         assert [u.initials for u in accounts.owners_with_password(s.conn)] == ["CJ"]
 

@@ -179,9 +179,10 @@ def create_owner(
 ) -> User:
     """The first-run step: make ``initials`` an owner who can log in.
 
-    Someone not on the team is added as owner; a member is made owner. Refused once any
-    owner can log in (they invite the others), so nobody with the project's folder but
-    no account takes over a team that has one.
+    Someone not on the team is added as owner; a member is made owner (a ``name`` or
+    ``email`` given replaces theirs). Refused once any owner can log in (they invite the
+    others), so nobody with the project's folder but no account takes over a team that
+    has one.
     """
     with project.db.transaction() as conn:
         check_no_owner_yet(conn)
@@ -190,8 +191,11 @@ def create_owner(
         user = get_user(conn, initials)
         if user is None or not user.roles:
             team.add_member(project, initials, name=name, roles=("owner",), email=email)
-        elif "owner" not in user.roles:
-            team.add_member(project, initials, roles=("owner",))
+        else:
+            if "owner" not in user.roles:
+                team.add_member(project, initials, roles=("owner",))
+            if (name and name != user.name) or (email and email != user.email):
+                team.update_member(project, initials, name=name or None, email=email or None)
         set_password(conn, initials, password, by=initials)
         return require_user(conn, initials)
 
