@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from webkit import DATA, PASSWORD, SLUG, csrf_of, sign_in
 
 import reviewflow as rf
 from reviewflow.project import Project
 from reviewflow.stages.dedup import DedupPolicy
 from reviewflow.web import create_app
 from reviewflow.web.routes.prisma import SVG_POLICY
-
-from .conftest import DATA, PASSWORD, SLUG, csrf_of, sign_in
 
 Client = Callable[[str], TestClient]
 HX = {"HX-Request": "true"}
@@ -372,7 +371,7 @@ def test_every_api_error_is_json(team_project: Project, client_for: Client) -> N
 def test_in_chromium_the_arbiter_rules_in_place_and_pages_fit_a_phone(
     team_project: Project,
 ) -> None:
-    from .browser import chromium, live_server, signed_in_page
+    from web_browser import chromium, live_server, signed_in_page
 
     conflict_on(team_project, 1)
     conflict_on(team_project, 5)

@@ -10,7 +10,8 @@ it (:mod:`.rules`); errors read as the CLI's do (:mod:`.failures`).
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
@@ -47,7 +48,14 @@ def create_app(path: str | Path, *, demo_sign_in: bool = False) -> FastAPI:
     from .routes import ROUTERS
 
     host = Host(path)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        host.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="reviewflow",
         version=__version__,
         docs_url=None,  # the interactive docs load their scripts from a CDN
@@ -83,10 +91,6 @@ def create_app(path: str | Path, *, demo_sign_in: bool = False) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     check_every_route_has_a_rule(app)
-
-    @app.on_event("shutdown")
-    def _close() -> None:
-        host.close()
 
     return app
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import (
@@ -65,8 +65,11 @@ def problem(
 ) -> Response:
     """The error as a page (or JSON for the API), saying what to do next."""
     if _api(request):
-        body: dict[str, Any] = {"error": kind, "message": message,
-                                "next": {"text": next_text, "command": command}}  # fmt: skip
+        body: dict[str, Any] = {
+            "error": kind,
+            "message": message,
+            "next": {"text": next_text, "command": command},
+        }
         return JSONResponse(body, status_code=status)
     slug = _slug(request)
     ctx = Ctx(request=request, host=request.app.state.host, slug=slug)
@@ -81,9 +84,19 @@ def problem(
     return templates.TemplateResponse(
         request,
         "error.html",
-        {"ctx": ctx, "project": ctx.project, "user": None, "slug": ctx.slug,
-         "title": heading, "heading": heading, "message": message, "next_text": next_text,
-         "command": command, "links": links, "status": status},  # fmt: skip
+        {
+            "ctx": ctx,
+            "project": ctx.project,
+            "user": None,
+            "slug": ctx.slug,
+            "title": heading,
+            "heading": heading,
+            "message": message,
+            "next_text": next_text,
+            "command": command,
+            "links": links,
+            "status": status,
+        },
         status_code=status,
     )
 
@@ -114,9 +127,14 @@ def install(app: FastAPI) -> None:
     async def _sign_in(request: Request, exc: SignInRequired) -> Response:
         slug = _slug(request)
         if _api(request) or slug is None:
-            return problem(request, 401, heading="Please sign in", kind="SignInRequired",
-                           message="You need to sign in to this project first.",
-                           next_text="Sign in on the project's log-in page.")  # fmt: skip
+            return problem(
+                request,
+                401,
+                heading="Please sign in",
+                kind="SignInRequired",
+                message="You need to sign in to this project first.",
+                next_text="Sign in on the project's log-in page.",
+            )
         from urllib.parse import quote
 
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -124,7 +142,9 @@ def install(app: FastAPI) -> None:
             target = f"/p/{slug}/"
         response = RedirectResponse(f"/p/{slug}/login?next={quote(target)}", status_code=303)
         if request.headers.get("hx-request") == "true":  # HTMX follows with a full page load
-            response = Response(status_code=401, headers={"HX-Redirect": response.headers["location"]})
+            response = Response(
+                status_code=401, headers={"HX-Redirect": response.headers["location"]}
+            )
         return response
 
     @app.exception_handler(Forbidden)
@@ -138,7 +158,11 @@ def install(app: FastAPI) -> None:
             heading="Your role does not allow this",
             kind="Forbidden",
             message=f"You ({exc.user.initials}) are {held} on this project; this needs {needs}."
-            + (" Viewers can read every page but cannot vote or change anything." if held == "viewer" else ""),
+            + (
+                " Viewers can read every page but cannot vote or change anything."
+                if held == "viewer"
+                else ""
+            ),
             next_text="Ask the project's owner"
             + (f" ({owners})" if owners else "")
             + f" to give you the {needs.split(' or ')[0]} role on the Team page.",
@@ -162,24 +186,42 @@ def install(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         parts = []
         for err in exc.errors():
-            where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+            where = ".".join(
+                str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")
+            )
             parts.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
-        return problem(request, 422, heading="Something in the form is missing or wrong",
-                       kind="InputError", message="; ".join(parts) or "invalid input",
-                       next_text="Correct it and send the form again.")  # fmt: skip
+        return problem(
+            request,
+            422,
+            heading="Something in the form is missing or wrong",
+            kind="InputError",
+            message="; ".join(parts) or "invalid input",
+            next_text="Correct it and send the form again.",
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404:
-            return problem(request, 404, heading="No such page", kind="NotFound",
-                           message=f"There is no page at {request.url.path}.",
-                           next_text="Use the links in the menu.")  # fmt: skip
+            return problem(
+                request,
+                404,
+                heading="No such page",
+                kind="NotFound",
+                message=f"There is no page at {request.url.path}.",
+                next_text="Use the links in the menu.",
+            )
         if exc.status_code == 405:
-            return problem(request, 405, heading="Not like that", kind="MethodNotAllowed",
-                           message=f"{request.method} is not how {request.url.path} is used.",
-                           next_text="Use the page's buttons and forms.")  # fmt: skip
-        return problem(request, exc.status_code, heading="That did not work",
-                       message=str(exc.detail))  # fmt: skip
+            return problem(
+                request,
+                405,
+                heading="Not like that",
+                kind="MethodNotAllowed",
+                message=f"{request.method} is not how {request.url.path} is used.",
+                next_text="Use the page's buttons and forms.",
+            )
+        return problem(
+            request, exc.status_code, heading="That did not work", message=str(exc.detail)
+        )
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> Response:
@@ -201,9 +243,10 @@ def _owners(request: Request, slug: str) -> str:
         project = request.app.state.host.project(slug)
     except ReviewflowError:
         return ""
-    return ", ".join(r.initials for r in project.settings.reviewers if "owner" in _roles(project, r.initials))
+    return ", ".join(
+        r.initials for r in project.settings.reviewers if "owner" in _roles(project, r.initials)
+    )
 
 
 def _roles(project: Any, initials: str) -> frozenset[str]:
     return frozenset(project.settings.team_roles().get(initials, ()))
-

@@ -43,8 +43,7 @@ class Host:
         if not self.path.is_dir():
             raise ProjectError(
                 f"{self.path} is not a folder",
-                hint="Give a project folder, or a folder of project folders: "
-                "reviewflow serve PATH",
+                hint="Give a project folder, or a folder of project folders: reviewflow serve PATH",
             )
         self.single = (self.path / CONFIG_NAME).is_file()
         self._open: dict[str, _Open] = {}

@@ -162,12 +162,10 @@ def rule_of(route: APIRoute) -> Rule | None:
 
 
 def api_routes(app: FastAPI) -> list[APIRoute]:
-    """Every API route of ``app``, also those of included routers.
+    """Every route of the app, those of included routers too.
 
-    FastAPI 0.165 keeps an included router as one ``_IncludedRouter`` entry of
-    ``app.routes`` instead of copying its routes there; a check that looked only at
-    ``app.routes`` then saw no route at all. The routers are included without a prefix,
-    so the routes' own paths are the served ones.
+    FastAPI used to copy an included router's routes into ``app.routes``; newer versions
+    (0.16x) keep the router as one entry, its routes under ``original_router``.
     """
     out: list[APIRoute] = []
 
@@ -175,8 +173,9 @@ def api_routes(app: FastAPI) -> list[APIRoute]:
         for route in routes:
             if isinstance(route, APIRoute):
                 out.append(route)
-            elif hasattr(route, "original_router"):
-                walk(route.original_router.routes)
+            inner = getattr(route, "original_router", None)
+            if inner is not None:
+                walk(inner.routes)
 
     walk(app.routes)
     return out
@@ -184,7 +183,10 @@ def api_routes(app: FastAPI) -> list[APIRoute]:
 
 def check_every_route_has_a_rule(app: FastAPI) -> None:
     """Refuse to build an app with a route that declares no rule."""
-    missing = [f"{sorted(r.methods or ())} {r.path}" for r in api_routes(app) if rule_of(r) is None]
+    routes = api_routes(app)
+    if not routes:
+        raise RuntimeError("the app has no routes: the route table could not be read")
+    missing = [f"{sorted(r.methods)} {r.path}" for r in routes if rule_of(r) is None]
     if missing:
         raise RuntimeError("routes without an authorisation rule: " + ", ".join(missing))
 

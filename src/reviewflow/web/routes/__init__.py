@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import accounts, agreement, conflicts, dedup, prisma, projects
+from . import accounts, agreement, conflicts, dedup, prisma, projects, screening
 
 ROUTERS: list[APIRouter] = [
     accounts.router,
     projects.router,
+    screening.router,
     conflicts.router,
     agreement.router,
     dedup.router,

@@ -82,8 +82,15 @@ def login_form(
 ) -> Response:
     found = _authenticate(ctx, login, password)
     if found is None:
-        return page(ctx, "login.html", status_code=401, next=next, demo=demo_users(ctx),
-                    login=login, error="That name or password is not right.")  # fmt: skip
+        return page(
+            ctx,
+            "login.html",
+            status_code=401,
+            next=next,
+            demo=demo_users(ctx),
+            login=login,
+            error="That name or password is not right.",
+        )
     sign_in(ctx.request, ctx.slug or "", *found)
     return RedirectResponse(_safe_next(next, ctx.slug or ""), status_code=303)
 
@@ -93,8 +100,10 @@ def demo_login(ctx: Public, initials: Annotated[str, Form()]) -> Response:
     """Sign in as one of the demo review's people (demo projects on loopback only)."""
     match = [u for u in demo_users(ctx) if u.initials == initials]
     if not match:
-        raise StateError("signing in without a password is only for the demo project "
-                         "served on this computer", hint="Sign in with your password.")  # fmt: skip
+        raise StateError(
+            "signing in without a password is only for the demo project served on this computer",
+            hint="Sign in with your password.",
+        )
     with ctx.session(write=True) as session:
         stamp = accounts.credential_stamp(session.conn, match[0].id)
         if stamp is None:  # the demo's people have no password: give each a random one
@@ -117,8 +126,15 @@ def logout(ctx: Public) -> Response:
 def invitation_page(ctx: Public, token: str) -> Response:
     with ctx.session(write=False) as session:
         invitation = accounts.find_invitation(session.conn, token)
-    return page(ctx, "invite.html", invitation=invitation, problem=_invalid(invitation),
-                token=token, error=None, form={})  # fmt: skip
+    return page(
+        ctx,
+        "invite.html",
+        invitation=invitation,
+        problem=_invalid(invitation),
+        token=token,
+        error=None,
+        form={},
+    )
 
 
 def _invalid(invitation: accounts.Invitation | None) -> str | None:
@@ -150,14 +166,27 @@ def accept_invitation(
     try:
         if password != password_again:
             raise InputError("the two passwords differ", hint="Type the same password twice.")
-        user = accounts.accept_invitation(ctx.need_project(), token, initials=initials.strip(),
-                                          name=name.strip(), password=password,
-                                          email=email.strip() or None)  # fmt: skip
+        user = accounts.accept_invitation(
+            ctx.need_project(),
+            token,
+            initials=initials.strip(),
+            name=name.strip(),
+            password=password,
+            email=email.strip() or None,
+        )
     except ReviewflowError as exc:
         with ctx.session(write=False) as session:
             invitation = accounts.find_invitation(session.conn, token)
-        return page(ctx, "invite.html", status_code=422, invitation=invitation,
-                    problem=_invalid(invitation), token=token, error=exc, form=form)  # fmt: skip
+        return page(
+            ctx,
+            "invite.html",
+            status_code=422,
+            invitation=invitation,
+            problem=_invalid(invitation),
+            token=token,
+            error=exc,
+            form=form,
+        )
     with ctx.session(write=False) as session:
         stamp = accounts.credential_stamp(session.conn, user.id)
     assert stamp is not None
@@ -183,8 +212,10 @@ def change_password(
             raise InputError("the two new passwords differ", hint="Type the same password twice.")
         with ctx.session(write=True) as session:
             if accounts.authenticate(session.conn, ctx.user.initials, current) is None:
-                raise InputError("your current password is not right",
-                                 hint="Type the password you signed in with.")  # fmt: skip
+                raise InputError(
+                    "your current password is not right",
+                    hint="Type the password you signed in with.",
+                )
             accounts.set_password(session.conn, ctx.user.initials, password)
             stamp = accounts.credential_stamp(session.conn, ctx.user.id)
     except ReviewflowError as exc:
@@ -209,9 +240,10 @@ def api_me(ctx: Public) -> dict[str, Any]:
     return {
         "project": ctx.slug,
         "csrf_token": ctx.csrf,
-        "user": None if user is None else {
-            "initials": user.initials, "name": user.name, "roles": sorted(user.roles)},
-    }  # fmt: skip
+        "user": None
+        if user is None
+        else {"initials": user.initials, "name": user.name, "roles": sorted(user.roles)},
+    }
 
 
 @router.post("/api/p/{slug}/login")
@@ -220,12 +252,15 @@ def api_login(ctx: Public, body: LoginBody) -> Response:
 
     found = _authenticate(ctx, body.login, body.password)
     if found is None:
-        return JSONResponse({"error": "SignInFailed", "message": "wrong name or password",
-                             "next": None}, status_code=401)  # fmt: skip
+        return JSONResponse(
+            {"error": "SignInFailed", "message": "wrong name or password", "next": None},
+            status_code=401,
+        )
     sign_in(ctx.request, ctx.slug or "", *found)
     user = found[0]
-    return JSONResponse({"initials": user.initials, "roles": sorted(user.roles),
-                         "csrf_token": ctx.csrf})  # fmt: skip
+    return JSONResponse(
+        {"initials": user.initials, "roles": sorted(user.roles), "csrf_token": ctx.csrf}
+    )
 
 
 @router.post("/api/p/{slug}/logout")
@@ -237,4 +272,3 @@ def api_logout(ctx: Public) -> dict[str, bool]:
 def user_or_none(ctx: Ctx, initials: str) -> Any:
     with ctx.session(write=False) as session:
         return get_user(session.conn, initials)
-

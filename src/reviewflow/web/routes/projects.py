@@ -97,9 +97,13 @@ def invite(
 ) -> Response:
     try:
         with ctx.session(write=True):
-            token = accounts.create_invitation(ctx.need_project(), roles=roles,
-                                               email=email.strip() or None,
-                                               name=name.strip(), by=ctx.actor)  # fmt: skip
+            token = accounts.create_invitation(
+                ctx.need_project(),
+                roles=roles,
+                email=email.strip() or None,
+                name=name.strip(),
+                by=ctx.actor,
+            )
     except ReviewflowError as exc:
         return _team_error(ctx, exc)
     link = str(ctx.request.base_url).rstrip("/") + f"/p/{ctx.slug}/invite/{token}"
@@ -146,16 +150,23 @@ class RolesBody(BaseModel):
 @router.get("/api/p/{slug}/team")
 def api_team(ctx: Member) -> list[dict[str, Any]]:
     data = team_data(ctx)
-    return [{"initials": u.initials, "name": u.name, "roles": sorted(u.roles),
-             "can_log_in": data["can_log_in"][u.initials]} for u in data["people"]]  # fmt: skip
+    return [
+        {
+            "initials": u.initials,
+            "name": u.name,
+            "roles": sorted(u.roles),
+            "can_log_in": data["can_log_in"][u.initials],
+        }
+        for u in data["people"]
+    ]
 
 
 @router.post("/api/p/{slug}/team/invitations")
 def api_invite(ctx: Owner, body: InviteBody) -> dict[str, str]:
     with ctx.session(write=True):
-        token = accounts.create_invitation(ctx.need_project(), roles=body.roles,
-                                           email=body.email, name=body.name,
-                                           by=ctx.actor)  # fmt: skip
+        token = accounts.create_invitation(
+            ctx.need_project(), roles=body.roles, email=body.email, name=body.name, by=ctx.actor
+        )
     base = str(ctx.request.base_url).rstrip("/")
     return {"link": f"{base}/p/{ctx.slug}/invite/{token}"}
 

@@ -54,8 +54,13 @@ def live_server(root: Path, *, demo_sign_in: bool = False) -> Iterator[str]:
     from reviewflow.web import create_app
 
     port = free_port()
-    config = uvicorn.Config(create_app(root, demo_sign_in=demo_sign_in), host="127.0.0.1",
-                            port=port, log_level="warning", lifespan="on")  # fmt: skip
+    config = uvicorn.Config(
+        create_app(root, demo_sign_in=demo_sign_in),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -85,8 +90,16 @@ def chromium() -> Iterator[Any]:
             browser.close()
 
 
-def signed_in_page(browser: Any, base: str, initials: str, password: str, *,
-                   slug: str = "review", width: int = 1366, height: int = 768) -> Any:  # fmt: skip
+def signed_in_page(
+    browser: Any,
+    base: str,
+    initials: str,
+    password: str,
+    *,
+    slug: str = "review",
+    width: int = 1366,
+    height: int = 768,
+) -> Any:
     """A new browser context (its own cookies) signed in as ``initials``."""
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
