@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import accounts, projects, screening
+from . import accounts, agreement, conflicts, dedup, prisma, projects, screening
 
-ROUTERS: list[APIRouter] = [accounts.router, projects.router, screening.router]
+ROUTERS: list[APIRouter] = [
+    accounts.router,
+    projects.router,
+    screening.router,
+    conflicts.router,
+    agreement.router,
+    dedup.router,
+    prisma.router,
+]
