@@ -89,7 +89,7 @@ def test_two_reviewers_screen_blind_with_the_keyboard_and_the_arbiter_resolves(
             and second[:30] not in la.locator(".conflict-list").first.inner_text()
         )
         row.locator("button[value=include]").click()
-        la.wait_for_selector(f"#conflict-1 >> text=resolved: include by LA")
+        la.wait_for_selector("#conflict-1 >> text=resolved: include by LA")
         after = _api(la, f"{base}/api/p/review/prisma")
         assert before != after, "the PRISMA counts follow the arbiter's ruling"
         la.goto(f"{base}/p/review/prisma")
