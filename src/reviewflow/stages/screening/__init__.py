@@ -79,7 +79,7 @@ from .prioritise import (
     stop,
     stopping_status,
 )
-from .queue import Progress, next_item, progress, warm
+from .queue import Progress, next_item, progress, stopping_panel, warm
 from .session import SessionResult, screen_loop
 from .sheets import SheetImport, export_sheet, import_sheet
 from .state import StageState, Vote, load_state, rule_result, state_cache
@@ -135,6 +135,7 @@ __all__ = [
     "share_key",
     "state_cache",
     "stop",
+    "stopping_panel",
     "stopping_status",
     "votes",
     "warm",

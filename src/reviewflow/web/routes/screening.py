@@ -67,7 +67,7 @@ def _progress_dict(progress: Any) -> dict[str, Any]:
 
 
 def current(
-    ctx: Ctx, stage: str, item_id: int | None, *, skip: tuple[int, ...] = ()
+    ctx: Ctx, stage: str, item_id: int | None, *, skip: tuple[int, ...] = (), panels: bool = True
 ) -> dict[str, Any]:
     """Everything the screening view shows for ``item_id`` (None: the reviewer's next)."""
     project, me = ctx.need_project(), ctx.actor or ""
@@ -81,8 +81,8 @@ def current(
         )
         progress = screening.progress(project, stage=stage, reviewer=me)
         stopping = None
-        if stage == "ta" and screening.ranking_on(project, "ta"):
-            stopping = screening.stopping_status(project)
+        if panels and stage == "ta" and screening.ranking_on(project, "ta"):
+            stopping = screening.stopping_panel(project)
         blind = screening.is_blind(project, stage=stage)
     return {
         "view": view,
@@ -249,7 +249,7 @@ class BlindBody(BaseModel):
 
 
 def _api_current(ctx: Ctx, stage: str, item_id: int | None) -> dict[str, Any]:
-    data = current(ctx, stage, item_id)
+    data = current(ctx, stage, item_id, panels=False)
     view = data["view"]
     return {
         "item": _view_dict(view) if view is not None else None,
