@@ -55,8 +55,10 @@ from .decisions import (
 from .fulltext import (
     Report,
     create_reports,
+    get_report,
     group_reports,
     list_reports,
+    records_without_report,
     set_report_kind,
 )
 from .plan import STAGES, Plan, get_plan, in_double_share, share_key
@@ -95,6 +97,7 @@ __all__ = [
     "double_screened",
     "export_sheet",
     "get_plan",
+    "get_report",
     "group_reports",
     "import_sheet",
     "in_double_share",
@@ -102,6 +105,7 @@ __all__ = [
     "load_state",
     "ranking_on",
     "record",
+    "records_without_report",
     "reopen_stage",
     "replan",
     "resolve",
