@@ -68,7 +68,9 @@ def test_a_companion_paper_uses_the_same_file_without_a_second_copy(
     retrieval.attach_bytes(project, r1, PDF, file_name="hall 2019.pdf", reviewer="MC")
     shared = retrieval.use_full_text_of(project, r2, source_report_id=r1, reviewer="CJ")
     assert shared.file_sha256 == hashlib.sha256(PDF).hexdigest()
-    assert attached_full_text(project, r2) == ("hall 2019.pdf", PDF)
+    attached = attached_full_text(project, r2)
+    assert attached.file_name == "hall 2019.pdf"
+    assert attached.path is not None and attached.path.read_bytes() == PDF
     assert len([p for p in (project.root / "blobs").rglob("*") if p.is_file()]) == 1
     assert [r.same_file_as for r in report_rows(project)] == [(r2,), (r1,)]
     with pytest.raises(InputError, match="its own full text"):

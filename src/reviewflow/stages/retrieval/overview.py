@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from ...errors import InputError, NotFoundError
@@ -19,7 +20,7 @@ from ...project import Project
 from ...store import screening_queries as sq
 from .. import studies
 from ..screening.fulltext import Report, get_report, list_reports
-from . import read_full_text
+from . import full_text_path, read_full_text
 
 STATUSES = ("sought", "retrieved", "not_retrieved")
 
@@ -129,9 +130,21 @@ def report_detail(project: Project, report_id: int) -> ReportDetail:
     )
 
 
-def attached_full_text(project: Project, report_id: int) -> tuple[str, bytes]:
-    """The file name and bytes of the full text attached to ``report_id`` now; a
-    NotFoundError when there is none (sought, or recorded as not retrieved)."""
+@dataclass(frozen=True)
+class AttachedFile:
+    """The full text attached to a report now: a local file when the blob store has one
+    (a server streams it, with range requests for PDF viewers), else its bytes."""
+
+    report_id: int
+    file_name: str
+    sha256: str
+    path: Path | None
+    data: bytes | None
+
+
+def attached_full_text(project: Project, report_id: int) -> AttachedFile:
+    """The full text attached to ``report_id`` now; a NotFoundError when there is none
+    (sought, recorded as not retrieved, or its file is missing from the blob store)."""
     report = get_report(project, report_id)
     if report.status != "retrieved" or not report.file_sha256:
         why = f" ({report.not_retrieved_reason})" if report.not_retrieved_reason else ""
@@ -141,7 +154,14 @@ def attached_full_text(project: Project, report_id: int) -> tuple[str, bytes]:
             hint=f"Attach it with: reviewflow fulltext retrieve {report_id} --file FILE",
         )
     event = {**report.to_dict(), "report_id": report_id}
-    return report.file_name or f"report-{report_id}", read_full_text(project, event)
+    path = full_text_path(project, event)
+    return AttachedFile(
+        report_id=report_id,
+        file_name=report.file_name or f"report-{report_id}",
+        sha256=report.file_sha256,
+        path=path,
+        data=None if path is not None else read_full_text(project, event),
+    )
 
 
 def _rows(

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import accounts, projects, screening
+from . import accounts, fulltext, projects, screening
 
-ROUTERS: list[APIRouter] = [accounts.router, projects.router, screening.router]
+ROUTERS: list[APIRouter] = [accounts.router, projects.router, screening.router, fulltext.router]
