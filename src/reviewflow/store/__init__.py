@@ -213,6 +213,13 @@ def current_actor() -> str | None:
     return unit.actor if unit is not None else None
 
 
+def in_write_unit() -> bool:
+    """Whether a write unit of work (session) is open in this context: what it reads may
+    include its own writes, which roll back if it fails, so a cache must not keep them."""
+    unit = _UNIT.get()
+    return unit is not None and unit.write
+
+
 def actor_or(explicit: str | None) -> str | None:
     """Who made a row: the reviewer the caller named, else the open session's actor.
 

@@ -219,13 +219,14 @@ screening_decisions = Table(
 )
 Index("ix_screening_decisions_stage", screening_decisions.c.stage, screening_decisions.c.item_id)
 
-#: Append-only stage events: "close" lifts blindness and freezes a stage, "reopen" undoes it.
+#: Append-only stage events: "close" lifts blindness and freezes a stage, "reopen" undoes it;
+#: "unblind" lifts blindness alone (an owner's choice), "blind" restores it.
 screening_stage_events = Table(
     "screening_stage_events",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("stage", String(10), nullable=False),
-    Column("action", String(10), nullable=False),  # close|reopen, stop|resume, plan
+    Column("action", String(10), nullable=False),  # close|reopen, stop|resume, blind|unblind, plan
     Column("reviewer", String(20)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("details", JSON),  # "plan": the assignment settings screening started under

@@ -49,6 +49,7 @@ from .decisions import (
     record,
     reopen_stage,
     replan,
+    set_blind,
     votes,
     withdraw,
 )
@@ -113,6 +114,7 @@ __all__ = [
     "reviewers_for",
     "rule_result",
     "screen_loop",
+    "set_blind",
     "set_report_kind",
     "share_key",
     "state_cache",
