@@ -106,9 +106,7 @@ def check_full_text_bytes(data: bytes, name: str) -> None:
 def check_full_text_name(name: str) -> None:
     """An InputError unless ``name`` ends in a full-text suffix (.pdf, .docx, ...)."""
     if Path(name).suffix.lower() not in FULL_TEXT_SUFFIXES:
-        raise InputError(
-            f"{name}: not a full-text file ({', '.join(sorted(FULL_TEXT_SUFFIXES))})"
-        )
+        raise InputError(f"{name}: not a full-text file ({', '.join(sorted(FULL_TEXT_SUFFIXES))})")
 
 
 def full_text_store(project: Project) -> BlobStore:
