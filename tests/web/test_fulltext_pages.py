@@ -138,8 +138,8 @@ def test_an_uploaded_web_page_is_never_served_inline(app_client: TestClient) -> 
     assert "<iframe" not in screen.text
 
 
-def test_uploads_that_are_empty_or_not_a_pdf_get_a_clear_page(
-    app_client: TestClient, pdf: bytes
+def test_uploads_that_are_empty_or_not_a_pdf_or_too_big_get_a_clear_page(
+    app_client: TestClient, pdf: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _include_at_ta(app_client, 1)
     csrf = _as(app_client, "AB")
@@ -153,6 +153,9 @@ def test_uploads_that_are_empty_or_not_a_pdf_get_a_clear_page(
         response = _upload(app_client, csrf, 1, name, data)
         assert response.status_code == 422, name
         assert said in response.text and "Attach the full text" in response.text
+    monkeypatch.setenv("REVIEWFLOW_MAX_FULLTEXT_MB", "1")
+    big = _upload(app_client, csrf, 1, "scan.pdf", pdf + b" " * 3 * 10**6)
+    assert big.status_code == 422 and "REVIEWFLOW_MAX_FULLTEXT_MB" in big.text
     none = app_client.post(f"{P}/fulltext/1/file", data={"csrf_token": csrf})
     assert none.status_code == 422 and "choose a file" in none.text
     assert app_client.get(f"{P}/fulltext/1/file").status_code == 404

@@ -128,7 +128,11 @@ def read_upload(upload: UploadFile | None) -> tuple[str, bytes]:
             "choose a file to upload",
             hint="A PDF of the full text (or .docx, .txt, .md, .html, .xml).",
         )
-    return upload.filename or "", upload.file.read(max_bytes(FULLTEXT) + 1)
+    cap, chunks, size = max_bytes(FULLTEXT), [], 0
+    while size <= cap and (chunk := upload.file.read(1 << 20)):  # read(cap) would
+        chunks.append(chunk)  # allocate the whole cap up front
+        size += len(chunk)
+    return upload.filename or "", b"".join(chunks)
 
 
 def attach_upload(ctx: Ctx, report_id: int, upload: UploadFile | None) -> screening.Report:
