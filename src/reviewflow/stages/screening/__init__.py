@@ -34,6 +34,14 @@ Example::
     screening.conflicts(project, stage="ft", reviewer="LA")
     screening.agreement(project)["ta"].to_dict()
     screening.counts(project)
+
+The web app's screening page asks one question per request (:mod:`.queue`, :mod:`.view`,
+:mod:`.listing`)::
+
+    screening.next_item(project, stage="ta", reviewer="MC")   # -> 12, or None
+    screening.item_view(project, stage="ta", item_id=12, reviewer="MC")
+    screening.progress(project, stage="ta", reviewer="MC").to_dict()
+    screening.list_items(project, stage="ta", reviewer="MC", query="carers", vote="none")
 """
 
 from __future__ import annotations
@@ -62,6 +70,7 @@ from .fulltext import (
     records_without_report,
     set_report_kind,
 )
+from .listing import ItemPage, ListItem, list_items
 from .plan import STAGES, Plan, get_plan, in_double_share, share_key
 from .prioritise import (
     StoppingReport,
@@ -71,15 +80,20 @@ from .prioritise import (
     stop,
     stopping_status,
 )
-from .session import SessionResult, View, screen_loop
+from .queue import Progress, next_item, progress, warm
+from .session import SessionResult, screen_loop
 from .sheets import SheetImport, export_sheet, import_sheet
 from .state import StageState, Vote, load_state, rule_result, state_cache
+from .view import View, item_view
 
 __all__ = [
     "STAGES",
     "Conflict",
     "Decision",
+    "ItemPage",
+    "ListItem",
     "Plan",
+    "Progress",
     "Report",
     "SessionResult",
     "SheetImport",
@@ -102,8 +116,12 @@ __all__ = [
     "group_reports",
     "import_sheet",
     "in_double_share",
+    "item_view",
+    "list_items",
     "list_reports",
     "load_state",
+    "next_item",
+    "progress",
     "ranking_on",
     "record",
     "records_without_report",
@@ -121,5 +139,6 @@ __all__ = [
     "stop",
     "stopping_status",
     "votes",
+    "warm",
     "withdraw",
 ]
