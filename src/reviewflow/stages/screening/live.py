@@ -19,6 +19,12 @@ Every call still reads the store (the marks, the new events); the caches save th
 of re-deriving what those reads show has not changed, never the reads. Events read
 inside a write session are not cached (the session may yet roll back): they count for
 that call only. All of it is thread-safe: a web server runs requests in a thread pool.
+
+Background work (a refit, a re-derivation) runs one job at a time (:data:`AT_ONCE`) and
+meanwhile the interpreter hands the GIL over every :data:`SWITCH_S` instead of every
+5 ms: with one thread per reviewer refitting at once and the default interval, asking
+for the next record took 31 ms at the median instead of 4 (50,000 records, 2 cores);
+with both measures, 4 ms.
 """
 
 from __future__ import annotations

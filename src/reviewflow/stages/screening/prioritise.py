@@ -61,6 +61,11 @@ class SessionRanker:
         self._since_fit = 0
         self._labelled_at_fit = -1
 
+    @property
+    def fitted(self) -> bool:
+        """Whether a fit has happened (before it, every new vote may make one possible)."""
+        return self._labelled_at_fit >= 0
+
     def due(self, labelled: int, *, since: int | None = None) -> bool:
         """Refit after every decision early on, then in batches (as in the simulation).
 

@@ -21,6 +21,12 @@ recently used. The first call for a reviewer builds theirs (on a new 50,000-reco
 project the features take about a minute, then come from the disk cache in a second or
 two): :func:`warm` does it ahead. Correctness never rests on the cache: an answer is
 always an item the store says is the reviewer's and open.
+
+Measured (benchmarks/queue_bench.py: 50,000 records, 20 reviewers, ranking on, 5 taking
+turns in one process, 2 shared cores at load 6-16): "record a decision, then ask for the
+next record" p50 2-21 ms, p95 11-60 ms back to back; with 200 ms between turns p95 44 ms
+and the refits keep up (96 of every reviewer's first 100 records relevant, against 4 %
+of the records).
 """
 
 from __future__ import annotations
@@ -189,12 +195,14 @@ def _fit_due(queue: _Queue, own: live.Own) -> bool:
     since = own.events - queue.fit_events
     if since == 0:
         return False
+    if since < 0:
+        return True  # the votes were read afresh (the items changed): start again
     ranker = queue.ranker
     assert ranker is not None
-    labelled = [v.vote.decision in RELEVANT for i, v in own.votes.items() if i in ranker.row]
-    if len(set(labelled)) < 2:
-        return since < 0 or queue.fit_events < 0  # nothing to fit yet; after a reset, id order
-    return since < 0 or ranker.due(len(labelled), since=since)
+    if not ranker.fitted:  # a fit needs an include and an exclude among the votes
+        relevant = {v.vote.decision in RELEVANT for i, v in own.votes.items() if i in ranker.row}
+        return len(relevant) == 2
+    return ranker.due(len(own.votes), since=since)
 
 
 def _refit(
