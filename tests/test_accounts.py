@@ -62,6 +62,8 @@ def test_initials_log_in_without_case_and_e_mail_too(project: Project) -> None:
         found = _login(project, login)
         assert found is not None and found.initials == "GH", login
     assert _login(project, "hale@example.org") is None
+    team.update_member(project, "GH", email="")  # an address taken out of the protocol
+    assert _login(project, "gus.hale@example.org") is None and _login(project, "GH")
 
 
 def test_a_login_naming_two_users_needs_their_exact_spelling(project: Project) -> None:
@@ -110,6 +112,8 @@ def test_an_old_hash_is_rehashed_at_log_in_and_the_stamp_stays(
     assert accounts._HASHER.check_needs_rehash(old)
     with project.session(write=False) as s:
         stamp = accounts.credential_stamp(s.conn, people.require_user(s.conn, "MC").id)
+        assert accounts.authenticate(s.conn, "MC", GOOD, rehash=False) is not None
+    assert _hash(project, "MC") == old  # a read-only session leaves it
     assert _login(project, "MC") is not None
     new = _hash(project, "MC")
     assert new != old and not accounts._HASHER.check_needs_rehash(new)
@@ -182,8 +186,10 @@ def test_set_password_refuses_a_weak_one_and_an_unknown_user(project: Project) -
 
 
 def test_create_owner_gives_the_existing_owner_a_password(project: Project) -> None:
-    user = accounts.create_owner(project, "mc", name="ignored", password=GOOD)
-    assert user.initials == "MC" and "owner" in user.roles
+    versions = len(_history(project))
+    user = accounts.create_owner(project, "mc", name="", password=GOOD)
+    assert (user.initials, user.name) == ("MC", "M Cooper") and "owner" in user.roles
+    assert len(_history(project)) == versions  # the team already says so
     assert _login(project, "MC") is not None
     with project.session(write=False) as s:
         assert [u.initials for u in accounts.owners_with_password(s.conn)] == ["MC"]
@@ -202,8 +208,12 @@ def test_create_owner_refuses_once_an_owner_can_log_in(project: Project) -> None
 
 
 def test_create_owner_makes_a_member_or_a_newcomer_owner(project: Project) -> None:
-    user = accounts.create_owner(project, "CJ", name="C Jordan", password=GOOD)
+    user = accounts.create_owner(
+        project, "CJ", name="Cara Jordan", password=GOOD, email="cj@example.org"
+    )
     assert user.roles == {"owner", "reviewer"}  # MC was an owner without a password
+    assert (user.name, user.email) == ("Cara Jordan", "cj@example.org")
+    assert 'email = "cj@example.org"' in project.config_path.read_text(encoding="utf-8")
     with project.session(write=False) as s:
         assert [u.initials for u in accounts.owners_with_password(s.conn)] == ["CJ"]
 
@@ -284,9 +294,10 @@ def test_an_expired_or_revoked_invitation_is_refused(
     later = accounts._now() + timedelta(days=1, seconds=1)
     monkeypatch.setattr(accounts, "_now", lambda: later)
     with project.session(write=False) as s:
-        assert accounts.find_invitation(s.conn, late).state() == "expired"  # type: ignore[union-attr]
+        expired = accounts.find_invitation(s.conn, late)
         revoked = accounts.find_invitation(s.conn, gone)
     assert revoked is not None and revoked.state() == "revoked"
+    assert expired is not None and expired.state() == "expired" and not expired.is_open
     for token, message in ((late, "has expired"), (gone, "withdrawn"), ("nonsense", "not valid")):
         with pytest.raises(StateError, match=message) as exc:
             accounts.accept_invitation(project, token, initials="GH", name="Gus", password=GOOD)
@@ -297,11 +308,13 @@ def test_an_expired_or_revoked_invitation_is_refused(
 
 def test_a_refused_acceptance_changes_nothing(project: Project) -> None:
     token = accounts.create_invitation(project)
-    before, versions = project.config_path.read_bytes(), len(_history(project))
     cases = [({"initials": "mc"}, InputError, "initials MC are taken"),
              ({"password": "short"}, InputError, "shorter than 10"),
              ({"initials": "G H"}, InputError, "only letters"),
-             ({"name": ""}, InputError, "give your name")]  # fmt: skip
+             ({"name": ""}, InputError, "give your name"),
+             ({"email": "Gus@Example.org"}, InputError, "already someone's")]  # fmt: skip
+    team.add_member(project, "GS", email="gus@example.org")
+    before, versions = project.config_path.read_bytes(), len(_history(project))
     for change, error, message in cases:
         given = {"initials": "GH", "name": "Gus", "password": GOOD, **change}
         with pytest.raises(error, match=message):
@@ -357,7 +370,7 @@ def test_upgrading_a_0009_database_adds_the_account_tables_and_keeps_users(
             {"t": accounts._now()},
         )
     upgrade(db.engine)
-    assert current_revision(db.engine) == HEAD_REVISION == "0010"
+    assert current_revision(db.engine) == HEAD_REVISION
     tables = set(inspect(db.engine).get_table_names())
     assert {"credentials", "invitations", "users"} <= tables
     settings = Settings(title="Old review")

@@ -164,3 +164,14 @@ def test_changes_join_the_open_session_and_its_actor(project: Project) -> None:
     with project.db.connect() as conn:
         assert people.require_user(conn, "GH").roles == {"reviewer"}
         assert protocol.latest(conn).changed_by == "MC"  # type: ignore[union-attr]
+
+
+def test_update_member_changes_name_email_and_what_they_do(project: Project) -> None:
+    user = team.update_member(project, "CJ", name="Cara Jordan", email="cj@example.org",
+                              what="information scientist")  # fmt: skip
+    assert (user.name, user.email) == ("Cara Jordan", "cj@example.org")
+    assert project.settings.reviewer("CJ").role == "information scientist"  # type: ignore[union-attr]
+    assert team.update_member(project, "CJ", email="").email is None
+    assert "cj@example.org" not in _toml(project)
+    with pytest.raises(NotFoundError, match="ZZ is not a reviewer"):
+        team.update_member(project, "ZZ", name="Nobody")

@@ -170,6 +170,33 @@ def remove_member(
     return _change(project, edit, [initials], source=source, by=by)[0]
 
 
+def update_member(
+    project: Project,
+    initials: str,
+    *,
+    name: str | None = None,
+    email: str | None = None,
+    what: str | None = None,
+    by: str | None = None,
+    source: str = "reviewer update",
+) -> User:
+    """Change a member's name, e-mail (``""``: none) or what they do; None leaves it."""
+
+    def edit(doc: TOMLDocument) -> None:
+        entry = _entry(doc, initials)
+        for key, value in (("name", name), ("email", email), ("role", what)):
+            if value is None:
+                continue
+            value = value.strip() or ("reviewer" if key == "role" else "")
+            if key == "email" and not value:
+                if "email" in entry:
+                    del entry["email"]
+            else:
+                entry[key] = value
+
+    return _change(project, edit, [initials], source=source, by=by)[0]
+
+
 # -- helpers ---------------------------------------------------------------------------------
 
 
@@ -243,11 +270,19 @@ def _not_on_team(initials: str) -> NotFoundError:
     )
 
 
+def _entry(doc: TOMLDocument, initials: str) -> Any:
+    """The ``[[reviewers]]`` table (or inline table) of ``initials``."""
+    found = next((r for r in doc.get("reviewers", []) if str(r.get("initials")) == initials), None)
+    if found is None:
+        raise _not_on_team(initials)
+    return found
+
+
 def _write_roles(doc: TOMLDocument, initials: str, roles: Sequence[str]) -> None:
     """``roles`` of ``[[reviewers]]`` entry ``initials``; none written means reviewer."""
     import tomlkit
 
-    entry: Any = next(r for r in doc.get("reviewers", []) if str(r.get("initials")) == initials)
+    entry = _entry(doc, initials)
     if list(roles) == ["reviewer"]:
         if "roles" in entry:
             del entry["roles"]

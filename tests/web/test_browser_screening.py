@@ -86,14 +86,16 @@ def test_two_reviewers_screen_blind_with_the_keyboard_and_the_arbiter_resolves(
         assert (
             "AB" in text
             and "CD" in text
-            and second[:30] not in la.locator(".conflicts").inner_text()
+            and second[:30] not in la.locator(".conflict-list").first.inner_text()
         )
         row.locator("button[value=include]").click()
-        la.wait_for_selector("text=resolved")
+        la.wait_for_selector("#conflict-1 >> text=resolved: include by LA")
         after = _api(la, f"{base}/api/p/review/prisma")
         assert before != after, "the PRISMA counts follow the arbiter's ruling"
         la.goto(f"{base}/p/review/prisma")
-        assert la.locator("img[src$='prisma.svg'], object, svg").count() >= 1
+        figure = la.locator("img[src*='prisma.svg']")
+        figure.wait_for()
+        assert la.evaluate("(img) => img.complete && img.naturalWidth > 0", figure.element_handle())
 
 
 def test_a_viewer_cannot_vote_and_is_told_why(served: tuple[str, Project]) -> None:

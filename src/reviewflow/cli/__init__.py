@@ -35,6 +35,7 @@ class Lazy(NamedTuple):
 # command that is missing here, or if a short help here differs from the command's own.
 # fmt: off
 COMMANDS: dict[str, Lazy] = {
+    "account": Lazy("account:account_group", "Log-ins for the team web app: the first owner, passwords, invitation links."),  # noqa: E501
     "agreement": Lazy("screen:agreement_cmd", "Inter-rater agreement on the independently double-screened items, before arbitration."),  # noqa: E501
     "appraise": Lazy("appraise:appraise_group", "Quality appraisal: two independent appraisals, agreement, consensus, scores."),  # noqa: E501
     "cerqual": Lazy("cerqual:cerqual_group", "GRADE-CERQual confidence in review findings; Summary of Qualitative Findings."),  # noqa: E501

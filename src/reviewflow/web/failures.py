@@ -81,9 +81,11 @@ def problem(
     if links is None:
         links = [(f"/p/{ctx.slug}/", "Back to the project")] if ctx.slug else [("/", "Start page")]
     templates = request.app.state.templates
-    return templates.TemplateResponse(
+    htmx = request.headers.get("hx-request") == "true"
+    response = templates.TemplateResponse(
         request,
-        "error.html",
+        # HTMX asked for a piece of a page: the problem replaces the page's main area.
+        "error_card.html" if htmx else "error.html",
         {
             "ctx": ctx,
             "project": ctx.project,
@@ -99,6 +101,10 @@ def problem(
         },
         status_code=status,
     )
+    if htmx:
+        response.headers["HX-Retarget"] = "#main"
+        response.headers["HX-Reswap"] = "innerHTML"
+    return response
 
 
 def install(app: FastAPI) -> None:
@@ -140,12 +146,10 @@ def install(app: FastAPI) -> None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if request.method != "GET":
             target = f"/p/{slug}/"
-        response = RedirectResponse(f"/p/{slug}/login?next={quote(target)}", status_code=303)
+        login = f"/p/{slug}/login?next={quote(target)}"
         if request.headers.get("hx-request") == "true":  # HTMX follows with a full page load
-            response = Response(
-                status_code=401, headers={"HX-Redirect": response.headers["location"]}
-            )
-        return response
+            return Response(status_code=401, headers={"HX-Redirect": login})
+        return RedirectResponse(login, status_code=303)
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:

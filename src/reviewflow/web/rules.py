@@ -186,7 +186,7 @@ def check_every_route_has_a_rule(app: FastAPI) -> None:
     routes = api_routes(app)
     if not routes:
         raise RuntimeError("the app has no routes: the route table could not be read")
-    missing = [f"{sorted(r.methods)} {r.path}" for r in routes if rule_of(r) is None]
+    missing = [f"{sorted(r.methods or ())} {r.path}" for r in routes if rule_of(r) is None]
     if missing:
         raise RuntimeError("routes without an authorisation rule: " + ", ".join(missing))
 

@@ -345,6 +345,15 @@ def set_blind(project: Project, *, stage: str, blind: bool, reviewer: str | None
         sq.insert_stage_event(conn, stage=stage, action=action, reviewer=who)
 
 
+def is_blind(project: Project, *, stage: str) -> bool:
+    """Whether votes at ``stage`` are hidden from the other reviewers now (one small read):
+    the screening page says so, and says it plainly when an owner has lifted it."""
+    check_stage(stage)
+    with project.db.connect() as conn:
+        status = sq.stage_status(conn, stage=stage)
+    return status.blind and not status.closed
+
+
 def _require_owner(project: Project, conn: Connection, actor: str) -> None:
     """Refuse unless ``actor`` holds the owner role (the session's rule, on this conn)."""
     from ...session import Session

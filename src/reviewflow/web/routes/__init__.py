@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import accounts, fulltext, projects, screening
+from . import accounts, agreement, conflicts, dedup, fulltext, prisma, projects, screening
 
-ROUTERS: list[APIRouter] = [accounts.router, projects.router, screening.router, fulltext.router]
+ROUTERS: list[APIRouter] = [
+    accounts.router,
+    projects.router,
+    screening.router,
+    conflicts.router,
+    agreement.router,
+    dedup.router,
+    prisma.router,
+    fulltext.router,
+]

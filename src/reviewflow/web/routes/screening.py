@@ -50,11 +50,11 @@ def _view_dict(view: screening.View) -> dict[str, Any]:
         "keywords": list(view.keywords),
         "abstract": view.abstract,
         "vote": view.vote,
-        "reason": getattr(view, "reason", None),
-        "note": getattr(view, "note_text", "") or "",
+        "reason": view.reason,
+        "note": view.saved_note,
+        "tags": list(view.saved_tags),
         "visible_votes": {
-            r: {"decision": v.decision, "reason": v.reason}
-            for r, v in (getattr(view, "visible_votes", None) or {}).items()
+            r: {"decision": v.decision, "reason": v.reason} for r, v in view.visible_votes.items()
         },
         "reasons": list(view.reasons),
         "reason_required": view.reason_required,
@@ -63,7 +63,7 @@ def _view_dict(view: screening.View) -> dict[str, Any]:
 
 
 def _progress_dict(progress: Any) -> dict[str, Any]:
-    return dict(progress.__dict__) if progress is not None else {}
+    return progress.to_dict() if progress is not None else {}
 
 
 def current(
@@ -317,7 +317,7 @@ def api_items(
             offset=offset,
             limit=min(max(limit, 1), 500),
         )
-    return {"total": items.total, "items": [dict(i.__dict__) for i in items.items]}
+    return items.to_dict()
 
 
 @router.get("/api/p/{slug}/screen/stopping")
