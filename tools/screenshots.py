@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.web.web_browser import chromium, live_server, signed_in_page  # noqa: E402
 from tests.conftest import _write_tiny_pdf  # noqa: E402
+from tests.web.web_browser import chromium, live_server, signed_in_page  # noqa: E402
 from tests.web.webkit import PASSWORD, make_team_project  # noqa: E402
 
 import reviewflow as rf  # noqa: E402

@@ -82,6 +82,7 @@ def test_a_pdf_is_uploaded_shown_and_excluded_by_both_reviewers_with_a_reason(
     assert screen.status_code == 200, screen.text
     assert f'<iframe src="{P}/fulltext/1/file"' in screen.text
     assert "(required)" in screen.text  # the ft plan requires a reason to exclude
+    assert "full text · report 1" in screen.text
 
     refused = _vote(app_client, csrf, "ft", 1, "exclude")
     assert refused.status_code == 422 and "reason" in refused.text
