@@ -17,10 +17,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.conftest import _write_tiny_pdf  # noqa: E402
 from tests.web.web_browser import chromium, live_server, signed_in_page  # noqa: E402
 from tests.web.webkit import PASSWORD, make_team_project  # noqa: E402
 
 import reviewflow as rf  # noqa: E402
+from reviewflow.stages import retrieval, screening  # noqa: E402
 
 #: (name, user, path) — every page a team uses.
 PAGES = [
@@ -29,7 +31,9 @@ PAGES = [
     ("screen-ta", "AB", "/p/review/screen/ta"),
     ("screen-list", "AB", "/p/review/screen/ta/list"),
     ("screen-ft", "AB", "/p/review/screen/ft"),
-    ("fulltext", "AB", "/p/review/fulltext/1"),
+    ("fulltext-list", "AB", "/p/review/fulltext"),
+    ("fulltext", "AB", "/p/review/fulltext/3"),
+    ("fulltext-viewer", "VW", "/p/review/fulltext/5"),
     ("conflicts", "LA", "/p/review/conflicts?stage=ta"),
     ("agreement", "OW", "/p/review/agreement"),
     ("dedup", "AB", "/p/review/dedup"),
@@ -51,6 +55,14 @@ def prepare(root: Path) -> None:
         with project.session(actor=who):
             for item, decision in enumerate(decisions, start=1):
                 rf.decide(project, stage="ta", item_id=item, decision=decision)
+            for item in (5, 6):  # more reports for the full-text pages
+                rf.decide(project, stage="ta", item_id=item, decision="include")
+    with project.session(actor="AB"):
+        screening.create_reports(project)  # reports 3, 5 and 6
+        pdf = _write_tiny_pdf(root.parent / "ng 2020.pdf", ["Arts on prescription", "Results"])
+        retrieval.retrieve(project, 3, file=pdf)
+        retrieval.use_full_text_of(project, 5, source_report_id=3)
+        retrieval.not_retrieved(project, 6, reason="not found after contacting the authors")
     project.close()
 
 

@@ -407,6 +407,14 @@ def current_retrieval(conn: Connection) -> dict[int, dict[str, Any]]:
     return {int(r["report_id"]): dict(r) for r in conn.execute(stmt).mappings()}
 
 
+def retrieval_history(conn: Connection, *, report_id: int | None = None) -> list[dict[str, Any]]:
+    """Every retrieval event (of one report, or all), oldest first."""
+    stmt = select(retrieval_events).order_by(retrieval_events.c.id)
+    if report_id is not None:
+        stmt = stmt.where(retrieval_events.c.report_id == report_id)
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
 # -- records shown to screeners --------------------------------------------------------
 
 

@@ -65,8 +65,10 @@ from .decisions import (
 from .fulltext import (
     Report,
     create_reports,
+    get_report,
     group_reports,
     list_reports,
+    records_without_report,
     set_report_kind,
 )
 from .listing import ItemPage, ListItem, list_items
@@ -111,6 +113,7 @@ __all__ = [
     "double_screened",
     "export_sheet",
     "get_plan",
+    "get_report",
     "group_reports",
     "import_sheet",
     "in_double_share",
@@ -123,6 +126,7 @@ __all__ = [
     "progress",
     "ranking_on",
     "record",
+    "records_without_report",
     "reopen_stage",
     "replan",
     "resolve",

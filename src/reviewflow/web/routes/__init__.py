@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import accounts, agreement, conflicts, dedup, prisma, projects, screening
+from . import accounts, agreement, conflicts, dedup, fulltext, prisma, projects, screening
 
 ROUTERS: list[APIRouter] = [
     accounts.router,
@@ -14,4 +14,5 @@ ROUTERS: list[APIRouter] = [
     agreement.router,
     dedup.router,
     prisma.router,
+    fulltext.router,
 ]
