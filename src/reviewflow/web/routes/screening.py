@@ -34,6 +34,11 @@ Owner = Annotated[Ctx, Depends(Guard(OWNER))]
 DECISIONS = ("include", "exclude", "maybe")
 
 
+def _noun(stage: str) -> str:
+    """What one screens at ``stage``: records at title/abstract, reports at full text."""
+    return "report" if stage == "ft" else "record"
+
+
 def _stage(stage: str) -> str:
     return check_stage(stage)  # InputError (422) names the stages
 
@@ -143,7 +148,9 @@ def decide_form(
     if not is_htmx(ctx.request):
         return RedirectResponse(ctx.href(f"/screen/{stage}"), status_code=303)
     said = {"include": "Included", "exclude": "Excluded", "maybe": "Marked maybe"}[decision]
-    return _screen(ctx, stage, None, message=f"{said} record {item_id}. U undoes it.", last=item_id)
+    return _screen(
+        ctx, stage, None, message=f"{said} {_noun(stage)} {item_id}. U undoes it.", last=item_id
+    )
 
 
 @router.post("/p/{slug}/screen/{stage}/{item_id}/undo")
@@ -153,7 +160,9 @@ def undo_form(ctx: Screener, stage: str, item_id: int) -> Response:
         screening.withdraw(ctx.need_project(), stage=stage, item_id=item_id, reviewer=ctx.actor)
     if not is_htmx(ctx.request):
         return RedirectResponse(ctx.href(f"/screen/{stage}?item={item_id}"), status_code=303)
-    return _screen(ctx, stage, item_id, message=f"Your vote on record {item_id} is withdrawn.")
+    return _screen(
+        ctx, stage, item_id, message=f"Your vote on {_noun(stage)} {item_id} is withdrawn."
+    )
 
 
 @router.post("/p/{slug}/screen/{stage}/{item_id}/skip")
@@ -164,7 +173,9 @@ def skip_form(
     skip = (*tuple(int(s) for s in skipped.split(",") if s.strip().isdigit())[-50:], item_id)
     if not is_htmx(ctx.request):
         return RedirectResponse(ctx.href(f"/screen/{stage}"), status_code=303)
-    return _screen(ctx, stage, None, message=f"Skipped record {item_id} for now.", skip=skip)
+    return _screen(
+        ctx, stage, None, message=f"Skipped {_noun(stage)} {item_id} for now.", skip=skip
+    )
 
 
 def record_decision(
