@@ -121,13 +121,16 @@ def set_password(conn: Connection, initials: str, password: str, *, by: str | No
         conn.execute(insert(credentials).values(user_id=user.id, **values))
 
 
-def authenticate(conn: Connection, login: str, password: str) -> User | None:
+def authenticate(
+    conn: Connection, login: str, password: str, *, rehash: bool = True
+) -> User | None:
     """The user whose initials (any case) or e-mail is ``login`` and whose password this
     is, if they are on the team; None otherwise, whatever the reason (the caller says
     only "wrong log-in or password", so nobody learns who has an account).
 
     A hash is verified even for an unknown login, so the answer takes as long either
-    way. A hash made with older parameters is rehashed (a write: use a write session).
+    way. A hash made with older parameters is rehashed: a write, so call it in a write
+    session, or pass ``rehash=False`` in a read-only one.
     """
     found = _credential_for(conn, login)
     if found is None:
@@ -136,7 +139,7 @@ def authenticate(conn: Connection, login: str, password: str) -> User | None:
     user_id, initials, stored = found
     if not _verify(stored, password):
         return None
-    if _HASHER.check_needs_rehash(stored):
+    if rehash and _HASHER.check_needs_rehash(stored):
         conn.execute(
             update(credentials)
             .where(credentials.c.user_id == user_id)
@@ -392,17 +395,12 @@ def accept_invitation(
         new = team.member(initials, name=name or found.name)
         if not new.name:
             raise InputError("give your name", hint="The team sees it next to your initials.")
-        taken = [u.initials for u in list_users(conn)
-                 if u.initials.casefold() == new.initials.casefold()]  # fmt: skip
-        if taken:
-            raise InputError(
-                f"the initials {taken[0]} are taken in this project",
-                hint="Choose other initials, e.g. with a digit or your middle initial.",
-            )
+        email = (email or "").strip() or found.email
+        _refuse_taken(list_users(conn), new.initials, email)
         check_new_password(password, initials=new.initials)
         team.add_member(
             project, new.initials, name=new.name, roles=found.roles,
-            email=email or found.email, by=found.created_by, owner_if_none=False,
+            email=email, by=found.created_by, owner_if_none=False,
             source="invitation",
         )  # fmt: skip
         set_password(conn, new.initials, password, by=new.initials)
@@ -412,6 +410,21 @@ def accept_invitation(
             .values(used_at=_now(), used_by=new.initials)
         )
         return require_user(conn, new.initials)
+
+
+def _refuse_taken(known: Sequence[User], initials: str, email: str | None) -> None:
+    """A newcomer's initials and e-mail must name nobody else: both log in, without case."""
+    same = [u.initials for u in known if u.initials.casefold() == initials.casefold()]
+    if same:
+        raise InputError(
+            f"the initials {same[0]} are taken in this project",
+            hint="Choose other initials, e.g. with a digit or your middle initial.",
+        )
+    if email and any(u.email and u.email.casefold() == email.casefold() for u in known):
+        raise InputError(
+            f"the e-mail {email} is already someone's in this project",
+            hint="Give another e-mail, or none: you can log in with your initials.",
+        )
 
 
 def _invitation_roles(roles: Sequence[str]) -> tuple[str, ...]:
