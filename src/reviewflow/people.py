@@ -1,7 +1,8 @@
 """The people of a project and their roles, kept in the project database.
 
 A user is named by initials (unique in the project: every event's ``reviewer`` column
-holds them), with a name and an e-mail; passwords come with the web app. Roles are
+holds them), with a name and an e-mail; their web app password is kept by
+:mod:`reviewflow.accounts`. Roles are
 granted and revoked as append-only events, so a removed member's history and decisions
 stay. The team is part of the protocol (``[[reviewers]]`` in review.toml, kept in the
 store by :mod:`reviewflow.protocol`): every protocol version brings the users and their
@@ -103,9 +104,18 @@ def require_user(conn: Connection, initials: str) -> User:
 
 
 def ensure_user(
-    conn: Connection, initials: str, *, name: str = "", email: str | None = None
+    conn: Connection,
+    initials: str,
+    *,
+    name: str = "",
+    email: str | None = None,
+    exact: bool = False,
 ) -> User:
-    """The user with ``initials``, created if new; a name or e-mail given updates theirs."""
+    """The user with ``initials``, created if new; a name or e-mail given updates theirs.
+
+    ``exact``: the name and e-mail become exactly those given, so an e-mail taken out
+    of the protocol no longer logs anyone in (:func:`sync_team`).
+    """
     from sqlalchemy import update
 
     user = get_user(conn, initials)
@@ -115,10 +125,10 @@ def ensure_user(
         )
     else:
         changes: dict[str, object] = {}
-        if name and name != user.name:
+        if (name or exact) and name != user.name:
             changes["name"] = name
-        if email and email != user.email:
-            changes["email"] = email
+        if (email or exact) and (email or None) != user.email:
+            changes["email"] = email or None
         if changes:
             conn.execute(update(users).where(users.c.id == user.id).values(**changes))
     found = get_user(conn, initials)
@@ -176,7 +186,7 @@ def sync_team(conn: Connection, settings: Settings, *, by: str | None = None) ->
     """
     wanted: Mapping[str, frozenset[str]] = settings.team_roles()
     for reviewer in settings.reviewers:
-        ensure_user(conn, reviewer.initials, name=reviewer.name, email=reviewer.email)
+        ensure_user(conn, reviewer.initials, name=reviewer.name, email=reviewer.email, exact=True)
     for user in list_users(conn):
         roles = wanted.get(user.initials, frozenset())
         if user.roles - roles:

@@ -56,3 +56,26 @@ def test_replay_without_a_run_of_irrelevant_records_never_stops():
     result = replay_stopping(labels, n_priors=2, prior_relevant=1)
     assert not result.stopped
     assert result.share == 1.0 and result.recall == 1.0
+
+
+def test_recall_interval_brackets_the_estimate_and_matches_a_hand_computation():
+    from reviewflow.ranking.stopping import recall_interval
+
+    # No include in 200 of 1,000 drawn: at most K more includes hide in the urn, the largest
+    # K for which "none in the sample" still has a chance above 2.5 %.
+    low, high = recall_interval(urn_size=1000, relevant_before=20, sample_size=200,
+                                sample_relevant=0)  # fmt: skip
+    k_max = max(k for k in range(100) if _p_no_include(1000, k, 200) > 0.025)
+    assert low == pytest.approx(20 / (20 + k_max)) and high == 1.0
+    # includes still turning up: the estimate lies inside, and a larger sample narrows it
+    state = stopping_test(urn_size=1000, relevant_before=10, sample_size=100, sample_relevant=5)
+    wide = recall_interval(urn_size=1000, relevant_before=10, sample_size=100, sample_relevant=5)
+    narrow = recall_interval(urn_size=1000, relevant_before=10, sample_size=800,
+                             sample_relevant=40)  # fmt: skip
+    assert wide[0] < state.estimated_recall < wide[1]
+    assert narrow[1] - narrow[0] < wide[1] - wide[0]
+    # the whole urn screened: recall is known exactly
+    assert recall_interval(urn_size=50, relevant_before=3, sample_size=50, sample_relevant=2) == (
+        1.0,
+        1.0,
+    )

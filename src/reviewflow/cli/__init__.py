@@ -35,6 +35,7 @@ class Lazy(NamedTuple):
 # command that is missing here, or if a short help here differs from the command's own.
 # fmt: off
 COMMANDS: dict[str, Lazy] = {
+    "account": Lazy("account:account_group", "Log-ins for the team web app: the first owner, passwords, invitation links."),  # noqa: E501
     "agreement": Lazy("screen:agreement_cmd", "Inter-rater agreement on the independently double-screened items, before arbitration."),  # noqa: E501
     "appraise": Lazy("appraise:appraise_group", "Quality appraisal: two independent appraisals, agreement, consensus, scores."),  # noqa: E501
     "cerqual": Lazy("cerqual:cerqual_group", "GRADE-CERQual confidence in review findings; Summary of Qualitative Findings."),  # noqa: E501
@@ -56,6 +57,7 @@ COMMANDS: dict[str, Lazy] = {
     "reviewer": Lazy("plan_cmds:reviewer_group", "The review team: list, add or remove reviewers without editing review.toml."),  # noqa: E501
     "screen": Lazy("screen:screen_group", "Screen your items at the keyboard: i include, e exclude, m maybe, r reason, q quit."),  # noqa: E501
     "search": Lazy("search:search_group", "Log database searches and other identification methods (PRISMA-S)."),  # noqa: E501
+    "serve": Lazy("serve:serve_cmd", "Serve the team web app for a project, or every project folder inside PATH."),  # noqa: E501
     "simulate": Lazy("simulate:simulate_cmd", "Replay title/abstract screening with reviewflow's ranker on a labelled CSV."),  # noqa: E501
     "status": Lazy("project_cmds:status_cmd", "Show records per search, per imported file and per stage."),  # noqa: E501
     "studies": Lazy("studies:studies_group", "Studies: list them with their status and name them (labels in every table)."),  # noqa: E501

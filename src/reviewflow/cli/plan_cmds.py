@@ -18,6 +18,7 @@ from . import cli
 from ._output import REVIEWER_ENV, OutputContext, echo, echo_json, pass_output
 
 if TYPE_CHECKING:
+    from ..project import Project
     from ..protocol import Version
 
 
@@ -33,6 +34,24 @@ def _change(out: OutputContext, edit: Callable[[Any], None], source: str) -> Ver
         return protocol.change(
             project, edit, source=source, changed_by=os.environ.get(REVIEWER_ENV) or None
         )
+
+
+def _team_change(
+    out: OutputContext, change: Callable[[Project, str | None], object]
+) -> Version | None:
+    """Run a :mod:`reviewflow.team` change in one session; the protocol version it made.
+
+    Who changed it is recorded from REVIEWFLOW_REVIEWER, as for every protocol change."""
+    from .. import protocol
+
+    project = out.project()
+    with project.session(write=True) as session:
+        before = protocol.latest(session.conn)
+        change(project, os.environ.get(REVIEWER_ENV) or None)
+        after = protocol.latest(session.conn)
+    if after is None or (before is not None and after.version == before.version):
+        return None
+    return after
 
 
 def _echo_version(made: Version | None) -> None:
@@ -273,29 +292,22 @@ def reviewer_add_cmd(
         reviewflow reviewer add "LA:L Avery" --role arbiter --email la@example.org
         reviewflow reviewer add XY --role owner
     """
-    from ..config_edit import add_reviewer
+    from .. import team
     from .project_cmds import parse_reviewer
 
     if email and len(reviewers) > 1:
         raise InputError("--email names one reviewer's address", hint="Add them one at a time.")
     parsed = [parse_reviewer(r) for r in reviewers]
-    project = out.project()
-    before = project.settings.team_roles()
-    has_owner = any("owner" in held for held in before.values())
-
-    def change(doc: Any) -> None:
-        for n, r in enumerate(parsed):
-            known = r.initials in before
-            given = list(roles) or ([] if known else ["reviewer"])
-            if not has_owner and n == 0 and not known and "owner" not in given:
-                given = ["owner", *given]
-            add_reviewer(doc, r.initials, r.name, r.role, email=email,
-                         roles=[] if given == ["reviewer"] else given)  # fmt: skip
-
-    made = _change(out, change, "reviewer add")
-    team = out.project().settings.team_roles()
+    before = out.project().settings.team_roles()
+    made = _team_change(
+        out,
+        lambda project, by: team.add_members(
+            project, parsed, roles=roles or ("reviewer",), email=email, by=by
+        ),
+    )
+    now = out.project().settings.team_roles()
     for r in parsed:
-        held = ", ".join(sorted(team.get(r.initials, ())))
+        held = ", ".join(sorted(now.get(r.initials, ())))
         if r.initials in before:
             echo(f"{r.initials} now holds: {held}")
         else:
@@ -357,9 +369,11 @@ def reviewer_remove_cmd(out: OutputContext, initials: str, roles: tuple[str, ...
         reviewflow reviewer remove XY
         reviewflow reviewer remove LA --role owner
     """
-    from ..config_edit import remove_reviewer
+    from .. import team
 
-    made = _change(out, lambda doc: remove_reviewer(doc, initials, roles=roles), "reviewer remove")
+    made = _team_change(
+        out, lambda project, by: team.remove_member(project, initials, roles=roles, by=by)
+    )
     if roles:
         echo(f"{initials} no longer holds the role {', '.join(roles)}")
     else:

@@ -298,6 +298,35 @@ def reopen_cmd(out: OutputContext, stage: str | None, reviewer: str | None) -> N
     echo(f"{screening.STAGES[stage]} screening reopened.")
 
 
+@screen_group.command("blind")
+@_STAGE
+@_REVIEWER
+@click.option("--on/--off", "blind", default=None, help="Blind (the default) or open voting.")
+@pass_output
+def blind_cmd(
+    out: OutputContext, stage: str | None, reviewer: str | None, blind: bool | None
+) -> None:
+    """Switch blindness off for a stage (everyone sees every vote), or on again; owners only.
+
+    The switch is logged with who and when; screening goes on either way.
+
+    Example:
+
+    \b
+        reviewflow screen blind --stage ta --off --reviewer MC
+        reviewflow screen blind --stage ta --on --reviewer MC
+    """
+    if blind is None:
+        raise click.UsageError("give --off (everyone sees every vote) or --on (blind again)")
+    project = out.project()
+    reviewer = need_reviewer(project, reviewer)
+    stage = need_stage(stage, context="the stage whose blindness to switch")
+    with out.session(write=True, actor=reviewer):
+        screening.set_blind(project, stage=stage, blind=blind, reviewer=reviewer)
+    now = "blind again" if blind else "open: every reviewer sees every vote"
+    echo(f"{screening.STAGES[stage]} screening is {now}.")
+
+
 @screen_group.command("replan")
 @_STAGE
 @_REVIEWER

@@ -292,7 +292,7 @@ class _Reader:
                 continue
             name_match = _NAME.match(text, pos)
             if name_match is None:
-                pos = self._skip(pos, closer, label, f"unreadable text {text[pos:pos + 20]!r}")
+                pos = self._skip(pos, closer, label, f"unreadable text {text[pos : pos + 20]!r}")
                 continue
             name = name_match.group(0).lower()
             eq = _WS.match(text, name_match.end()).end()
@@ -338,9 +338,7 @@ class _Reader:
                 raise _Unclosed(event.start())
         raise _Unclosed(None)
 
-    def _value(
-        self, pos: int, closer: str, label: str, name: str
-    ) -> tuple[str | None, int]:
+    def _value(self, pos: int, closer: str, label: str, name: str) -> tuple[str | None, int]:
         """``piece # piece ...``: braced, quoted, a number or a macro; None if there is none."""
         text, parts = self.text, []
         while True:
@@ -356,7 +354,7 @@ class _Reader:
                     self.warn(
                         pos,
                         label,
-                        f'the closing \'"\' of field {name!r} is missing; its value was read '
+                        f"the closing '\"' of field {name!r} is missing; its value was read "
                         "to the end of the entry (check the fields after it)",
                     )
                 pos = end + closed

@@ -36,6 +36,7 @@ from ..errors import InputError, LimitError
 DEFAULTS: dict[str, int] = {
     "REVIEWFLOW_MAX_FILE_MB": 2000,  # a record export (and its unzipped content)
     "REVIEWFLOW_MAX_SHEET_MB": 200,  # a sheet: decisions, appraisals, codings, extraction
+    "REVIEWFLOW_MAX_FULLTEXT_MB": 500,  # one full text (a scanned thesis can be large)
     "REVIEWFLOW_MAX_ROWS": 1_048_576,  # Excel's own row limit
     "REVIEWFLOW_MAX_COLUMNS": 16_384,  # Excel's own column limit (XFD)
     "REVIEWFLOW_MAX_ZIP_RATIO": 100,  # uncompressed:compressed of one large ZIP member
@@ -46,6 +47,7 @@ _RATIO_FLOOR = 16 * 10**6
 CSV_FIELD_CHARS = 100_000_000
 
 EXPORT, SHEET = "REVIEWFLOW_MAX_FILE_MB", "REVIEWFLOW_MAX_SHEET_MB"
+FULLTEXT = "REVIEWFLOW_MAX_FULLTEXT_MB"
 
 
 def limit(name: str) -> int:
@@ -66,7 +68,7 @@ def limit(name: str) -> int:
 
 
 def max_bytes(kind: str = EXPORT) -> int:
-    """The size cap in bytes for ``kind`` (:data:`EXPORT` or :data:`SHEET`)."""
+    """The size cap in bytes for ``kind`` (:data:`EXPORT`, :data:`SHEET`, :data:`FULLTEXT`)."""
     return limit(kind) * 10**6
 
 
@@ -76,6 +78,13 @@ def _raise_limit(file: str, what: str, name: str, *, advice: str = "") -> None:
         hint=(advice + " " if advice else "")
         + f"If the file is genuine, raise the limit, e.g. export {name}={limit(name) * 4}.",
     )
+
+
+def check_size(file: str, size: int, *, kind: str, advice: str = "") -> None:
+    """A LimitError if ``size`` bytes is past the cap for ``kind`` (a web upload, whose
+    size is known only once it has arrived, is checked with this)."""
+    if size > max_bytes(kind):
+        _raise_limit(file, f"the file is {size / 10**6:,.0f} MB", kind, advice=advice)
 
 
 def _kind(mode: int) -> str | None:

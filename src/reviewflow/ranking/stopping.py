@@ -42,7 +42,7 @@ a hand computation. We also need what a team sees live (records still to sample)
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,6 +115,63 @@ def stopping_test(
         total = relevant_before + k_hat
         estimate = found / total if total > 0 else 1.0
     return StoppingState(p, p < alpha, k_tar, to_sample, estimate)
+
+
+def recall_interval(
+    *,
+    urn_size: int,
+    relevant_before: int,
+    sample_size: int,
+    sample_relevant: int,
+    confidence: float = 0.95,
+) -> tuple[float, float]:
+    """An exact two-sided interval for the recall reached so far, from the sample.
+
+    The includes the urn held, K, are bounded as for a hypergeometric proportion (the
+    Clopper-Pearson construction with the hypergeometric tail in place of the binomial):
+    the smallest K for which ``sample_relevant`` or more includes in the sample is not
+    rejected at (1 - confidence) / 2, and the largest for which as few is not. Recall is
+    found / (relevant_before + K), so the largest K gives the low end. Without a sample
+    only the found-over-all bound is known: (found / (found + urn), 1).
+    """
+    if not 0 < confidence < 1:
+        raise InputError("confidence must lie strictly between 0 and 1")
+    if not 0 <= sample_relevant <= sample_size <= urn_size or relevant_before < 0:
+        raise InputError(
+            f"inconsistent counts: urn {urn_size}, sample {sample_size}, "
+            f"includes in sample {sample_relevant}, includes before {relevant_before}"
+        )
+    found = relevant_before + sample_relevant
+    lowest, highest = sample_relevant, urn_size - (sample_size - sample_relevant)
+    if sample_size > 0:
+        tail = (1 - confidence) / 2
+        k, n = sample_relevant, sample_size
+
+        def at_least_k(big_k: int) -> float:  # grows with K
+            return float(hypergeom.sf(k - 1, urn_size, big_k, n))
+
+        def at_most_k(big_k: int) -> float:  # falls with K
+            return float(hypergeom.cdf(k, urn_size, big_k, n))
+
+        lowest = _first(lowest, highest, lambda big_k: at_least_k(big_k) > tail)
+        highest = _first(lowest, highest + 1, lambda big_k: at_most_k(big_k) <= tail) - 1
+
+    def recall(big_k: int) -> float:
+        total = relevant_before + big_k
+        return found / total if total > 0 else 1.0
+
+    return recall(highest), recall(lowest)
+
+
+def _first(lo: int, hi: int, holds: Callable[[int], bool]) -> int:
+    """The smallest n in [lo, hi) for which ``holds`` (monotone: false, then true), else hi."""
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if holds(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ SCHEMA_REVISIONS: tuple[str, ...] = (
     "0007",
     "0008",
     "0009",
+    "0010",
 )
 HEAD_REVISION = SCHEMA_REVISIONS[-1]
 
@@ -210,6 +211,13 @@ def current_actor() -> str | None:
     """
     unit = _UNIT.get()
     return unit.actor if unit is not None else None
+
+
+def in_write_unit() -> bool:
+    """Whether a write unit of work (session) is open in this context: what it reads may
+    include its own writes, which roll back if it fails, so a cache must not keep them."""
+    unit = _UNIT.get()
+    return unit is not None and unit.write
 
 
 def actor_or(explicit: str | None) -> str | None:

@@ -219,13 +219,14 @@ screening_decisions = Table(
 )
 Index("ix_screening_decisions_stage", screening_decisions.c.stage, screening_decisions.c.item_id)
 
-#: Append-only stage events: "close" lifts blindness and freezes a stage, "reopen" undoes it.
+#: Append-only stage events: "close" lifts blindness and freezes a stage, "reopen" undoes it;
+#: "unblind" lifts blindness alone (an owner's choice), "blind" restores it.
 screening_stage_events = Table(
     "screening_stage_events",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("stage", String(10), nullable=False),
-    Column("action", String(10), nullable=False),  # close|reopen, stop|resume, plan
+    Column("action", String(10), nullable=False),  # close|reopen, stop|resume, blind|unblind, plan
     Column("reviewer", String(20)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("details", JSON),  # "plan": the assignment settings screening started under
@@ -566,4 +567,40 @@ blobs = Table(
     Column("file_name", Text),
     Column("created_by", String(20)),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# -- accounts for the team web app ---------------------------------------------------------
+
+#: A user's password for the web app, as an argon2 hash (never the password). ``stamp``
+#: is a random value replaced on every password change: a web session carries it, so
+#: sessions opened before a change are refused. A user without a row cannot log in.
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("stamp", Text, nullable=False),
+    Column("changed_by", String(20)),  # who set it: the user, or an owner at the terminal
+)
+
+#: Links an owner sends to let someone join the team. Only the sha256 of the link's token
+#: is kept, so reading the database gives no usable link. ``roles`` is a comma list; an
+#: invitation is used once (``used_at``/``used_by``), may be revoked, and expires.
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("email", Text),
+    Column("name", Text, nullable=False, server_default=""),
+    Column("roles", Text, nullable=False),
+    Column("created_by", String(20)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+    Column("used_by", String(20)),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("revoked_by", String(20)),
 )

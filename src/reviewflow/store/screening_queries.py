@@ -7,13 +7,14 @@ reports into studies is an editable judgement, not a decision) and ``studies.lab
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, String, bindparam, cast, func, insert, or_, select, update
 
 from . import actor_or
 from .queries import now
 from .schema import (
+    duplicate_links,
     records,
     reports,
     retrieval_events,
@@ -70,6 +71,82 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
     wanted = sorted(set(ids))
     for start in range(0, len(wanted), _CHUNK):
         yield wanted[start : start + _CHUNK]
+
+
+_OWN_EVENTS = (
+    select(
+        screening_decisions.c.id,
+        screening_decisions.c.item_id,
+        screening_decisions.c.decision,
+        screening_decisions.c.reason,
+        screening_decisions.c.note,
+        screening_decisions.c.created_at,
+    )
+    .where(
+        screening_decisions.c.id > bindparam("after"),
+        screening_decisions.c.stage == bindparam("stage"),
+        screening_decisions.c.reviewer == bindparam("reviewer"),
+        screening_decisions.c.role == "screen",
+    )
+    .order_by(screening_decisions.c.id)
+)
+
+
+def own_events_after(
+    conn: Connection, *, stage: str, reviewer: str, after: int = 0
+) -> list[tuple[int, int, str, str | None, str | None, Any]]:
+    """``reviewer``'s screening events at ``stage`` with an id above ``after``, oldest
+    first: (id, item_id, decision, reason, note, created_at).
+
+    Read by the primary key from ``after`` on, so asking for the few events since the last
+    call costs the same on a project of 50,000 records as on one of 50.
+    """
+    rows = conn.execute(_OWN_EVENTS, {"after": after, "stage": stage, "reviewer": reviewer})
+    return [tuple(r) for r in rows]
+
+
+_CHANGE_MARKS = select(
+    select(func.max(screening_decisions.c.id)).scalar_subquery(),
+    select(func.max(screening_stage_events.c.id)).scalar_subquery(),
+)
+
+
+def change_marks(conn: Connection) -> tuple[int, int]:
+    """(largest decision id, largest stage event id): both grow with every event, so a
+    derived state that recorded them is current while they are unchanged."""
+    decisions, events = conn.execute(_CHANGE_MARKS).one()
+    return int(decisions or 0), int(events or 0)
+
+
+_RECORDS_MARK = select(
+    select(func.count()).select_from(records).scalar_subquery(),
+    select(func.max(records.c.id)).scalar_subquery(),
+    select(func.count()).select_from(duplicate_links).scalar_subquery(),
+    select(func.max(duplicate_links.c.id)).scalar_subquery(),
+)
+
+
+def records_mark(conn: Connection) -> tuple[int, ...]:
+    """Counts and largest ids of the records and the duplicate link events: unchanged
+    while the title/abstract items (the canonical records) are, in one cheap read
+    (an import adds records, removing one deletes them, dedup adds link events)."""
+    return tuple(int(v or 0) for v in conn.execute(_RECORDS_MARK).one())
+
+
+def records_matching(conn: Connection, needle: str) -> set[int]:
+    """Ids of the records whose title, abstract or authors contain ``needle``, ignoring
+    case (SQL LIKE: ASCII letters only on SQLite; check non-ASCII text in Python)."""
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    cols = records.c
+    stmt = select(cols.id).where(
+        or_(
+            cols.title.ilike(pattern, escape="\\"),
+            cols.abstract.ilike(pattern, escape="\\"),
+            cast(cols.authors, String).ilike(pattern, escape="\\"),
+        )
+    )
+    return {int(i) for i in conn.execute(stmt).scalars()}
 
 
 def reports_among(conn: Connection, ids: Iterable[int]) -> dict[int, int | None]:
@@ -131,17 +208,30 @@ _STAGE_EVENTS = (
 )
 
 
-def stage_status(conn: Connection, *, stage: str) -> tuple[bool, dict[str, Any] | None]:
-    """(closed?, the latest recorded plan) of ``stage`` from one read of its few events:
-    what recording a decision needs to know about the stage besides its items."""
+class StageStatus(NamedTuple):
+    """What the few stage events of a stage say about it now."""
+
+    closed: bool
+    #: False while an owner has switched blindness off ("unblind"), True again on "blind".
+    blind: bool
+    #: The assignment settings recorded when screening began (or was last replanned).
+    plan: dict[str, Any] | None
+
+
+def stage_status(conn: Connection, *, stage: str) -> StageStatus:
+    """Whether ``stage`` is closed and blind, and its latest recorded plan, from one read of
+    its few events: what recording a decision needs to know about the stage besides its
+    items."""
     rows = conn.execute(_STAGE_EVENTS, {"stage": stage})
-    closed, plan = False, None
+    closed, blind, plan = False, True, None
     for action, details in rows:
         if action in ("close", "reopen"):
             closed = action == "close"
+        elif action in ("blind", "unblind"):
+            blind = action == "blind"
         elif action == "plan":
             plan = details
-    return closed, plan
+    return StageStatus(closed, blind, plan)
 
 
 def stage_closed(conn: Connection, *, stage: str) -> bool:
@@ -315,6 +405,14 @@ def current_retrieval(conn: Connection) -> dict[int, dict[str, Any]]:
     """report id -> its latest retrieval event (reports with no event are "sought")."""
     stmt = select(retrieval_events).order_by(retrieval_events.c.id)
     return {int(r["report_id"]): dict(r) for r in conn.execute(stmt).mappings()}
+
+
+def retrieval_history(conn: Connection, *, report_id: int | None = None) -> list[dict[str, Any]]:
+    """Every retrieval event (of one report, or all), oldest first."""
+    stmt = select(retrieval_events).order_by(retrieval_events.c.id)
+    if report_id is not None:
+        stmt = stmt.where(retrieval_events.c.report_id == report_id)
+    return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
 # -- records shown to screeners --------------------------------------------------------

@@ -104,6 +104,32 @@ def test_stopping_rule_waits_then_justifies_and_prisma_counts_automation(
     assert screening.automation_excluded(project) == 0
 
 
+def test_the_stopping_panel_shows_recall_with_its_interval_and_what_the_rule_says(
+    project: Project,
+) -> None:
+    seed_team(project, screening=RANKED)
+    ids = _add(project, [f"record {i}" for i in range(400)])
+    relevant = set(ids[:5])
+    _screen_in_order(project, ids[:40], relevant)
+    early = screening.stopping_status(project).to_dict()
+    assert early["phase"] == "ranking" and early["recall_low"] is None
+    assert early["irrelevant_in_a_row"] == 35 and "starts after 50" in early["summary"]
+
+    _screen_in_order(project, ids[40:100], relevant)
+    mid = screening.stopping_status(project)
+    assert mid.phase == "sampling"
+    assert mid.recall_low is not None and mid.recall_high is not None
+    assert mid.estimated_recall is not None
+    assert mid.recall_low <= mid.estimated_recall <= mid.recall_high == 1.0
+    assert "est. recall" in mid.to_dict()["summary"]
+
+    _screen_in_order(project, ids[100:390], relevant)
+    late = screening.stopping_status(project)
+    assert late.phase == "justified" and late.recall_low > mid.recall_low  # type: ignore[operator]
+    screening.stop(project, reviewer="LA")
+    assert screening.stopping_status(project).to_dict()["phase"] == "stopped"
+
+
 def test_after_the_switch_open_records_come_in_a_seeded_random_order(project: Project) -> None:
     seed_team(project, screening=RANKED)
     ids = _add(project, [f"{OFF_TOPIC} {i}" for i in range(120)])

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ...errors import InputError, NotFoundError
-from ...formats.limits import check_regular
+from ...errors import InputError, NotFoundError, StateError
+from ...formats.limits import FULLTEXT, check_regular, check_size
 from ...project import Project
 from ...store import blobs
 from ...store import screening_queries as sq
@@ -28,6 +28,10 @@ from ..who import acting
 #: Where older projects kept their full-text copies (``files/<sha256><suffix>``).
 FILES_DIR = "files"
 FULL_TEXT_SUFFIXES = {".pdf", ".txt", ".md", ".html", ".htm", ".xml", ".docx"}
+#: How a file of these kinds starts (PDF readers accept the header within the first
+#: 1024 bytes; a DOCX is a ZIP). An upload's name is only what the browser said.
+_MAGIC = {".pdf": (b"%PDF", 1024), ".docx": (b"PK\x03\x04", 4)}
+_SIZE_ADVICE = "Compress the PDF (e.g. print it to PDF at a lower resolution)."
 
 
 def retrieve(
@@ -62,9 +66,7 @@ def attach_bytes(
     reviewer = acting(reviewer, doing="attaching this full text")
     check_reviewer(project, reviewer)
     name = file_name.replace("\\", "/").rsplit("/", 1)[-1].strip()
-    check_full_text_name(name or file_name)
-    if not data:
-        raise InputError(f"{name}: the file is empty", hint="Upload the full text again.")
+    check_full_text_bytes(data, name or file_name)
     with project.db.connect() as conn:
         _check_report(conn, report_id)
     ref = full_text_store(project).put_bytes(data, file_name=name, media_type=media_type)
@@ -77,17 +79,34 @@ def attach_bytes(
 def check_full_text_file(path: Path) -> Path:
     """``path`` if it is a file of a full-text kind, else an InputError saying what is
     (missing, a folder, a FIFO, a symlink loop...)."""
-    check_regular(path)
+    st = check_regular(path)
     check_full_text_name(path.name)
+    check_size(path.name, st.st_size, kind=FULLTEXT, advice=_SIZE_ADVICE)
     return path
+
+
+def check_full_text_bytes(data: bytes, name: str) -> None:
+    """An InputError unless ``data`` could be the full text ``name`` says it is: a
+    full-text suffix, not empty, within the size limit, and a .pdf or .docx that starts
+    like one (a renamed web page must not be stored as a PDF)."""
+    check_full_text_name(name)
+    if not data:
+        raise InputError(f"{name}: the file is empty", hint="Upload the full text again.")
+    check_size(name, len(data), kind=FULLTEXT, advice=_SIZE_ADVICE)
+    suffix = Path(name).suffix.lower()
+    magic, within = _MAGIC.get(suffix, (b"", 0))
+    if magic and magic not in data[: within + len(magic)]:
+        what = "PDF" if suffix == ".pdf" else "Word document"
+        raise InputError(
+            f"{name}: not a {what} (its content does not start like one)",
+            hint="Download the full text again, or save it as a PDF and upload that.",
+        )
 
 
 def check_full_text_name(name: str) -> None:
     """An InputError unless ``name`` ends in a full-text suffix (.pdf, .docx, ...)."""
     if Path(name).suffix.lower() not in FULL_TEXT_SUFFIXES:
-        raise InputError(
-            f"{name}: not a full-text file ({', '.join(sorted(FULL_TEXT_SUFFIXES))})"
-        )
+        raise InputError(f"{name}: not a full-text file ({', '.join(sorted(FULL_TEXT_SUFFIXES))})")
 
 
 def full_text_store(project: Project) -> BlobStore:
@@ -186,6 +205,36 @@ def adopt_file_copies(project: Project) -> int:
             store.put_path(legacy, file_name=event.get("file_name"), sha256=sha256)
             copied += 1
     return copied
+
+
+def use_full_text_of(
+    project: Project, report_id: int, *, source_report_id: int, reviewer: str | None = None
+) -> Report:
+    """Attach to ``report_id`` the full text already attached to ``source_report_id``: a
+    companion paper published in one PDF with another, or a duplicate report. The file
+    is not copied (the blob store keeps it once); the event records the same sha256."""
+    reviewer = acting(reviewer, doing="attaching this full text")
+    check_reviewer(project, reviewer)
+    if report_id == source_report_id:
+        raise InputError(
+            f"report {report_id} cannot share its own full text",
+            hint="Name the other report whose file this one should use.",
+        )
+    with project.db.transaction() as conn:
+        _check_report(conn, report_id)
+        _check_report(conn, source_report_id)
+        source = sq.current_retrieval(conn).get(source_report_id, {})
+        if source.get("status") != "retrieved" or not source.get("file_sha256"):
+            raise StateError(
+                f"report {source_report_id} has no full text attached to share",
+                hint=f"Attach it first: reviewflow fulltext retrieve {source_report_id} "
+                "--file FILE",
+            )
+        ref = BlobRef(source["file_sha256"], 0, file_name=source.get("file_name"))
+        event = retrieved_event(report_id, ref, reviewer)
+        event["file_path"] = source.get("file_path")  # an older project's copy, if any
+        sq.insert_retrieval_event(conn, values=event)
+    return _one(project, report_id)
 
 
 def not_retrieved(

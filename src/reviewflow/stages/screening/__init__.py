@@ -34,6 +34,14 @@ Example::
     screening.conflicts(project, stage="ft", reviewer="LA")
     screening.agreement(project)["ta"].to_dict()
     screening.counts(project)
+
+The web app's screening page asks one question per request (:mod:`.queue`, :mod:`.view`,
+:mod:`.listing`)::
+
+    screening.next_item(project, stage="ta", reviewer="MC")   # -> 12, or None
+    screening.item_view(project, stage="ta", item_id=12, reviewer="MC")
+    screening.progress(project, stage="ta", reviewer="MC").to_dict()
+    screening.list_items(project, stage="ta", reviewer="MC", query="carers", vote="none")
 """
 
 from __future__ import annotations
@@ -46,19 +54,24 @@ from .decisions import (
     Decision,
     close_stage,
     decide,
+    is_blind,
     record,
     reopen_stage,
     replan,
+    set_blind,
     votes,
     withdraw,
 )
 from .fulltext import (
     Report,
     create_reports,
+    get_report,
     group_reports,
     list_reports,
+    records_without_report,
     set_report_kind,
 )
+from .listing import ItemPage, ListItem, list_items
 from .plan import STAGES, Plan, get_plan, in_double_share, share_key
 from .prioritise import (
     StoppingReport,
@@ -68,15 +81,20 @@ from .prioritise import (
     stop,
     stopping_status,
 )
-from .session import SessionResult, View, screen_loop
+from .queue import Progress, next_item, progress, stopping_panel, warm
+from .session import SessionResult, screen_loop
 from .sheets import SheetImport, export_sheet, import_sheet
 from .state import StageState, Vote, load_state, rule_result, state_cache
+from .view import View, item_view
 
 __all__ = [
     "STAGES",
     "Conflict",
     "Decision",
+    "ItemPage",
+    "ListItem",
     "Plan",
+    "Progress",
     "Report",
     "SessionResult",
     "SheetImport",
@@ -95,13 +113,20 @@ __all__ = [
     "double_screened",
     "export_sheet",
     "get_plan",
+    "get_report",
     "group_reports",
     "import_sheet",
     "in_double_share",
+    "is_blind",
+    "item_view",
+    "list_items",
     "list_reports",
     "load_state",
+    "next_item",
+    "progress",
     "ranking_on",
     "record",
+    "records_without_report",
     "reopen_stage",
     "replan",
     "resolve",
@@ -109,11 +134,14 @@ __all__ = [
     "reviewers_for",
     "rule_result",
     "screen_loop",
+    "set_blind",
     "set_report_kind",
     "share_key",
     "state_cache",
     "stop",
+    "stopping_panel",
     "stopping_status",
     "votes",
+    "warm",
     "withdraw",
 ]

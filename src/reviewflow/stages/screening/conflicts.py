@@ -1,8 +1,9 @@
 """Conflicts: items whose independent votes the plan's rule cannot turn into a result.
 
 Conflicts are derived, never stored; the arbiter's decision (an ordinary decision event
-with role "arbiter") resolves one. Before the stage is closed only the arbiter may list
-them: knowing that an item is in conflict would tell a screener the other vote.
+with role "arbiter") resolves one. Before the stage is closed (or unblinded by an owner)
+only the arbiter may list them: knowing that an item is in conflict would tell a screener
+the other vote.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def conflicts(
     check_reviewer(project, reviewer)
     with project.db.connect() as conn:
         state = load_state(conn, project, stage)
-    if not state.closed and reviewer != state.plan.arbiter:
+    if not state.open_book and reviewer != state.plan.arbiter:
         raise StateError(
             f"only the arbiter ({state.plan.arbiter or 'none named'}) sees the conflicts of "
             f"{STAGES[stage]} screening before the stage is closed",

@@ -7,7 +7,8 @@ or a closed stage raises and leaves the database as it was.
 
 Blindness lives here, not in the CLI: :func:`votes` takes the asking reviewer and returns
 other reviewers' votes on an item only when the stage is closed, or when the asker is the
-arbiter and the item has reached the arbiter (a conflict, or already arbitrated).
+arbiter and the item has reached the arbiter (a conflict, or already arbitrated), or while
+an owner has switched blindness off for the stage (:func:`set_blind`, a logged event).
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import Connection
+
 from ...errors import InputError, NotFoundError, StateError
 from ...project import Project
+from ...store import current_actor
 from ...store import screening_queries as sq
 from ..who import acting
 from .plan import DECISIONS, STAGES, Plan, check_reviewer, check_stage
@@ -285,7 +289,7 @@ def visible_votes(state: StageState, item_id: int, reviewer: str) -> dict[str, V
 
 
 def can_see_all(state: StageState, item_id: int, reviewer: str) -> bool:
-    if state.closed:
+    if state.open_book:
         return True
     at_arbiter = state.results.get(item_id) == CONFLICT or item_id in state.arbiter
     return reviewer == state.plan.arbiter and at_arbiter
@@ -320,3 +324,38 @@ def reopen_stage(project: Project, *, stage: str, reviewer: str | None = None) -
         if not sq.stage_closed(conn, stage=stage):
             raise StateError(f"the {STAGES[stage]} stage is not closed")
         sq.insert_stage_event(conn, stage=stage, action="reopen", reviewer=reviewer)
+
+
+def set_blind(project: Project, *, stage: str, blind: bool, reviewer: str | None = None) -> None:
+    """Switch blindness off (``blind=False``) or on again for a stage; owners only.
+
+    Some teams screen openly, or lift blindness to calibrate after a pilot; the switch is a
+    stage event ("unblind"/"blind") with who and when, so the review can report it. While
+    it is off every reviewer sees every vote, as after closing, but decisions go on.
+    """
+    who = acting(reviewer, doing="switching blindness")
+    check_stage(stage)
+    check_reviewer(project, who)
+    with project.db.transaction() as conn:
+        _require_owner(project, conn, current_actor() or who)
+        if sq.stage_status(conn, stage=stage).blind == blind:
+            now = "blind" if blind else "not blind"
+            raise StateError(f"{STAGES[stage]} screening is already {now}")
+        action = "blind" if blind else "unblind"
+        sq.insert_stage_event(conn, stage=stage, action=action, reviewer=who)
+
+
+def is_blind(project: Project, *, stage: str) -> bool:
+    """Whether votes at ``stage`` are hidden from the other reviewers now (one small read):
+    the screening page says so, and says it plainly when an owner has lifted it."""
+    check_stage(stage)
+    with project.db.connect() as conn:
+        status = sq.stage_status(conn, stage=stage)
+    return status.blind and not status.closed
+
+
+def _require_owner(project: Project, conn: Connection, actor: str) -> None:
+    """Refuse unless ``actor`` holds the owner role (the session's rule, on this conn)."""
+    from ...session import Session
+
+    Session(project=project, conn=conn, actor=actor, write=True).require("owner")

@@ -40,10 +40,27 @@ class Report:
 def create_reports(project: Project) -> list[int]:
     """A report (in a new study) for every record that passed title/abstract and has none."""
     with project.db.transaction() as conn:
-        ta = load_state(conn, project, "ta")
-        have = {r["record_id"] for r in sq.list_reports(conn)}
-        todo = [i for i in ta.items if ta.results[i] == INCLUDE and i not in have]
-        return sq.insert_studies_and_reports(conn, record_ids=todo)
+        return sq.insert_studies_and_reports(conn, record_ids=_without_report(conn, project))
+
+
+def records_without_report(project: Project) -> list[int]:
+    """The records that passed title/abstract and have no report yet: what
+    :func:`create_reports` would make reports for (so a page can offer it)."""
+    with project.db.connect() as conn:
+        return _without_report(conn, project)
+
+
+def _without_report(conn: Any, project: Project) -> list[int]:
+    ta = load_state(conn, project, "ta")
+    have = {r["record_id"] for r in sq.list_reports(conn)}
+    return [i for i in ta.items if ta.results[i] == INCLUDE and i not in have]
+
+
+def get_report(project: Project, report_id: int) -> Report:
+    """One report, or a NotFoundError saying how reports are made."""
+    with project.db.connect() as conn:
+        _check_report(conn, report_id)
+    return _one(project, report_id)
 
 
 def list_reports(project: Project) -> list[Report]:

@@ -61,11 +61,21 @@ class SessionRanker:
         self._since_fit = 0
         self._labelled_at_fit = -1
 
-    def due(self, labelled: int) -> bool:
-        """Refit after every decision early on, then in batches (as in the simulation)."""
+    @property
+    def fitted(self) -> bool:
+        """Whether a fit has happened (before it, every new vote may make one possible)."""
+        return self._labelled_at_fit >= 0
+
+    def due(self, labelled: int, *, since: int | None = None) -> bool:
+        """Refit after every decision early on, then in batches (as in the simulation).
+
+        ``since``: decisions since the last fit, when the caller counts them (the web
+        queue does; the keyboard loop calls :meth:`order` once per decision instead).
+        """
         from ...ranking.simulate import batch_size
 
-        return self._labelled_at_fit < 0 or self._since_fit >= batch_size(labelled)
+        since = self._since_fit if since is None else since
+        return self._labelled_at_fit < 0 or since >= batch_size(labelled)
 
     def order(
         self, votes: dict[int, str], pending: list[int], *, sample_seed: int | None = None
@@ -77,16 +87,30 @@ class SessionRanker:
         the unscreened records (Callaghan & Müller-Hansen 2020).
         """
         if sample_seed is not None:
-            return sorted(pending, key=lambda item: _sample_key(sample_seed, item))
+            return sample_order(pending, sample_seed)
+        labelled = [i for i in votes if i in self.row]
+        self._since_fit += 1
+        if not self.due(len(labelled)):
+            return pending
+        ranked = self.refit(votes, pending)
+        return pending if ranked is None else ranked
+
+    def refit(self, votes: dict[int, str], items: list[int] | None = None) -> list[int] | None:
+        """Fit on ``votes`` (item -> decision) now and return ``items`` (default: all the
+        ranker's items) best first; None while the votes lack an include or an exclude."""
         labelled = [i for i in votes if i in self.row]
         y = [1 if votes[i] in RELEVANT else 0 for i in labelled]
-        self._since_fit += 1
-        if not self.due(len(labelled)) or len(set(y)) < 2:
-            return pending
+        if len(set(y)) < 2:
+            return None
         self.ranker.fit([self.row[i] for i in labelled], y)
         self._since_fit, self._labelled_at_fit = 0, len(labelled)
-        ranked = self.ranker.rank([self.row[i] for i in pending])
-        return [self.items[int(r)] for r in ranked]
+        rows = None if items is None else [self.row[i] for i in items]
+        return [self.items[int(r)] for r in self.ranker.rank(rows)]
+
+
+def sample_order(items: list[int], seed: int) -> list[int]:
+    """``items`` in the stopping rule's seeded random order (stable as records are added)."""
+    return sorted(items, key=lambda item: _sample_key(seed, item))
 
 
 #: Where a project keeps the ranker's features between sessions (safe to delete).
@@ -171,12 +195,20 @@ def _sample_key(seed: int, item: int) -> str:
 
 @dataclass
 class StoppingReport:
-    """Where the stopping rule stands on a stage (title/abstract)."""
+    """Where the stopping rule stands on a stage (title/abstract).
+
+    For a stopping panel: ``estimated_recall`` with its interval (``recall_low`` ..
+    ``recall_high``, at the rule's confidence, once the rule samples), the records since
+    the last include in the order they were screened (``irrelevant_in_a_row``), and what
+    the rule says (:attr:`phase`, :meth:`summary`; both in :meth:`to_dict`).
+    """
 
     records: int
     screened: int
     relevant_found: int
     switched: bool
+    #: Records screened since the last include (or maybe), team-wide, oldest first vote
+    #: first: the rule starts its test after ``switch_after`` of them.
     irrelevant_in_a_row: int
     sample_size: int
     p_value: float | None
@@ -186,24 +218,37 @@ class StoppingReport:
     stopped: bool
     target: float
     confidence: float
+    recall_low: float | None = None
+    recall_high: float | None = None
+    switch_after: int = 50
+
+    @property
+    def phase(self) -> str:
+        """What the rule says: "ranking" (before the switch), "sampling" (the test runs),
+        "justified" (the rule backs stopping) or "stopped" (a stop was recorded)."""
+        if self.stopped:
+            return "stopped"
+        if self.stop_justified:
+            return "justified"
+        return "sampling" if self.switched else "ranking"
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {**self.__dict__, "phase": self.phase, "summary": self.summary()}
 
     def summary(self) -> str:
         if self.stopped:
             left = self.records - self.screened
             return f"screening stopped by the rule; {left:,} records excluded by automation"
         if not self.switched:
-            from ...ranking.stopping import SWITCH_AFTER_IRRELEVANT
-
             return (
                 f"ranked screening: {self.irrelevant_in_a_row} irrelevant in a row; the "
-                f"stopping test starts after {SWITCH_AFTER_IRRELEVANT}"
+                f"stopping test starts after {self.switch_after}"
             )
         recall = ""
         if self.estimated_recall is not None:
             recall = f", est. recall {self.estimated_recall:.1%}"
+            if self.recall_low is not None and self.recall_high is not None:
+                recall += f" ({self.recall_low:.1%}-{self.recall_high:.1%})"
         if self.stop_justified:
             return (
                 f"stopping is justified: recall >= {self.target:.0%} with {self.confidence:.0%} "
@@ -221,6 +266,8 @@ def stopping_status(project: Project, *, state: StageState | None = None) -> Sto
     with project.db.connect() as conn:
         state = state or load_state(conn, project, "ta")
         stopped = _stopped(conn)
+    from ...ranking.stopping import SWITCH_AFTER_IRRELEVANT
+
     sequence = _first_votes(state)
     switch, run = _switch_point(sequence)
     relevant = sum(sequence)
@@ -238,10 +285,11 @@ def stopping_status(project: Project, *, state: StageState | None = None) -> Sto
         stopped=stopped,
         target=plan_settings.recall_target,
         confidence=plan_settings.confidence,
+        switch_after=SWITCH_AFTER_IRRELEVANT,
     )
     if switch is None:
         return report
-    from ...ranking.stopping import stopping_test
+    from ...ranking.stopping import recall_interval, stopping_test
 
     before = sequence[:switch]
     sample = sequence[switch:]
@@ -258,6 +306,13 @@ def stopping_status(project: Project, *, state: StageState | None = None) -> Sto
     report.estimated_recall = test.estimated_recall
     report.to_sample = test.to_sample
     report.stop_justified = test.stop
+    report.recall_low, report.recall_high = recall_interval(
+        urn_size=len(state.items) - len(before),
+        relevant_before=sum(before),
+        sample_size=len(sample),
+        sample_relevant=sum(sample),
+        confidence=plan_settings.confidence,
+    )
     return report
 
 

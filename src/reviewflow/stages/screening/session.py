@@ -8,8 +8,8 @@ full text (full-text stage), q quit. The session starts, and resumes after a qui
 reviewer's first item without a vote.
 
 A note and tags (``read_line`` reads them) are recorded with the next decision on the
-item. The decision table has a note column and nothing for tags, so tags are kept in the
-note as ``#tag`` words ("carers #peer-support #uk"), where a search finds them.
+item, tags as ``#tag`` words in the note (see :mod:`.view`). The web app asks the same
+questions one request at a time: :mod:`.view` and :mod:`.queue`.
 """
 
 from __future__ import annotations
@@ -22,54 +22,14 @@ from typing import TYPE_CHECKING
 
 from ...errors import ReviewflowError
 from ...project import Project
-from ...store import screening_queries as sq
-from .conflicts import item_texts
 from .decisions import decide, withdraw
 from .plan import check_reviewer, check_stage
 from .prioritise import SessionRanker, ranking_on, stopping_status
 from .state import StageState, load_state
+from .view import View, build_view, note_with_tags, parse_tags
 
 if TYPE_CHECKING:
     from ...session import Session
-
-HELP = (
-    "i include · e exclude · m maybe · r reason+exclude · n note · t tags · u undo · "
-    "s skip · q quit"
-)
-HELP_FT = HELP.replace(" · q quit", " · o open full text · q quit")
-
-
-@dataclass
-class View:
-    stage: str
-    item_id: int | None
-    title: str
-    authors: str
-    year: str
-    abstract: str
-    done: int
-    total: int
-    vote: str | None = None
-    message: str = ""
-    reasons: tuple[str, ...] = ()
-    choosing_reason: bool = False
-    journal: str = ""
-    doi: str = ""
-    keywords: tuple[str, ...] = ()
-    #: The note and tags typed for this item, recorded with the decision.
-    note: str = ""
-    tags: tuple[str, ...] = ()
-    reason_required: bool = False
-    #: Full text: the attached file's name and path (None: no full text attached).
-    file_name: str | None = None
-    file_path: Path | None = None
-    #: The protocol's highlight terms (see :mod:`.highlight`).
-    highlight_include: tuple[str, ...] = ()
-    highlight_exclude: tuple[str, ...] = ()
-
-    @property
-    def help(self) -> str:
-        return HELP_FT if self.stage == "ft" else HELP
 
 
 @dataclass
@@ -80,19 +40,6 @@ class SessionResult:
     #: How many items the reviewer has at this stage (all of them, voted or not).
     total: int = 0
     log: list[str] = field(default_factory=list)
-
-
-def note_with_tags(note: str, tags: tuple[str, ...]) -> str | None:
-    """The note as stored: the text, then each tag as a ``#tag`` word."""
-    text = " ".join([note.strip(), *(f"#{t}" for t in tags)]).strip()
-    return text or None
-
-
-def parse_tags(line: str) -> tuple[str, ...]:
-    """ "peer support, carers" or "carers uk" -> ("peer-support", "carers") / ("carers", "uk")."""
-    parts = line.split(",") if "," in line else line.split()
-    tags = ("-".join(p.strip().lstrip("#").split()) for p in parts)
-    return tuple(dict.fromkeys(t for t in tags if t))
 
 
 def screen_loop(
@@ -144,7 +91,9 @@ def screen_loop(
     while pos is not None:
         item = mine[pos]
         with reading():
-            view = _view(project, state, item, reviewer, len(voted), len(mine), message)
+            view = build_view(project, stage=stage, item_id=item, reviewer=reviewer,
+                              done=len(voted), total=len(mine))  # fmt: skip
+        view.message = message
         view.note, view.tags = typed.get(item, ("", ()))
         show(view)
         message = ""
@@ -303,45 +252,3 @@ def _next_open(mine: list[int], voted: set[int], start: int) -> int | None:
         if mine[idx] not in voted:
             return idx
     return None
-
-
-def _view(
-    project: Project,
-    state: StageState,
-    item: int,
-    reviewer: str,
-    done: int,
-    total: int,
-    message: str,
-) -> View:
-    stage = state.plan.stage
-    with project.db.connect() as conn:
-        text = item_texts(conn, stage, [item]).get(item, {})
-        current = load_state(conn, project, stage, only={item}).votes
-        retrieved = sq.current_retrieval(conn).get(item, {}) if stage == "ft" else {}
-    vote = current.get(item, {}).get(reviewer)
-    settings = project.settings.screening
-    from ..retrieval import full_text_path  # retrieval builds on screening's reports
-
-    path = full_text_path(project, retrieved, for_viewer=True) if retrieved else None
-    return View(
-        stage=stage,
-        item_id=item,
-        title=text.get("title") or "(no title)",
-        authors="; ".join(text.get("authors") or []),
-        year=str(text.get("year") or ""),
-        abstract=text.get("abstract") or "(no abstract)",
-        done=done,
-        total=total,
-        vote=vote.decision if vote else None,
-        message=message,
-        reasons=state.plan.reasons,
-        journal=text.get("source_title") or "",
-        doi=text.get("doi") or "",
-        keywords=tuple(text.get("keywords") or ()),
-        reason_required=state.plan.reason_required,
-        file_name=retrieved.get("file_name") if path else None,
-        file_path=path,
-        highlight_include=tuple(settings.highlight_include) if settings else (),
-        highlight_exclude=tuple(settings.highlight_exclude) if settings else (),
-    )

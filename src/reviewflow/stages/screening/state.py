@@ -63,6 +63,14 @@ class StageState:
     results: dict[int, str] = field(default_factory=dict)
     #: The assignment settings recorded when screening began (or was last replanned).
     frozen_plan: dict[str, Any] | None = None
+    #: False while an owner has switched blindness off for the stage (see
+    #: :func:`reviewflow.stages.screening.set_blind`): everyone then sees every vote.
+    blind: bool = True
+
+    @property
+    def open_book(self) -> bool:
+        """Whether every reviewer may see every vote: the stage is closed or unblinded."""
+        return self.closed or not self.blind
 
     def reason_of(self, item: int) -> str | None:
         """The exclusion reason of an excluded item: the arbiter's, else the commonest."""
@@ -204,13 +212,14 @@ def _derive(
     else:
         items = stage_items(conn, project, stage, ta=ta)
         events = sq.decision_events(conn, stage=stage)
-    closed, frozen_plan = sq.stage_status(conn, stage=stage)
+    status = sq.stage_status(conn, stage=stage)
     state = StageState(
         plan=plan,
         items=items,
         assigned=assign(plan, items),
-        closed=closed,
-        frozen_plan=frozen_plan,
+        closed=status.closed,
+        frozen_plan=status.plan,
+        blind=status.blind,
     )
     _fold(state, events)
     for item in items:

@@ -48,14 +48,14 @@ def stages_with_work(project: Project, *, reviewer: str) -> dict[str, int]:
 
 def stages_with_conflicts(project: Project, *, reviewer: str) -> dict[str, int]:
     """Stage -> open conflicts, for the stages whose conflicts ``reviewer`` may list (the
-    arbiter's, or closed ones): the others' counts would break blindness."""
+    arbiter's, or closed or unblinded ones): the others' counts would break blindness."""
     check_reviewer(project, reviewer)
     with project.db.connect() as conn:
         states = _states(conn, project)
     return {
         stage: sum(1 for r in state.results.values() if r == CONFLICT)
         for stage, state in states.items()
-        if state.closed or state.plan.arbiter == reviewer
+        if state.open_book or state.plan.arbiter == reviewer
     }
 
 

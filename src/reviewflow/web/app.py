@@ -1,0 +1,104 @@
+"""The team web app: :func:`create_app` builds it for a folder of projects.
+
+A FastAPI app factory (no module-level app, engine or settings): pages are rendered on the
+server with Jinja2 and made lively with HTMX (shipped in ``static/``, no build step and no
+CDN); the JSON API under ``/api/`` offers every action the pages do, and both call the
+same core functions in a session for the signed-in user. Every route declares who may use
+it (:mod:`.rules`); errors read as the CLI's do (:mod:`.failures`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from .. import __version__
+from . import failures
+from .hosting import Host
+from .render import STATIC, make_templates
+from .rules import check_every_route_has_a_rule
+from .security import SESSION_COOKIE, SESSION_DAYS, Throttle, secret_key, secure_cookies
+
+#: Served with every response: no framing by other sites, no guessing of content types,
+#: scripts, styles and frames only from this server (the PDF viewer is a same-origin frame).
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "SAMEORIGIN",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "frame-src 'self'; object-src 'self'; frame-ancestors 'self'; form-action 'self'; "
+        "base-uri 'none'"
+    ),
+}
+
+
+def create_app(path: str | Path, *, demo_sign_in: bool = False) -> FastAPI:
+    """The app serving the project in ``path``, or every project folder inside it.
+
+    ``demo_sign_in``: projects made by ``reviewflow demo`` let visitors sign in as a demo
+    user without a password (``reviewflow serve`` turns it on only on a loopback address).
+    """
+    from .routes import ROUTERS
+
+    host = Host(path)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        host.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="reviewflow",
+        version=__version__,
+        docs_url=None,  # the interactive docs load their scripts from a CDN
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.host = host
+    app.state.templates = make_templates()
+    app.state.throttle = Throttle()
+    app.state.demo_sign_in = demo_sign_in
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret_key(host.secret_folder),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_DAYS * 24 * 3600,
+        same_site="lax",
+        https_only=secure_cookies(),
+    )
+
+    @app.middleware("http")
+    async def _headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.url.path.startswith(("/p/", "/api/")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    failures.install(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+    check_every_route_has_a_rule(app)
+
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """For ``uvicorn --factory reviewflow.web.app:app_from_environment`` (several workers):
+    the folder from REVIEWFLOW_SERVE_PATH."""
+    return create_app(
+        os.environ.get("REVIEWFLOW_SERVE_PATH", "."),
+        demo_sign_in=os.environ.get("REVIEWFLOW_DEMO_SIGN_IN") == "1",
+    )

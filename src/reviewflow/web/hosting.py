@@ -1,0 +1,127 @@
+"""Which projects a server hosts, and each one opened once for every request.
+
+``reviewflow serve PATH`` hosts the project in PATH, or, when PATH holds no review.toml,
+every project folder directly inside it (each with its own database: SQLite in the folder,
+or the PostgreSQL database its review.toml names). A project is known by its *slug*, its
+folder's name made URL-safe (``/p/SLUG/...``).
+
+A :class:`~reviewflow.project.Project` is opened once and kept; before each request the
+host checks (one small query and a stat of review.toml) whether the protocol changed
+since, through another worker, the CLI or a hand edit, and reopens it then, so every page
+works on the protocol in force.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import NotFoundError, ProjectError
+from ..project import Project
+from ..settings import CONFIG_NAME
+
+
+@dataclass
+class _Open:
+    project: Project
+    version: int | None
+    mtime_ns: int
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-.")
+    return slug or "project"
+
+
+class Host:
+    """The projects one server serves (see the module docstring)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).resolve()
+        if not self.path.is_dir():
+            raise ProjectError(
+                f"{self.path} is not a folder",
+                hint="Give a project folder, or a folder of project folders: reviewflow serve PATH",
+            )
+        self.single = (self.path / CONFIG_NAME).is_file()
+        self._open: dict[str, _Open] = {}
+        self._lock = threading.Lock()
+        self._roots = self._discover()
+
+    @property
+    def secret_folder(self) -> Path:
+        return self.path
+
+    def _discover(self) -> dict[str, Path]:
+        if self.single:
+            return {slugify(self.path.name): self.path}
+        roots: dict[str, Path] = {}
+        for child in sorted(self.path.iterdir()):
+            if child.is_dir() and (child / CONFIG_NAME).is_file():
+                slug, n = slugify(child.name), 2
+                base = slug
+                while slug in roots:
+                    slug, n = f"{base}-{n}", n + 1
+                roots[slug] = child
+        return roots
+
+    def slugs(self) -> list[str]:
+        """Every hosted project's slug, a project folder made since start included."""
+        if not self.single:
+            with self._lock:
+                self._roots = self._discover()
+        return list(self._roots)
+
+    def root(self, slug: str) -> Path:
+        root = self._roots.get(slug)
+        if root is None and not self.single:
+            self.slugs()
+            root = self._roots.get(slug)
+        if root is None:
+            raise NotFoundError(
+                f"no project {slug!r} on this server",
+                hint="Choose one of the projects on the server's start page.",
+            )
+        return root
+
+    def project(self, slug: str) -> Project:
+        """The project ``slug``, opened (or reopened after a protocol change)."""
+        root = self.root(slug)
+        with self._lock:
+            held = self._open.get(slug)
+        if held is not None and self._current(held, root):
+            return held.project
+        project = Project.open(root)
+        fresh = _Open(project, _version(project), _mtime(root))
+        with self._lock:
+            old = self._open.get(slug)
+            self._open[slug] = fresh
+        if old is not None and old.project is not project:
+            old.project.close()
+        return project
+
+    def _current(self, held: _Open, root: Path) -> bool:
+        return _mtime(root) == held.mtime_ns and _version(held.project) == held.version
+
+    def close(self) -> None:
+        with self._lock:
+            for held in self._open.values():
+                held.project.close()
+            self._open.clear()
+
+
+def _mtime(root: Path) -> int:
+    try:
+        return (root / CONFIG_NAME).stat().st_mtime_ns
+    except OSError:
+        return -1
+
+
+def _version(project: Project) -> int | None:
+    from ..protocol.versions import latest
+
+    with project.session(write=False) as session:
+        newest = latest(session.conn)
+    return newest.version if newest is not None else None
