@@ -247,10 +247,5 @@ def _owners(request: Request, slug: str) -> str:
         project = request.app.state.host.project(slug)
     except ReviewflowError:
         return ""
-    return ", ".join(
-        r.initials for r in project.settings.reviewers if "owner" in _roles(project, r.initials)
-    )
-
-
-def _roles(project: Any, initials: str) -> frozenset[str]:
-    return frozenset(project.settings.team_roles().get(initials, ()))
+    roles = project.settings.team_roles()
+    return ", ".join(initials for initials, held in roles.items() if "owner" in held)

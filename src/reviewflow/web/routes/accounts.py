@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from ... import accounts
 from ...errors import InputError, ReviewflowError, StateError
-from ...people import get_user, team
+from ...people import team
 from ..render import page
 from ..rules import MEMBER, PROJECT_PUBLIC, Ctx, Guard
 from ..security import sign_in, sign_out
@@ -267,8 +267,3 @@ def api_login(ctx: Public, body: LoginBody) -> Response:
 def api_logout(ctx: Public) -> dict[str, bool]:
     sign_out(ctx.request, ctx.slug or "")
     return {"signed_out": True}
-
-
-def user_or_none(ctx: Ctx, initials: str) -> Any:
-    with ctx.session(write=False) as session:
-        return get_user(session.conn, initials)
