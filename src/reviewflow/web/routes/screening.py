@@ -204,23 +204,30 @@ def record_decision(
         )
 
 
-@router.get("/p/{slug}/screen/{stage}/list")
-def list_page(
-    ctx: Screener, stage: str, q: str = "", vote: str = "", tag: str = "", page_no: int = 1
-) -> Response:
-    stage = _stage(stage)
-    size = 50
+def _listed(
+    ctx: Ctx, stage: str, q: str, vote: str, tag: str, *, offset: int, limit: int
+) -> screening.ItemPage:
+    """The signed-in reviewer's own items, filtered: the list page's and the API's."""
     with ctx.session(write=False):
-        items = screening.list_items(
+        return screening.list_items(
             ctx.need_project(),
             stage=stage,
             reviewer=ctx.actor or "",
             query=q,
             vote=vote or None,
             tag=tag or None,
-            offset=(max(page_no, 1) - 1) * size,
-            limit=size,
+            offset=offset,
+            limit=limit,
         )
+
+
+@router.get("/p/{slug}/screen/{stage}/list")
+def list_page(
+    ctx: Screener, stage: str, q: str = "", vote: str = "", tag: str = "", page_no: int = 1
+) -> Response:
+    stage = _stage(stage)
+    size = 50
+    items = _listed(ctx, stage, q, vote, tag, offset=(max(page_no, 1) - 1) * size, limit=size)
     return page(
         ctx,
         "screen_list.html",
@@ -317,17 +324,7 @@ def api_items(
     limit: int = 50,
 ) -> dict[str, Any]:
     stage = _stage(stage)
-    with ctx.session(write=False):
-        items = screening.list_items(
-            ctx.need_project(),
-            stage=stage,
-            reviewer=ctx.actor or "",
-            query=q,
-            vote=vote or None,
-            tag=tag or None,
-            offset=offset,
-            limit=min(max(limit, 1), 500),
-        )
+    items = _listed(ctx, stage, q, vote, tag, offset=offset, limit=min(max(limit, 1), 500))
     return items.to_dict()
 
 
