@@ -171,6 +171,14 @@ def test_the_api_votes_and_hands_over_the_next_record(app_client: TestClient) ->
     body = voted.json()
     assert body["recorded"] == {"item_id": 1, "decision": "maybe", "reason": None}
     assert body["item"]["item_id"] == 2 and body["progress"]["mine_done"] == 1
+    tagged = app_client.post(
+        f"/api/p/{SLUG}/screen/ta/items/2/decision",
+        json={"decision": "exclude", "tags": ["peer support", "uk"]},
+        headers=headers,
+    )
+    assert tagged.status_code == 200
+    listed = app_client.get(f"/api/p/{SLUG}/screen/ta/items?vote=exclude").json()["items"]
+    assert listed[0]["tags"] == ["peer-support", "uk"], "a tag of two words stays one tag"
     bad = app_client.post(
         f"/api/p/{SLUG}/screen/ta/items/1/decision", json={"decision": "perhaps"}, headers=headers
     )

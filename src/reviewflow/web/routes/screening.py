@@ -191,7 +191,7 @@ def record_decision(
     """One vote by the signed-in reviewer: the page's and the API's one way to vote."""
     if decision not in DECISIONS:
         raise InputError(f"unknown decision {decision!r}", hint="Use include, exclude or maybe.")
-    tag_words = parse_tags(tags) if isinstance(tags, str) else tuple(parse_tags(" ".join(tags)))
+    tag_words = parse_tags(tags if isinstance(tags, str) else ", ".join(tags))
     with ctx.session(write=True):
         return screening.decide(
             ctx.need_project(),
