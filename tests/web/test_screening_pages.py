@@ -3,6 +3,7 @@ blindness and its switch, escaping, and HTMX answers."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from webkit import SLUG, csrf_of, sign_in
 
@@ -183,3 +184,43 @@ def test_the_api_votes_and_hands_over_the_next_record(app_client: TestClient) ->
         f"/api/p/{SLUG}/screen/ta/items/1/decision", json={"decision": "perhaps"}, headers=headers
     )
     assert bad.status_code == 422 and bad.json()["error"] == "InputError"
+
+
+def test_a_ranked_stage_answers_in_import_order_while_the_ranker_is_prepared(
+    app_client: TestClient, team_project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On a large new project the ranker's features take a minute: the first page must
+    # open at once, in import order, and say why the order is not ranked yet.
+    import threading
+
+    from reviewflow.stages import screening
+    from reviewflow.stages.screening import prioritise, queue
+    from reviewflow.store import queries
+
+    assert team_project.settings.screening is not None
+    team_project.settings.screening.ta.ranking = True
+    team_project.save_settings()
+    release = threading.Event()
+    real = prioritise.SessionRanker._features
+
+    def slow(project: Project, items: list[int]) -> object:
+        release.wait(30)
+        return real(project, items)
+
+    monkeypatch.setattr(prioritise.SessionRanker, "_features", staticmethod(slow))
+    monkeypatch.setattr(queue, "FIRST_WAIT_S", 0.0)
+    with team_project.db.connect() as conn:
+        first_id = min(r.id for r in queries.iter_records(conn))
+    try:
+        sign_in(app_client, "AB")
+        answer = app_client.get(f"/api/p/{SLUG}/screen/ta/next").json()
+        assert answer["ranking"] == "preparing"
+        assert answer["item"]["item_id"] == first_id
+        assert "Ranking is being prepared" in app_client.get(f"/p/{SLUG}/screen/ta").text
+        release.set()
+        screening.warm(team_project, stage="ta", reviewer="AB")
+        assert app_client.get(f"/api/p/{SLUG}/screen/ta/next").json()["ranking"] == "ready"
+        assert "Ranking is being prepared" not in app_client.get(f"/p/{SLUG}/screen/ta").text
+    finally:
+        release.set()
+        queue.clear()

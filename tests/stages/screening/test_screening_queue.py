@@ -198,9 +198,9 @@ def test_background_refits_answer_from_the_previous_order_meanwhile(
     release = threading.Event()
     real = screening.prioritise.SessionRanker.refit
 
-    def slow(self, votes, items=None):  # type: ignore[no-untyped-def]
+    def slow(self, votes, items=None, **kw):  # type: ignore[no-untyped-def]
         release.wait(timeout=30)
-        return real(self, votes, items)
+        return real(self, votes, items, **kw)
 
     monkeypatch.setattr(screening.prioritise.SessionRanker, "refit", slow)
     release.set()

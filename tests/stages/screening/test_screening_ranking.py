@@ -197,3 +197,36 @@ def test_ranking_features_are_kept_between_sessions_and_rebuilt_when_records_cha
         f.write_bytes(b"damaged")  # a broken cache is rebuilt, never an error
     prioritise.cached_ranker(tmp_path, items, docs)
     assert built == [40, 40, 40]
+
+
+def test_a_refit_in_the_child_process_gives_the_same_order_and_survives_its_death(
+    tmp_path: Path,
+) -> None:
+    # A server fits in a child process (refits.py) so that requests never wait behind a
+    # fit; the reviewer must get the very order a fit in the server would give, and a
+    # killed child must cost nothing but a fit done here.
+    import os
+    import signal
+
+    from reviewflow.stages.screening import prioritise, refits
+
+    docs = [f"{ON_TOPIC} {i}" if i % 3 else f"{OFF_TOPIC} {i}" for i in range(60)]
+    items = list(range(500, 560))
+    ranker, folder = prioritise.cached_features(tmp_path, items, docs)
+    assert folder is not None
+    labelled, y = [0, 1, 2, 4, 5], [0, 1, 0, 1, 1]
+    here = list(ranker.fit(labelled, y).rank())
+    try:
+        there = refits.rank(folder, labelled, y, None)
+        assert there is not None and list(there) == here
+        some = [3, 6, 7, 9, 12]
+        assert list(refits.rank(folder, labelled, y, some)) == list(ranker.rank(some))
+        pool = refits._POOL
+        assert pool is not None
+        for pid in list(pool._processes):  # type: ignore[attr-defined]
+            os.kill(pid, signal.SIGKILL)
+        answers = [refits.rank(folder, labelled, y, None) for _ in range(2)]
+        assert answers[0] is None or list(answers[0]) == here  # died: the caller fits
+        assert answers[1] is not None and list(answers[1]) == here  # a new child serves
+    finally:
+        refits.shutdown()

@@ -81,7 +81,7 @@ from .prioritise import (
     stop,
     stopping_status,
 )
-from .queue import Progress, next_item, progress, stopping_panel, warm
+from .queue import Progress, next_item, progress, ranking_state, stopping_panel, warm
 from .session import SessionResult, screen_loop
 from .sheets import SheetImport, export_sheet, import_sheet
 from .state import StageState, Vote, load_state, rule_result, state_cache
@@ -125,6 +125,7 @@ __all__ = [
     "next_item",
     "progress",
     "ranking_on",
+    "ranking_state",
     "record",
     "records_without_report",
     "reopen_stage",

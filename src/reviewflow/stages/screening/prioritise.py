@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,12 @@ if TYPE_CHECKING:
 
 RELEVANT = ("include", "maybe")
 
+#: Features shared by the rankers of one process, by (database, records mark, items):
+#: a few, since each holds a project's matrices (memory-mapped from the disk cache).
+_SHARED: dict[Any, tuple[Ranker, Path | None]] = {}
+_SHARED_KEEP = 4
+_SHARED_LOCK = threading.Lock()
+
 
 def ranking_on(project: Project, stage: str) -> bool:
     return stage == "ta" and bool(
@@ -46,20 +53,40 @@ def ranking_on(project: Project, stage: str) -> bool:
 class SessionRanker:
     """Keeps the features of the stage's records and refits on the retrain schedule."""
 
-    def __init__(self, project: Project, items: list[int]) -> None:
+    def __init__(self, project: Project, items: list[int], *, mark: Any = None) -> None:
+        """``mark``: the records' change mark (:func:`sq.records_mark`) when the caller has
+        it; reviewers who screen the same records at the same mark then share one copy of
+        the features in this process (a server's 20th reviewer starts at once)."""
+        self.items = items
+        self.row = {item: n for n, item in enumerate(items)}
+        key = None if mark is None else (project.db.url, mark, len(items), hash(tuple(items)))
+        with _SHARED_LOCK:
+            shared = _SHARED.get(key) if key is not None else None
+        if shared is None:
+            shared = self._features(project, items)
+            if key is not None:
+                with _SHARED_LOCK:
+                    _SHARED[key] = shared
+                    while len(_SHARED) > _SHARED_KEEP:
+                        _SHARED.pop(next(iter(_SHARED)))
+        ranker, self.folder = shared
+        from ...ranking import Ranker
+
+        self.ranker = Ranker(ranker.features, char_features=ranker.char_features)
+        self._since_fit = 0
+        self._labelled_at_fit = -1
+
+    @staticmethod
+    def _features(project: Project, items: list[int]) -> tuple[Ranker, Path | None]:
         from ...ranking import record_text
 
         with project.db.connect() as conn:
             texts = sq.record_texts(conn, items)
-        self.items = items
-        self.row = {item: n for n, item in enumerate(items)}
         docs = [
             record_text(t.get("title"), t.get("abstract"), " ".join(t.get("keywords") or []))
             for t in (texts.get(i, {}) for i in items)
         ]
-        self.ranker = cached_ranker(project.root / CACHE_DIR, items, docs)
-        self._since_fit = 0
-        self._labelled_at_fit = -1
+        return cached_features(project.root / CACHE_DIR, items, docs)
 
     @property
     def fitted(self) -> bool:
@@ -95,17 +122,31 @@ class SessionRanker:
         ranked = self.refit(votes, pending)
         return pending if ranked is None else ranked
 
-    def refit(self, votes: dict[int, str], items: list[int] | None = None) -> list[int] | None:
+    def refit(
+        self, votes: dict[int, str], items: list[int] | None = None, *, elsewhere: bool = False
+    ) -> list[int] | None:
         """Fit on ``votes`` (item -> decision) now and return ``items`` (default: all the
-        ranker's items) best first; None while the votes lack an include or an exclude."""
+        ranker's items) best first; None while the votes lack an include or an exclude.
+
+        ``elsewhere``: fit in the child process of :mod:`.refits` (a server's background
+        refit), where the features are cached on disk; here if that is not possible.
+        """
         labelled = [i for i in votes if i in self.row]
         y = [1 if votes[i] in RELEVANT else 0 for i in labelled]
         if len(set(y)) < 2:
             return None
-        self.ranker.fit([self.row[i] for i in labelled], y)
-        self._since_fit, self._labelled_at_fit = 0, len(labelled)
         rows = None if items is None else [self.row[i] for i in items]
-        return [self.items[int(r)] for r in self.ranker.rank(rows)]
+        positions = [self.row[i] for i in labelled]
+        ranked = None
+        if elsewhere and self.folder is not None:
+            from . import refits
+
+            ranked = refits.rank(self.folder, positions, y, rows)
+        if ranked is None:
+            self.ranker.fit(positions, y)
+            ranked = self.ranker.rank(rows)
+        self._since_fit, self._labelled_at_fit = 0, len(labelled)
+        return [self.items[int(r)] for r in ranked]
 
 
 def sample_order(items: list[int], seed: int) -> list[int]:
@@ -120,7 +161,14 @@ _CACHE_KEEP = 6
 
 
 def cached_ranker(cache: Path, items: list[int], docs: list[str]) -> Ranker:
-    """A :class:`Ranker` on the features of ``docs``, built once and kept in ``cache``.
+    """A :class:`Ranker` on the features of ``docs``, built once and kept in ``cache``
+    (see :func:`cached_features`)."""
+    return cached_features(cache, items, docs)[0]
+
+
+def cached_features(cache: Path, items: list[int], docs: list[str]) -> tuple[Ranker, Path | None]:
+    """A :class:`Ranker` on the features of ``docs``, built once and kept in ``cache``, and
+    the folder that holds them (None when it could not be written).
 
     Building the word and character views takes about a minute for 50,000 records, and a
     team restarts its sessions many times; the matrices are saved as plain ``.npy`` arrays
@@ -142,15 +190,28 @@ def cached_ranker(cache: Path, items: list[int], docs: list[str]) -> Ranker:
         digest.update(b"\0")
     folder = cache / digest.hexdigest()[:32]
     try:
-        return Ranker(_load_csr(folder, "words"), char_features=_load_csr(folder, "chars"))
+        words, chars = load_features(folder)
+        return Ranker(words, char_features=chars), folder
     except (OSError, ValueError):
         pass
     ranker = Ranker.from_texts(docs)
     try:
         _save(folder, {"words": ranker.features, "chars": ranker.char_features})
-    except OSError:
-        pass  # a read-only project folder still screens, it only rebuilds next time
-    return ranker
+        words, chars = load_features(folder)  # memory-mapped: the page cache holds them
+    except (OSError, ValueError):
+        return ranker, None  # a read-only project folder still screens, it only rebuilds
+    return Ranker(words, char_features=chars), folder
+
+
+def forget_shared() -> None:
+    """Drop the features the rankers of this process share (tests)."""
+    with _SHARED_LOCK:
+        _SHARED.clear()
+
+
+def load_features(folder: Path) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """The word and character views saved in ``folder``, memory-mapped."""
+    return _load_csr(folder, "words"), _load_csr(folder, "chars")
 
 
 def _load_csr(folder: Path, name: str) -> sp.csr_matrix:

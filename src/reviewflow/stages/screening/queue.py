@@ -13,14 +13,15 @@ the last call), and takes the first of those in the last computed order:
   switched to sampling, the seeded random order its test assumes. Assignment (the
   random double-screened share) is untouched.
 
-A refit on 50,000 records takes 0.3-0.6 s, so one that is due runs in a background
-thread (one per reviewer at a time) while requests answer from the previous order;
-items it does not hold yet (new imports, a vote withdrawn after the fit) come after it.
-Rankers are kept per process for (database, stage, reviewer), the :data:`KEEP` most
-recently used. The first call for a reviewer builds theirs (on a new 50,000-record
-project the features take about a minute, then come from the disk cache in a second or
-two): :func:`warm` does it ahead. Correctness never rests on the cache: an answer is
-always an item the store says is the reviewer's and open.
+A refit on 50,000 records takes 0.3-0.6 s, so one that is due runs in the background
+(one per reviewer at a time, fitted in a child process: :mod:`.refits`) while requests
+answer from the previous order; items it does not hold yet (new imports, a vote
+withdrawn after the fit) come after it. Rankers are kept per process for (database,
+stage, reviewer), the :data:`KEEP` most recently used. The first call for a reviewer
+starts building theirs in the background (on a new 50,000-record project the features
+take about a minute, then come from the disk cache in a second or two) and, until it is
+there, answers in id order: :func:`warm` builds it ahead. Correctness never rests on
+the cache: an answer is always an item the store says is the reviewer's and open.
 
 Measured (benchmarks/queue_bench.py: 50,000 records, 20 reviewers, ranking on, 5 taking
 turns in one process, 2 shared cores at load 6-16): "record a decision, then ask for the
@@ -46,6 +47,7 @@ from .prioritise import (
     RELEVANT,
     SessionRanker,
     StoppingReport,
+    forget_shared,
     ranking_on,
     sample_order,
     stopping_status,
@@ -57,12 +59,14 @@ from .state import CONFLICT, PENDING, StageState
 KEEP = 64
 #: A first guess at how long a refit takes before one has been timed (per record).
 _FIT_S_PER_ITEM = 1e-5
+#: How long a reviewer's first request waits for their ranker to be built before it
+#: answers in id order (a small project's is ready well within it).
+FIRST_WAIT_S = 2.0
 
 
 @dataclass
 class _Queue:
     lock: threading.Lock = field(default_factory=threading.Lock)
-    build: threading.Lock = field(default_factory=threading.Lock)
     ranker: SessionRanker | None = None
     #: The items mark and plan the ranker's features were built for.
     built_for: tuple[Any, ...] | None = None
@@ -108,6 +112,16 @@ def next_item(
         if i not in own and i not in passed and i in mine_set:
             return i
     return next((i for i in mine if i not in in_order and i not in own and i not in passed), None)
+
+
+def ranking_state(project: Project, *, stage: str, reviewer: str) -> str:
+    """``"off"`` (no ranking at this stage), ``"preparing"`` (the reviewer's ranker is
+    being built: :func:`next_item` answers in id order meanwhile) or ``"ready"``."""
+    if not ranking_on(project, stage):
+        return "off"
+    with _LOCK:
+        queue = _QUEUES.get((project.db.url, stage, reviewer))
+    return "ready" if queue is not None and queue.ranker is not None else "preparing"
 
 
 def warm(project: Project, *, stage: str, reviewer: str) -> None:
@@ -201,10 +215,8 @@ def _order(
                 _QUEUES.popitem(last=False)
         _QUEUES.move_to_end(key)
     wanted = (items.mark, items.plan)
-    with queue.build:  # the first call builds the ranker; concurrent first calls wait
-        if queue.ranker is None:
-            queue.busy = True
-            _refit(project, queue, items, reviewer, own, seed, rebuild=True)
+    if queue.ranker is None and not _first_build(project, queue, items, reviewer, seed):
+        return [], frozenset()  # id order until the features are built
     with queue.lock:
         order, in_order = queue.order, queue.in_order
         if queue.busy:
@@ -219,10 +231,36 @@ def _order(
         _refit(project, queue, items, reviewer, own, seed, rebuild=rebuild)
         return queue.order, queue.in_order
     queue.worker = live.background(  # on the votes as they are when it runs
-        lambda: _refit(project, queue, items, reviewer, None, seed, rebuild=rebuild),
+        lambda: _refit(
+            project, queue, items, reviewer, None, seed, rebuild=rebuild, elsewhere=True
+        ),
         name=f"refit {stage} {reviewer}",
+        # a refit in the child process computes nothing here: it need not wait its turn
+        queued=rebuild or queue.ranker is None or queue.ranker.folder is None,
     )
     return order, in_order
+
+
+def _first_build(
+    project: Project, queue: _Queue, items: live.Items, reviewer: str, seed: int | None
+) -> bool:
+    """Build ``reviewer``'s ranker in the background (the features of a new 50,000-record
+    project take about a minute; from the disk cache a second or two) and wait for it up
+    to :data:`FIRST_WAIT_S`; whether it is there now. Meanwhile the reviewer gets their
+    records in id order, so the first page of a new project opens at once."""
+    with queue.lock:
+        start = queue.ranker is None and not queue.busy
+        if start:
+            queue.busy = True
+    if start:
+        queue.worker = live.background(
+            lambda: _refit(project, queue, items, reviewer, None, seed, rebuild=True),
+            name=f"build {items.plan.stage} {reviewer}",
+        )
+    worker = queue.worker
+    if worker is not None and queue.ranker is None:
+        worker.join(FIRST_WAIT_S)
+    return queue.ranker is not None
 
 
 def _fit_due(queue: _Queue, own: live.Own) -> bool:
@@ -249,15 +287,17 @@ def _refit(
     seed: int | None,
     *,
     rebuild: bool,
+    elsewhere: bool = False,
 ) -> None:
     """Compute the order on ``own`` (None: the votes as they are now, read on a
-    connection of its own) and keep it; the caller set busy."""
+    connection of its own) and keep it; the caller set busy. ``elsewhere``: fit in the
+    child process (:mod:`.refits`)."""
     t0 = time.perf_counter()
     try:
         mine = items.mine(reviewer)
         ranker = queue.ranker
         if rebuild or ranker is None:
-            ranker = SessionRanker(project, mine)
+            ranker = SessionRanker(project, mine, mark=items.mark)
         if own is None:
             with project.db.connect() as conn:
                 own = live.own_votes(conn, project, items, reviewer)
@@ -266,7 +306,7 @@ def _refit(
             order = sample_order(mine, seed)
         else:
             votes = {i: v.vote.decision for i, v in own.votes.items()}
-            fitted = ranker.refit(votes)
+            fitted = ranker.refit(votes, elsewhere=elsewhere)
             order = list(ranker.items) if fitted is None else fitted
         with queue.lock:
             queue.ranker, queue.built_for = ranker, (items.mark, items.plan)
@@ -347,4 +387,5 @@ def clear() -> None:
         _QUEUES.clear()
         _FACTS.clear()
         _REPORTS.clear()
+    forget_shared()
     live.clear()

@@ -89,7 +89,9 @@ def current(
         if panels and stage == "ta" and screening.ranking_on(project, "ta"):
             stopping = screening.stopping_panel(project)
         blind = screening.is_blind(project, stage=stage)
+        ranking = screening.ranking_state(project, stage=stage, reviewer=me)
     return {
+        "ranking": ranking,
         "view": view,
         "progress": progress,
         "stopping": stopping,
@@ -273,6 +275,8 @@ def _api_current(ctx: Ctx, stage: str, item_id: int | None) -> dict[str, Any]:
         "item": _view_dict(view) if view is not None else None,
         "progress": _progress_dict(data["progress"]),
         "blind": data["blind"],
+        # "preparing": the ranker is being built and records come in id order meanwhile
+        "ranking": data["ranking"],
     }
 
 
