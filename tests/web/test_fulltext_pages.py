@@ -155,8 +155,21 @@ def test_uploads_that_are_empty_or_not_a_pdf_or_too_big_get_a_clear_page(
         assert response.status_code == 422, name
         assert said in response.text and "Attach the full text" in response.text
     monkeypatch.setenv("REVIEWFLOW_MAX_FULLTEXT_MB", "1")
-    big = _upload(app_client, csrf, 1, "scan.pdf", pdf + b" " * 3 * 10**6)
+    big = _upload(app_client, csrf, 1, "scan.pdf", pdf + b" " * int(1.5 * 2**20))
     assert big.status_code == 422 and "REVIEWFLOW_MAX_FULLTEXT_MB" in big.text
+    # far past the limit: refused from its Content-Length, before the body is read
+    huge = _upload(app_client, csrf, 1, "scan.pdf", pdf + b" " * 3 * 2**20)
+    assert huge.status_code == 413 and "too large" in huge.text
+    assert (
+        "up to 1 MB, so nothing was saved" in huge.text
+        and "REVIEWFLOW_MAX_FULLTEXT_MB" in huge.text
+    )
+    api = app_client.post(
+        f"{API}/fulltext/1/file",
+        headers={"X-CSRF-Token": csrf},
+        files={"file": ("scan.pdf", pdf + b" " * 3 * 2**20, "application/pdf")},
+    )
+    assert api.status_code == 413 and api.json()["error"] == "TooLarge"
     none = app_client.post(f"{P}/fulltext/1/file", data={"csrf_token": csrf})
     assert none.status_code == 422 and "choose a file" in none.text
     assert app_client.get(f"{P}/fulltext/1/file").status_code == 404

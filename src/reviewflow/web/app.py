@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from .. import __version__
+from ..formats.limits import FULLTEXT, max_bytes
 from . import failures
 from .hosting import Host
 from .render import STATIC, make_templates
@@ -76,6 +77,28 @@ def create_app(path: str | Path, *, demo_sign_in: bool = False) -> FastAPI:
     )
 
     @app.middleware("http")
+    async def _too_large(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # Refused before a byte of the body is read: the form parser would otherwise
+        # spool the whole upload to disk before the route could look at its size.
+        length = request.headers.get("content-length", "")
+        cap = upload_cap()
+        if length.isdigit() and int(length) > cap:
+            return failures.problem(
+                request,
+                413,
+                heading="That file is too large",
+                message=f"The upload is {int(length) / 2**20:,.0f} MB; this server takes "
+                f"files up to {max_bytes(FULLTEXT) / 2**20:,.0f} MB, so nothing was saved.",
+                next_text="Upload a smaller copy of the file (a PDF saved without its "
+                "scanned images, for instance), or ask whoever runs the server to raise "
+                f"{FULLTEXT}.",
+                kind="TooLarge",
+            )
+        return await call_next(request)
+
+    @app.middleware("http")
     async def _headers(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
@@ -93,6 +116,11 @@ def create_app(path: str | Path, *, demo_sign_in: bool = False) -> FastAPI:
     check_every_route_has_a_rule(app)
 
     return app
+
+
+def upload_cap() -> int:
+    """The largest request body the server reads: one full text and the form around it."""
+    return max_bytes(FULLTEXT) + 2**20
 
 
 def app_from_environment() -> FastAPI:
