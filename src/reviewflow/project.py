@@ -12,6 +12,7 @@ version and said in :attr:`Project.notices`; opening never writes the file.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -31,7 +32,14 @@ from .settings import (
     read_config,
     validate_config,
 )
-from .store import HEAD_REVISION, Database, env_password_url, literal_password, resolve_url
+from .store import (
+    HEAD_REVISION,
+    Database,
+    env_password_url,
+    literal_password,
+    resolve_url,
+    safe_url,
+)
 
 if TYPE_CHECKING:
     from .session import Session
@@ -265,3 +273,106 @@ def password_in_url(url: str) -> str | None:
     clear): the same URL reading it from the environment instead, masked, to suggest;
     None for a URL without a literal password."""
     return env_password_url(url) if literal_password(url) else None
+
+
+# -- projects kept on a PostgreSQL server (reviewflow serve postgresql://...) -------------
+
+_PG_URL = re.compile(r"^(postgresql(?:\+psycopg)?://[^/?#]*)(/[^?#]*)?(\?[^#]*)?$")
+
+
+def is_server_url(text: str) -> bool:
+    """Whether ``text`` names a PostgreSQL server or database rather than a folder."""
+    return text.startswith(("postgresql://", "postgresql+psycopg://"))
+
+
+def with_database(url: str, name: str) -> str:
+    """``url`` naming database ``name`` instead, written as given (``${VAR}`` kept)."""
+    found = _PG_URL.match(url)
+    if found is None:
+        raise ProjectError(
+            f"cannot read the server URL {safe_url(url)!r}",
+            hint="Give it as postgresql://user@host:5432/dbname",
+        )
+    return f"{found.group(1)}/{name}{found.group(3) or ''}"
+
+
+def projects_on_server(url: str) -> dict[str, str]:
+    """The projects on the PostgreSQL server ``url`` names: database name -> its URL.
+
+    A database holding reviewflow's schema is a project: the one ``url`` names, if it
+    is one; else every database on the server the user may connect to that is one
+    (one database = one project, so one server holds many).
+    """
+    if literal_password(url):
+        raise ProjectError(
+            "the server URL holds a password, which would show in the process list",
+            hint="Keep it in an environment variable: "
+            f"reviewflow serve '{env_password_url(url)}' (export RF_DB_PASSWORD=... first), "
+            "or use PGPASSWORD or ~/.pgpass",
+        )
+    from sqlalchemy import text
+
+    found_url = _PG_URL.match(url)
+    named = found_url is not None and (found_url.group(2) or "/") != "/"
+    db = Database(resolve_url(url if named else with_database(url, "postgres")))
+    try:
+        if named and _is_project(db):
+            name = db.engine.url.database or ""
+            return {name: url}
+        with db.connect() as conn:
+            names: list[str] = list(
+                conn.execute(
+                    text(
+                        "SELECT datname FROM pg_database WHERE datallowconn AND NOT"
+                        " datistemplate AND has_database_privilege(datname, 'CONNECT')"
+                        " ORDER BY datname"
+                    )
+                ).scalars()
+            )
+    finally:
+        db.dispose()
+    found: dict[str, str] = {}
+    for name in names:
+        candidate = Database(resolve_url(with_database(url, name)))
+        try:
+            if _is_project(candidate):
+                found[name] = with_database(url, name)
+        finally:
+            candidate.dispose()
+    return found
+
+
+def _is_project(db: Database) -> bool:
+    from .errors import ReviewflowError
+
+    try:
+        return db.revision() is not None  # an older schema too: its page says to upgrade
+    except ReviewflowError:
+        return False
+
+
+def working_folder(url: str, folder: Path) -> Path:
+    """Make ``folder`` the working folder of the project in database ``url`` (served from
+    a PostgreSQL server): the project's files (full texts, the ranker's cache, reports)
+    live there, and review.toml, written from the stored protocol when the folder is
+    new, says where the database is. An existing folder is kept as it is."""
+    from . import protocol
+
+    config = folder / CONFIG_NAME
+    if config.is_file():
+        return folder
+    db = Database(resolve_url(url))
+    try:
+        with db.connect() as conn:
+            stored = protocol.current(conn, database=DatabaseSettings(url=url))
+    finally:
+        db.dispose()
+    if stored is None:
+        raise ProjectError(
+            f"the database {safe_url(url)} holds no stored protocol",
+            hint="Open it once with the CLI in a folder whose review.toml names it and run: "
+            "reviewflow upgrade",
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    protocol.write_config(config, dump_settings(stored))
+    return folder

@@ -22,7 +22,7 @@ def _loopback(host: str) -> bool:
 
 
 @cli.command("serve")
-@click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("path", default=".")
 @click.option(
     "--host",
     default="127.0.0.1",
@@ -30,8 +30,15 @@ def _loopback(host: str) -> bool:
     help="Address to listen on; 0.0.0.0 lets other computers in (use HTTPS in front).",
 )
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
-def serve_cmd(path: Path, host: str, port: int) -> None:
-    """Serve the team web app for a project, or every project folder inside PATH.
+@click.option(
+    "--files",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="With a PostgreSQL PATH: where the projects' files (full texts, caches, "
+    "reports) are kept, one folder each [default: ./reviewflow-files].",
+)
+def serve_cmd(path: str, host: str, port: int, files: Path | None) -> None:
+    """Serve the team web app for a project, or every project folder inside PATH, or
+    the projects on a PostgreSQL server (PATH postgresql://user@host:5432/[dbname]).
 
     Reviewers sign in in their browser (invite them from the Team page, or with
     reviewflow account invite); the first owner is made with reviewflow account
@@ -43,25 +50,42 @@ def serve_cmd(path: Path, host: str, port: int) -> None:
     \b
         reviewflow serve                     # the project in this folder
         reviewflow serve reviews/ --port 8080
+        reviewflow serve 'postgresql://rf:${RF_DB_PASSWORD}@db.example.org/' --files /srv/rf
     """
     import uvicorn
 
+    from ..project import is_server_url
     from ..web import create_app
 
-    if not path.is_dir():
+    server = is_server_url(path)
+    if not server and not Path(path).is_dir():
         raise ProjectError(
             f"{path} is not a folder",
-            hint="Give a project folder or a folder of projects: reviewflow serve PATH",
+            hint="Give a project folder, a folder of projects or a PostgreSQL server: "
+            "reviewflow serve PATH (or postgresql://user@host:5432/)",
         )
-    app = create_app(path, demo_sign_in=_loopback(host))
+    if files is not None and not server:
+        raise ProjectError(
+            "--files is for projects served from a PostgreSQL server",
+            hint="A project folder keeps its own files: leave --files out",
+        )
+    app = create_app(path, demo_sign_in=_loopback(host), files=files)
     host_ = app.state.host
     slugs = host_.slugs()
-    if not slugs:
+    if not slugs and server:
         echo(
-            f"No review projects in {path.resolve()} yet: create one with reviewflow init "
-            "FOLDER there; the server lists it once it exists.",
+            "No review projects on that server yet: create one with reviewflow init FOLDER "
+            "--database-url postgresql://.../DBNAME; the server lists it once it exists.",
             err=True,
         )
+    elif not slugs:
+        echo(
+            f"No review projects in {Path(path).resolve()} yet: create one with reviewflow "
+            "init FOLDER there; the server lists it once it exists.",
+            err=True,
+        )
+    elif server:
+        echo(f"The projects' files are kept under {host_.path}", err=True)
     for slug in slugs:
         for line in _who_can_sign_in(host_, slug, demo=_loopback(host)):
             echo(line, err=True)

@@ -40,15 +40,18 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(path: str | Path, *, demo_sign_in: bool = False) -> FastAPI:
-    """The app serving the project in ``path``, or every project folder inside it.
+def create_app(
+    path: str | Path, *, demo_sign_in: bool = False, files: str | Path | None = None
+) -> FastAPI:
+    """The app serving the project in ``path``, or every project folder inside it, or
+    (``path`` a PostgreSQL URL) the projects on that server, their files under ``files``.
 
     ``demo_sign_in``: projects made by ``reviewflow demo`` let visitors sign in as a demo
     user without a password (``reviewflow serve`` turns it on only on a loopback address).
     """
     from .routes import ROUTERS
 
-    host = Host(path)
+    host = Host(path, files=files)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -125,8 +128,10 @@ def upload_cap() -> int:
 
 def app_from_environment() -> FastAPI:
     """For ``uvicorn --factory reviewflow.web.app:app_from_environment`` (several workers):
-    the folder from REVIEWFLOW_SERVE_PATH."""
+    the folder or server URL from REVIEWFLOW_SERVE_PATH, a server's project files under
+    REVIEWFLOW_SERVE_FILES."""
     return create_app(
         os.environ.get("REVIEWFLOW_SERVE_PATH", "."),
         demo_sign_in=os.environ.get("REVIEWFLOW_DEMO_SIGN_IN") == "1",
+        files=os.environ.get("REVIEWFLOW_SERVE_FILES") or None,
     )

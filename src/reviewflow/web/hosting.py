@@ -2,8 +2,12 @@
 
 ``reviewflow serve PATH`` hosts the project in PATH, or, when PATH holds no review.toml,
 every project folder directly inside it (each with its own database: SQLite in the folder,
-or the PostgreSQL database its review.toml names). A project is known by its *slug*, its
-folder's name made URL-safe (``/p/SLUG/...``).
+or the PostgreSQL database its review.toml names). ``reviewflow serve postgresql://user@host/``
+hosts the projects kept on a PostgreSQL server instead (one database each: the database
+the URL names if it is one, else every project database on the server), each with a
+working folder for its files under ``files`` (:func:`reviewflow.project.working_folder`).
+A project is known by its *slug*, its folder's (or database's) name made URL-safe
+(``/p/SLUG/...``).
 
 A :class:`~reviewflow.project.Project` is opened once and kept; before each request the
 host checks (one small query and a stat of review.toml) whether the protocol changed
@@ -15,12 +19,18 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import NotFoundError, ProjectError
-from ..project import Project
+from ..project import Project, is_server_url, projects_on_server, working_folder
 from ..settings import CONFIG_NAME
+
+#: Where the files of projects served from a PostgreSQL server go unless told otherwise.
+DEFAULT_FILES = "reviewflow-files"
+#: How often a server's list of project databases is read again (it connects to each).
+SERVER_REFRESH_S = 30.0
 
 
 @dataclass
@@ -38,23 +48,33 @@ def slugify(name: str) -> str:
 class Host:
     """The projects one server serves (see the module docstring)."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path).resolve()
-        if not self.path.is_dir():
-            raise ProjectError(
-                f"{self.path} is not a folder",
-                hint="Give a project folder, or a folder of project folders: reviewflow serve PATH",
-            )
-        self.single = (self.path / CONFIG_NAME).is_file()
+    def __init__(self, path: str | Path, *, files: str | Path | None = None) -> None:
+        self.server = str(path) if is_server_url(str(path)) else None
+        if self.server is not None:
+            self.path = Path(files if files is not None else DEFAULT_FILES).resolve()
+            self.path.mkdir(parents=True, exist_ok=True)
+            self.single = False
+        else:
+            self.path = Path(path).resolve()
+            if not self.path.is_dir():
+                raise ProjectError(
+                    f"{self.path} is not a folder",
+                    hint="Give a project folder, a folder of project folders or a PostgreSQL "
+                    "server: reviewflow serve PATH (or postgresql://user@host:5432/)",
+                )
+            self.single = (self.path / CONFIG_NAME).is_file()
         self._open: dict[str, _Open] = {}
         self._lock = threading.Lock()
         self._roots = self._discover()
+        self._found_at = time.monotonic()
 
     @property
     def secret_folder(self) -> Path:
         return self.path
 
     def _discover(self) -> dict[str, Path]:
+        if self.server is not None:
+            return self._discover_server(self.server)
         if self.single:
             return {slugify(self.path.name): self.path}
         roots: dict[str, Path] = {}
@@ -67,16 +87,31 @@ class Host:
                 roots[slug] = child
         return roots
 
+    def _discover_server(self, url: str) -> dict[str, Path]:
+        roots: dict[str, Path] = {}
+        for name, db_url in projects_on_server(url).items():
+            slug, n = slugify(name), 2
+            base = slug
+            while slug in roots:
+                slug, n = f"{base}-{n}", n + 1
+            roots[slug] = working_folder(db_url, self.path / slug)
+        return roots
+
     def slugs(self) -> list[str]:
-        """Every hosted project's slug, a project folder made since start included."""
+        """Every hosted project's slug, a project folder made since start included (on
+        a server: a project database made in the last :data:`SERVER_REFRESH_S` may wait)."""
         if not self.single:
-            with self._lock:
-                self._roots = self._discover()
+            fresh = time.monotonic() - self._found_at < SERVER_REFRESH_S
+            if self.server is None or not fresh:
+                roots = self._discover()
+                with self._lock:
+                    self._roots, self._found_at = roots, time.monotonic()
         return list(self._roots)
 
     def root(self, slug: str) -> Path:
         root = self._roots.get(slug)
         if root is None and not self.single:
+            self._found_at = 0.0  # a project made since: look again now
             self.slugs()
             root = self._roots.get(slug)
         if root is None:
