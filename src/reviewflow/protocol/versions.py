@@ -252,6 +252,12 @@ def latest(conn: Connection) -> Version | None:
     return None if row is None else _version(row)
 
 
+def latest_number(conn: Connection) -> int | None:
+    """The number of the protocol version in force, without reading it (a server asks
+    before every request whether the protocol changed)."""
+    return conn.execute(select(func.max(protocol_versions.c.version))).scalar()
+
+
 def last_synced(conn: Connection) -> Version | None:
     """The newest version that was read from or written to review.toml."""
     row = conn.execute(

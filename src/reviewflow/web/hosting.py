@@ -155,8 +155,7 @@ def _mtime(root: Path) -> int:
 
 
 def _version(project: Project) -> int | None:
-    from ..protocol.versions import latest
+    from ..protocol.versions import latest_number
 
     with project.session(write=False) as session:
-        newest = latest(session.conn)
-    return newest.version if newest is not None else None
+        return latest_number(session.conn)

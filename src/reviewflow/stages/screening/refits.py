@@ -23,6 +23,7 @@ disposable, the next one replaces it.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
@@ -65,7 +66,9 @@ def _pool() -> ProcessPoolExecutor | None:
         if _POOL is None:
             try:
                 _POOL = ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                    max_workers=1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_background_priority,
                 )
             except (OSError, ValueError):
                 return None
@@ -90,6 +93,17 @@ def shutdown() -> None:
 
 
 # -- in the child -------------------------------------------------------------------------
+
+#: How much the child yields to the server (``nice``): a refit is background work, and at
+#: the server's priority 20 reviewers' refits kept a core busy that requests waited for.
+NICE = 10
+
+
+def _background_priority() -> None:
+    try:
+        os.nice(NICE)
+    except (AttributeError, OSError):  # not on this system: the same order, only sooner
+        pass
 
 #: Rankers the child keeps open, by cache folder (the features are memory-mapped: cheap).
 _KEEP = 8

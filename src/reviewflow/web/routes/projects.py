@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from ... import accounts, team
 from ...errors import ReviewflowError
 from ...people import ROLES, list_users
+from ...stages.screening import state_cache
 from ...stages.screening.counts import counts, reviewer_progress
 from ..render import page
 from ..rules import MEMBER, OWNER, PUBLIC, Ctx, Guard
@@ -50,7 +51,8 @@ def summary(ctx: Ctx) -> dict[str, Any]:
     """What the project home shows: the screening counts and each screener's progress."""
     project = ctx.need_project()
     with ctx.session(write=False):
-        return {"counts": counts(project), "progress": reviewer_progress(project)}
+        with state_cache(project):  # both read the same derived stages
+            return {"counts": counts(project), "progress": reviewer_progress(project)}
 
 
 @router.get("/p/{slug}/")
