@@ -51,12 +51,11 @@ from typing import Any
 
 from sqlalchemy import create_engine, select, text
 
+from _bulk import bulk_project
 from reviewflow.project import Project
 from reviewflow.records import Record
-from reviewflow.settings import Reviewer, ScreeningSettings
 from reviewflow.stages import screening
-from reviewflow.stages.dedup import links
-from reviewflow.store import queries, resolve_url
+from reviewflow.store import resolve_url
 from reviewflow.store.schema import screening_decisions
 
 TEAM = ("MC", "CJ", "DF", "JS", "LA", "KA", "AB", "EF", "GH", "IJ", "KL", "MN")
@@ -66,30 +65,20 @@ GOAL_P95_MS = 20.0
 def build(root: Path, url: str, *, records: int, writers: int) -> list[int]:
     """A project of ``records`` records; every writer screens every item (any_include)."""
     team = list(TEAM[:writers])
-    project = Project.create(
-        root, title="concurrency bench", database_url=url,
-        reviewers=[Reviewer(initials=r) for r in team],
-    )  # fmt: skip
-    project.settings.screening = ScreeningSettings.model_validate(
-        {"reasons": ["not UK-based"], "ta": {"reviewers": team, "rule": "any_include"}}
-    )
-    project.save_settings()
     items = (
         Record(title=f"Study {i}", abstract=f"Abstract {i}", authors=[f"A{i}"],
                year=2000 + i % 22, raw=f"TI  - Study {i}")
         for i in range(records)
     )  # fmt: skip
-    with project.db.transaction() as conn:
-        import_id = queries.insert_import(
-            conn,
-            values={"file_name": "bench.ris", "file_sha256": "0" * 64, "format": "ris",
-                    "records_read": records, "warnings": []},
-        )  # fmt: skip
-        queries.insert_records(conn, import_id=import_id, items=items)
-    with project.db.connect() as conn:
-        ids = links.canonical_record_ids(conn)
-    project.close()
-    return ids
+    return bulk_project(
+        root,
+        title="concurrency bench",
+        team=team,
+        screening={"reasons": ["not UK-based"], "ta": {"reviewers": team, "rule": "any_include"}},
+        items=items,
+        records=records,
+        database_url=url,
+    )
 
 
 def writer(

@@ -37,12 +37,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _bulk import bulk_project
 from reviewflow.project import Project
 from reviewflow.records import Record
-from reviewflow.settings import Reviewer, ScreeningSettings
 from reviewflow.stages import screening
-from reviewflow.stages.dedup import links
-from reviewflow.store import queries
 
 GOAL_P95_MS = 100.0
 TEAM = [f"R{n:02d}" for n in range(1, 21)]
@@ -69,18 +67,6 @@ def _text(rng: random.Random, words: list[str], n: int, relevant: bool) -> str:
 
 def build(root: Path, *, records: int, seed: int = 15) -> tuple[list[int], set[int]]:
     """The project; (record ids, the ids of the relevant ones)."""
-    project = Project.create(
-        root, title="queue bench", database_url="sqlite:///review.db",
-        reviewers=[Reviewer(initials=r) for r in TEAM],
-    )  # fmt: skip
-    project.settings.screening = ScreeningSettings.model_validate(
-        {
-            "reasons": ["not social prescribing"],
-            "ta": {"reviewers": MAIN, "second_reviewers": SECOND, "double_share": 0.2,
-                   "rule": "any_include", "ranking": True},
-        }
-    )  # fmt: skip
-    project.save_settings()
     rng = random.Random(seed)
     words = _vocabulary(rng)
     flags = [rng.random() < RELEVANT_SHARE for _ in range(records)]
@@ -90,16 +76,23 @@ def build(root: Path, *, records: int, seed: int = 15) -> tuple[list[int], set[i
                raw=f"TI  - record {i}")
         for i, rel in enumerate(flags)
     )  # fmt: skip
-    with project.db.transaction() as conn:
-        import_id = queries.insert_import(
-            conn,
-            values={"file_name": "bench.ris", "file_sha256": "0" * 64, "format": "ris",
-                    "records_read": records, "warnings": []},
-        )  # fmt: skip
-        queries.insert_records(conn, import_id=import_id, items=items)
-    with project.db.connect() as conn:
-        ids = links.canonical_record_ids(conn)
-    project.close()
+    ids = bulk_project(
+        root,
+        title="queue bench",
+        team=TEAM,
+        screening={
+            "reasons": ["not social prescribing"],
+            "ta": {
+                "reviewers": MAIN,
+                "second_reviewers": SECOND,
+                "double_share": 0.2,
+                "rule": "any_include",
+                "ranking": True,
+            },
+        },
+        items=items,
+        records=records,
+    )
     return ids, {i for i, rel in zip(ids, flags, strict=True) if rel}
 
 

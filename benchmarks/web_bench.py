@@ -44,11 +44,9 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from reviewflow import accounts
+from _bulk import bulk_project
 from reviewflow.project import Project
 from reviewflow.records import Record
-from reviewflow.settings import Reviewer, ScreeningSettings
-from reviewflow.store import queries
 from reviewflow.store.schema import screening_decisions
 
 GOAL_P95_MS = 100.0
@@ -64,13 +62,6 @@ def build(root: Path, *, records: int, reviewers: list[str]) -> None:
     """The project: ``records`` records, each reviewer screening all of them, ranked."""
     rng = random.Random(15)
     vocab = [f"w{n:04d}" for n in range(3000)]
-    project = Project.create(
-        root, title="web bench", reviewers=[Reviewer(initials=r) for r in reviewers]
-    )
-    project.settings.screening = ScreeningSettings.model_validate(
-        {"ta": {"reviewers": reviewers, "rule": "any_include", "ranking": True}}
-    )
-    project.save_settings()
 
     def record(i: int) -> Record:
         topical = rng.random() < 0.03
@@ -85,23 +76,15 @@ def build(root: Path, *, records: int, reviewers: list[str]) -> None:
             raw=f"TI  - {title}",
         )
 
-    with project.session(actor=reviewers[0]) as session:
-        import_id = queries.insert_import(
-            session.conn,
-            values={
-                "file_name": "bench.ris",
-                "file_sha256": "0" * 64,
-                "format": "ris",
-                "records_read": records,
-                "warnings": [],
-            },
-        )
-        queries.insert_records(
-            session.conn, import_id=import_id, items=(record(i) for i in range(records))
-        )
-        for r in reviewers:
-            accounts.set_password(session.conn, r, PASSWORD)
-    project.close()
+    bulk_project(
+        root,
+        title="web bench",
+        team=reviewers,
+        screening={"ta": {"reviewers": reviewers, "rule": "any_include", "ranking": True}},
+        items=(record(i) for i in range(records)),
+        records=records,
+        password=PASSWORD,
+    )
 
 
 def free_port() -> int:
