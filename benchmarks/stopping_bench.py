@@ -37,12 +37,16 @@ from reviewflow.ranking import build_features, record_text, sample_priors, simul
 from reviewflow.ranking.arrival import ArrivalSettings, arrival_test, replay_arrival
 from reviewflow.ranking.features import build_char_features
 from reviewflow.ranking.stopping import replay_stopping, stopping_test
+from reviewflow.settings import StagePlan
 
 SEEDS = [42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
 TARGET = 0.95
 CONFIDENCE = 0.95
 RULES = ("arrival", "ranked", "random")
-DEFAULT_RULE = "arrival"
+#: The shipped rule, read from the plan's default (sampling = the random-sampling test).
+DEFAULT_RULE = {"arrival": "arrival", "sampling": "random"}[
+    StagePlan.model_fields["stopping_rule"].default
+]
 GRID = {
     "window_share": [1.0, 0.5],
     "min_share": [0.05, 0.1, 0.2],

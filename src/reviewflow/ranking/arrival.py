@@ -273,15 +273,19 @@ def arrival_test(
                 lo = mid + 1
         to_screen = lo - n
     total_est = found + mean
+    estimate = found / total_est if total_est > 0 else 1.0
+    # the interval is of whole includes left; the estimate uses their mean
+    low = min(found / (found + r_hi) if found + r_hi > 0 else 1.0, estimate)
+    high = max(found / (found + r_lo) if found + r_lo > 0 else 1.0, estimate)
     return ArrivalState(
         stop=stop,
         found=found,
         allowed_missed=allowed_missed(found, target),
         p_enough=p,
         expected_left=mean,
-        estimated_recall=found / total_est if total_est > 0 else 1.0,
-        recall_low=found / (found + r_hi) if found + r_hi > 0 else 1.0,
-        recall_high=found / (found + r_lo) if found + r_lo > 0 else 1.0,
+        estimated_recall=estimate,
+        recall_low=low,
+        recall_high=high,
         floor_met=floor,
         to_screen=to_screen,
     )
