@@ -115,7 +115,9 @@ class StoppingReport:
             "summary": self.summary(),
         }
 
-    def summary(self) -> str:
+    def summary(self, *, note: bool = True) -> str:
+        """One line: the deciding rule, the other beside it, and (``note``) the plain
+        sentence when the target allows no include to be missed."""
         if self.stopped:
             left = self.records - self.screened
             return f"screening stopped by the rule; {left:,} records excluded by automation"
@@ -125,7 +127,21 @@ class StoppingReport:
             text = self._sampling_text(brief=False)
             if self.arrival:
                 text += "; " + self._arrival_text(brief=True)
-        return text + (f". Note: {self.plain}" if self.plain else "")
+        return text + (f". Note: {self.plain}" if self.plain and note else "")
+
+    def lines(self) -> list[str]:
+        """What ``reviewflow screen stopping`` prints: where screening stands, then each
+        rule on a line of its own (the deciding one first), then the plain note."""
+        head = (
+            f"{self.screened:,} of {self.records:,} records screened; "
+            f"{self.relevant_found:,} relevant found; deciding rule: {self.rule}"
+        )
+        if self.stopped:
+            return [head, self.summary()]
+        arrival = self._arrival_text()
+        sampling = self._sampling_text(brief=self.rule == "arrival")
+        out = [head, *((arrival, sampling) if self.rule == "arrival" else (sampling, arrival))]
+        return out + ([f"Note: {self.plain}"] if self.plain else [])
 
     def _arrival_text(self, *, brief: bool = False) -> str:
         a = self.arrival
@@ -282,8 +298,8 @@ def methods_text(project: Project, report: StoppingReport | None = None) -> str:
     if report.stopped:
         text += (
             f" Screening stopped after {report.screened:,} of {report.records:,} records; "
-            f"the {report.records - report.screened:,} left are counted as excluded by "
-            "automation tools"
+            f"the {report.records - report.screened:,} left are counted as \"Records marked "
+            f"as ineligible by automation tools\" ({report.rule} rule)"
         )
         text += "." if report.stop_justified else ", although the rule did not back the stop."
     if report.plain:
