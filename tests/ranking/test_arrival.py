@@ -55,7 +55,7 @@ def test_the_floor_holds_even_when_the_model_is_sure() -> None:
 def test_a_random_ranking_does_not_stop_early(seed: int) -> None:
     rng = np.random.default_rng(seed)
     order = (rng.random(2000) < 0.05).astype(int)  # includes spread evenly: no ranking
-    stopped, screened, recall, share = _replay(order)
+    stopped, _, recall, share = _replay(order)
     assert recall >= 0.95
     assert not stopped or share > 0.8
 

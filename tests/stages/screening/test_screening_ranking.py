@@ -176,7 +176,7 @@ def test_by_default_the_arrival_rule_decides_and_the_sampling_test_is_shown_besi
     assert screening.automation_excluded(project) == 1600
     text = screening.stopping_methods_text(project)
     assert "Cox process" in text and "Callaghan" in text and "1,600 left" in text
-    assert "ineligible by automation tools\" (arrival rule)" in text
+    assert 'ineligible by automation tools" (arrival rule)' in text
     assert text in counts_from_project(project).notes
 
 

@@ -298,8 +298,8 @@ def methods_text(project: Project, report: StoppingReport | None = None) -> str:
     if report.stopped:
         text += (
             f" Screening stopped after {report.screened:,} of {report.records:,} records; "
-            f"the {report.records - report.screened:,} left are counted as \"Records marked "
-            f"as ineligible by automation tools\" ({report.rule} rule)"
+            f'the {report.records - report.screened:,} left are counted as "Records marked '
+            f'as ineligible by automation tools" ({report.rule} rule)'
         )
         text += "." if report.stop_justified else ", although the rule did not back the stop."
     if report.plain:
