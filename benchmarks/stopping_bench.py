@@ -47,6 +47,8 @@ RULES = ("arrival", "ranked", "random")
 DEFAULT_RULE = {"arrival": "arrival", "sampling": "random"}[
     StagePlan.model_fields["stopping_rule"].default
 ]
+#: Bump when the rule's code changes, so cached grid replays are not reused.
+GRID_VERSION = 2
 GRID = {
     "window_share": [1.0, 0.5],
     "min_share": [0.05, 0.1, 0.2],
@@ -139,7 +141,7 @@ def select(sets: dict[str, dict], cache: Path) -> tuple[list[str], dict]:
         tag = "_".join(f"{k}{v}" for k, v in g.items())
         per_set = {}
         for name, s in sets.items():
-            path = cache / f"grid__{name}__{len(s['runs'])}__{tag}.json"
+            path = cache / f"grid{GRID_VERSION}__{name}__{len(s['runs'])}__{tag}.json"
             if path.exists():
                 per_set[name] = json.loads(path.read_text())
                 continue
@@ -221,6 +223,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=Path("/tmp/stop-cache"))
     ap.add_argument("--json", type=Path, help="write all numbers here")
     ap.add_argument("--select", action="store_true", help="leave-one-dataset-out selection")
+    ap.add_argument(
+        "--cached-only",
+        action="store_true",
+        help="use only the seeds already simulated in --cache (a set's runs may be fewer)",
+    )
     args = ap.parse_args(argv)
     if not args.data.is_dir():
         ap.error(f"--data {args.data} is not a directory")
@@ -232,7 +239,13 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         log(f"{name} ...")
         labels = load_labels(args.data / name)["label_included"].fillna(0).astype(int).to_numpy()
-        runs = cache_orders(args.data, name, seeds, args.cache)
+        wanted = seeds
+        if args.cached_only:
+            wanted = [sd for sd in seeds if (args.cache / f"{name}__{sd}.json").exists()]
+            if not wanted:
+                log(f"  {name}: nothing cached, left out")
+                continue
+        runs = cache_orders(args.data, name, wanted, args.cache)
         sets[name] = {"labels": labels, "runs": runs}
     settings = ArrivalSettings()
     lines = [

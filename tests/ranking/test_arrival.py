@@ -42,13 +42,16 @@ def test_a_perfect_ranking_stops_soon_after_the_last_include_within_the_floor() 
 def test_the_floor_holds_even_when_the_model_is_sure() -> None:
     order = np.zeros(3000, dtype=int)
     order[:60] = 1
-    strict = ArrivalSettings(min_share=0.3, min_run=400)
+    strict = ArrivalSettings(min_share=0.3, min_run=250)
     _, screened, _, _ = replay_arrival(order, n_priors=0, prior_relevant=0, settings=strict)
-    assert screened == 900  # 30 % of 3,000 (the 400-run was reached at 460)
+    assert screened == 900  # 30 % of 3,000 (the run of 250 was reached at 310)
     _, screened, _, _ = replay_arrival(
-        order, n_priors=0, prior_relevant=0, settings=ArrivalSettings(min_share=0, min_run=400)
+        order, n_priors=0, prior_relevant=0, settings=ArrivalSettings(min_share=0, min_run=250)
     )
-    assert screened == 460
+    assert screened == 310
+    # the run asked for is at most a tenth of the records: a small set can still stop
+    assert ArrivalSettings(min_run=250).run_needed(3000) == 250
+    assert ArrivalSettings(min_run=250).run_needed(400) == 40
 
 
 @pytest.mark.parametrize("seed", range(12))

@@ -61,6 +61,8 @@ WINDOW_SHARE = 1.0
 MIN_WINDOW = 100
 MIN_SHARE = 0.1
 MIN_RUN = 50
+#: The run of excludes is capped at this share of the records.
+RUN_CAP_SHARE = 0.1
 #: Shape of the Gamma prior on the current rate (1: flat; smaller: less weight on a
 #: rate that stays up when the window has few includes).
 PRIOR_SHAPE = 1.0
@@ -80,6 +82,11 @@ class ArrivalSettings:
     min_share: float = MIN_SHARE
     min_run: int = MIN_RUN
     prior_shape: float = PRIOR_SHAPE
+
+    def run_needed(self, records: int) -> int:
+        """Excludes in a row the floor asks for: ``min_run``, but at most a tenth of the
+        records (a set of 250 cannot show a run of 100 after its last include)."""
+        return min(self.min_run, math.ceil(RUN_CAP_SHARE * records))
 
 
 @dataclass(frozen=True)
@@ -224,7 +231,7 @@ def _decide(
     left = total - n
     p, mean = _p_enough(k, s, w, left, allowed_missed(found, target), settings.prior_shape)
     screened = total - left
-    floor = screened >= settings.min_share * total and int(seq.run[n]) >= settings.min_run
+    floor = screened >= settings.min_share * total and int(seq.run[n]) >= settings.run_needed(total)
     floor = floor or left == 0
     return floor and p >= confidence, floor, p, mean
 
@@ -317,7 +324,7 @@ def replay_arrival(
     seq = _Sequence(full)
     start = max(n_priors + 1, math.ceil(settings.min_share * n_records))
     n = np.arange(start, n_records, max(1, every))  # a stop with nothing left is none
-    n = n[seq.run[n] >= settings.min_run]
+    n = n[seq.run[n] >= settings.run_needed(n_records)]
     if len(n) == 0:
         return False, n_records, 1.0, 1.0
     w = np.minimum(n, np.maximum(settings.min_window, np.ceil(settings.window_share * n)))
