@@ -13,8 +13,9 @@ as all records screened, recall 1).
 
 ``--select`` replays a grid of arrival settings and chooses one by leave-one-dataset-out:
 for each held-out set, the setting with the smallest mean share among those with at most
-5 % of runs below target on the other sets (all stopping), then scored on the held-out
-set. The last line times one evaluation of each rule on 50,000 records.
+5 % of runs below target on the other sets, none of them with more than 20 % below, and
+every run stopping; then scored on the held-out set. The last line times one evaluation
+of each rule on 50,000 records.
 
 Example:
     nice -n 19 python benchmarks/stopping_bench.py --data ../shared/data/screening \\
@@ -47,13 +48,17 @@ RULES = ("arrival", "ranked", "random")
 DEFAULT_RULE = {"arrival": "arrival", "sampling": "random"}[
     StagePlan.model_fields["stopping_rule"].default
 ]
+#: The selection also refuses a setting with more than this share of a training set's
+#: runs below target (the overall 5 % alone let one set fail half its runs).
+MAX_BELOW_PER_SET = 0.2
 #: Bump when the rule's code changes, so cached grid replays are not reused.
-GRID_VERSION = 2
+GRID_VERSION = 3
 GRID = {
-    "window_share": [1.0, 0.5],
-    "min_share": [0.05, 0.1, 0.2],
-    "min_run": [25, 50, 100],
-    "prior_shape": [1.0, 0.5, 0.25],
+    "window_share": [1.0, 0.75],
+    "min_share": [0.1, 0.05],  # on a tie the larger floor (listed first) is kept
+    "min_run": [50, 100],
+    "prior_shape": [1.0, 0.5],
+    "background": [0.0, 0.05, 0.1, 0.2],
 }
 
 
@@ -164,6 +169,11 @@ def select(sets: dict[str, dict], cache: Path) -> tuple[list[str], dict]:
         for gi, per_set in enumerate(results):
             summ = summarise([x for n in names for x in per_set[n]])
             ok = summ["below_target"] <= 0.05 * summ["runs"] and summ["stopped"] == summ["runs"]
+            # no training set may lose badly either: the held-out set may be like it
+            ok = ok and all(
+                summarise(per_set[n])["below_target"] <= MAX_BELOW_PER_SET * len(per_set[n])
+                for n in names
+            )
             scored.append((not ok, summ["mean_share"], gi))
         return min(scored)[2]
 

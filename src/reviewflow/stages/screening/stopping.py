@@ -266,14 +266,16 @@ def methods_text(project: Project, report: StoppingReport | None = None) -> str:
 
     report = report or stopping_status(project)
     s = arrival.ArrivalSettings()
+    window = "all" if s.window_share >= 1 else f"the last {s.window_share:.0%}"
     arrival_words = (
         "a model of how includes arrive along the ranking (a Cox process: an "
-        "exponentially decaying rate of includes with a prior over its decay, fitted to the "
-        f"last {s.window_share:.0%} of the screened records, at least {s.min_window}; "
-        "after Stevenson & Bin-Hezam 2023), which stops when the predicted includes left "
-        f"unscreened are within the {report.target:.0%} recall target with "
-        f"{report.confidence:.0%} probability, and not before {s.min_share:.0%} of the "
-        f"records are screened and {s.min_run} excludes in a row are seen"
+        "exponentially decaying rate of includes with a prior over its decay, plus a "
+        f"constant rate of stragglers, Gamma prior shape {s.background:g}, fitted to "
+        f"{window} of the screened records; after Stevenson & Bin-Hezam 2023), which "
+        f"stops when the predicted includes left unscreened are within the "
+        f"{report.target:.0%} recall target with {report.confidence:.0%} probability, and "
+        f"not before {s.min_share:.0%} of the records are screened and {s.min_run} "
+        "excludes in a row (at most a tenth of the records) are seen"
     )
     sampling_words = (
         "the random-sampling hypergeometric test of Callaghan & Müller-Hansen 2020 "
