@@ -113,7 +113,7 @@ def test_huge_blank_runs_inside_an_entry_take_linear_time(filler: str) -> None:
     """Quadratic in these sizes would take minutes; linear takes milliseconds."""
     text = (
         f"@article{{k,{filler}title = {{A{filler}title}},{filler}"
-        f'year = {filler}2020{filler},\n abstract = "x{filler}y"{filler}}}\n'
+        f"year = {filler}2020{filler},\n abstract = \"x{filler}y\"{filler}}}\n"
         "@article{j, title = {Next}}\n"
     )
     first, second = bibtex.loads(text, file="r.bib").records
@@ -133,7 +133,7 @@ def test_the_same_fields_as_bibtexparser_on_a_generated_library() -> None:
     from bibtexparser.bparser import BibTexParser
 
     text = _bibtex_data.header() + "\n".join(r.bibtex for r in _bibtex_data.generate(60))
-    text += '\n@book(b, title = {Par) ens}, note = {a} # jun # "x")\n'
+    text += "\n@book(b, title = {Par) ens}, note = {a} # jun # \"x\")\n"
     ours = bibtex.read_entries(text, file="r.bib", report=bibtex.ParseReport("r", "bibtex"))
     parser = BibTexParser(common_strings=True, ignore_nonstandard_types=False)
     theirs = bibtexparser.loads(text, parser=parser).entries

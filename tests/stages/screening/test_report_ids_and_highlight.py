@@ -47,13 +47,7 @@ def test_reports_take_their_record_id_and_others_go_above_every_record(
         ("Carers and caregiving", ["carer*", "care*giv*"], [], [("Carers", "include")]),
     ],
     ids=[
-        "prefix-any-case",
-        "not-mid-word",
-        "wrapped",
-        "both-lists",
-        "longest",
-        "mid",
-        "none",
+        "prefix-any-case", "not-mid-word", "wrapped", "both-lists", "longest", "mid", "none",
         "truncation-star",
     ],
 )
