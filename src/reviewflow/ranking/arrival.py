@@ -48,7 +48,22 @@ Settings, fixed for every review and chosen by leave-one-dataset-out replay
 0.05, min_run 50 or 100, prior_shape 1 or 0.5, background 0, 0.05, 0.1 or 0.2; for each
 held-out set the setting with the smallest mean share among those with ≤ 5 % of runs
 below 95 % recall on the other sets, none of them above 20 %, every run stopping):
-LODO_PENDING
+window_share 1 (all screened records), min_share 0.05, min_run 50, prior_shape 0.5,
+background 0.1 — chosen on all 19 sets and in 17 of the 19 folds (an 18th differs only
+in min_share 0.1). On our 19 labelled sets
+× 10 seeds (190 runs, the ranker of this commit, 95 % target, 95 % confidence):
+
+- held out (each set scored with the setting chosen on the other 18): 190 of 190 runs
+  stopped, 11 (5.8 %) below 95 % recall, mean recall 0.981, 49.1 % of records screened;
+  8 of the 11 are Chou_2003 with its fold's setting (background 0.05): 15 includes, two of
+  them past half of the ranking, which the other 18 sets give no reason to expect;
+- shipped setting on all sets: 190 stopped, 3 below (1.6 %), recall 0.986, 50.8 %
+  screened (from 9.9 % on the 8,911-record set to 99 % on one with 9 includes that the
+  ranker scatters); the sampling test beside it: 185 stopped, 0 below, 85 % screened.
+
+The 40 % goal is not met on these sets: small sets and sets with under 20 includes need
+most of their records screened (at 95 % recall none may be missed), and no rule that
+reads only the ranking can rule out a straggler sooner without losing more runs.
 """
 
 from __future__ import annotations
@@ -64,7 +79,7 @@ from reviewflow.errors import InputError
 
 WINDOW_SHARE = 1.0
 MIN_WINDOW = 100
-MIN_SHARE = 0.1
+MIN_SHARE = 0.05
 MIN_RUN = 50
 #: Shape of the prior of a constant straggler rate beside the decaying one (0: none):
 #: includes the ranker cannot tell from excludes turn up evenly along the ranking.
@@ -245,28 +260,46 @@ def _p_enough(
     return float(p[0]), float(m[0])
 
 
-def _quantile(
-    k: int, s: float, w: float, left: int, q: float, settings: ArrivalSettings, screened: int
-) -> int:
-    """The smallest r with P(R ≤ r) ≥ q, found by doubling then bisection."""
-
-    def enough(r: int) -> bool:
-        return _p_enough(k, s, w, left, r, settings, screened)[0] >= q
-
-    if left <= 0 or enough(0):
-        return 0
-    hi = 1
-    while hi < left and not enough(hi):
-        hi *= 2
-    hi = min(hi, left)
-    lo = hi // 2
-    while lo + 1 < hi:
-        mid = (lo + hi) // 2
-        if enough(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
+def _quantiles(
+    k: int,
+    s: float,
+    w: float,
+    left: int,
+    qs: tuple[float, ...],
+    settings: ArrivalSettings,
+    screened: int,
+    mean: float,
+) -> list[int]:
+    """The smallest r with P(R ≤ r) ≥ q for each q: the predictive distribution is worked
+    out once on 0..r_max (one vectorised call, not a search of single evaluations)."""
+    if left <= 0:
+        return [0 for _ in qs]
+    r_max = min(left, int(4 * mean) + 64)
+    while True:
+        r = np.arange(r_max + 1, dtype=np.float64)
+        kk, ss, ww = (np.array([x], dtype=np.float64)[:, None] for x in (k, s, w))
+        bw = _DECAY[None, :]
+        b = bw / ww
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            log_i = np.where(bw > 0, bw + np.log(-np.expm1(-bw)) - np.log(b), np.log(ww))
+            j = np.where(b > 0, -np.expm1(-b * left) / b, float(left))
+        a = kk + settings.prior_shape
+        log_wt = b * ss - a * log_i
+        wt = np.exp(log_wt - log_wt.max())
+        wt /= wt.sum()
+        p = 1.0 / (1.0 + j * np.exp(-log_i))
+        cdf = (wt[0][:, None] * betainc(a[0][:, None], r[None, :] + 1, p[0][:, None])).sum(0)
+        if settings.background > 0:
+            g = settings.background
+            p0 = max(screened, 1) / (max(screened, 1) + left)
+            log_pmf = gammaln(r + g) - gammaln(g) - gammaln(r + 1) + g * math.log(p0)
+            log_pmf += r * math.log1p(-p0)
+            pmf = np.convolve(np.diff(cdf, prepend=0.0), np.exp(log_pmf))[: r_max + 1]
+            cdf = np.cumsum(pmf)
+        if cdf[-1] >= max(qs) or r_max >= left:
+            break
+        r_max = min(left, 2 * r_max)
+    return [min(int(np.searchsorted(cdf, q - 1e-12)), left) for q in qs]
 
 
 def _check(target: float, confidence: float) -> None:
@@ -322,8 +355,7 @@ def arrival_test(
     k, s, w = seq.window(n, settings)
     left = records - n
     alpha = 1 - confidence
-    r_hi = _quantile(k, s, w, left, 1 - alpha / 2, settings, n)
-    r_lo = _quantile(k, s, w, left, alpha / 2, settings, n)
+    r_lo, r_hi = _quantiles(k, s, w, left, (alpha / 2, 1 - alpha / 2), settings, n, mean)
     to_screen = 0
     if not stop:
         extended = _Sequence(np.concatenate([seq.y, np.zeros(left, dtype=np.int64)]))
