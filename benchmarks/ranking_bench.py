@@ -9,8 +9,10 @@ For every set in --data (layout of ../shared/data/screening/) and each prior see
 read its labelling order and priors back from the project (a zip holding a SQLite
 ``results`` table), then replay reviewflow's ranker from THE SAME priors and score both
 orders with reviewflow.ranking.metrics — one set of definitions for both tools. Then:
-the stopping rule replayed on every reviewflow run, the time of one retrain + re-rank on
-50,000 records (sets concatenated, repeated to 50,000), and peak memory.
+every stopping rule replayed on every reviewflow run (``stop``: the sampling test's
+``ranked`` and ``random`` modes, ``arrival``, and the shipped one again as ``default``), the
+time of one retrain + re-rank on 50,000 records (sets concatenated, repeated to 50,000),
+and peak memory.
 
 Example:
     nice -n 10 python benchmarks/ranking_bench.py --data ../shared/data/screening \\
@@ -39,8 +41,10 @@ import pandas as pd
 from reviewflow.ranking import Ranker, build_features, record_text, sample_priors, simulate
 from reviewflow.ranking import metrics as M
 from reviewflow.ranking import model as ranker_model
+from reviewflow.ranking.arrival import ArrivalSettings, replay_arrival
 from reviewflow.ranking.features import build_char_features
 from reviewflow.ranking.stopping import SWITCH_AFTER_IRRELEVANT, replay_stopping
+from reviewflow.settings import StagePlan
 
 SEEDS = [42, 1, 2, 3, 4]
 COLUMNS = ["wss@95", "recall@10", "n@95", "erf@10"]
@@ -137,14 +141,35 @@ def bench_set(name, directory, args, exe, tmp, label_column=None, peer_jobs=None
             row["order"] = result.order
         y_order = labels[result.order]
         n_pr, pr_rel = len(priors), int(labels[priors].sum())
-        row["stop"] = {
-            mode: vars(replay_stopping(y_order, n_priors=n_pr, prior_relevant=pr_rel, mode=mode))
-            for mode in ("ranked", "random")
-        }
+        row["stop"] = stop_rules(y_order, n_pr, pr_rel)
         runs.append(row)
         peer_txt = f"peer {row['peer']['wss@95']:.3f} " if "peer" in row else ""
         log(f"  {name} seed {seed}: ours WSS@95 {row['ours']['wss@95']:.3f} {peer_txt}")
     return {"set": name, "records": len(labels), "included": int(labels.sum()), "runs": runs}
+
+
+#: Every stopping rule replayed: the sampling test in its two modes and the arrival rule;
+#: ``default`` repeats the one reviewflow ships (reviewflow.ranking.arrival).
+STOP_RULES = ("ranked", "random", "arrival", "default")
+#: The shipped rule, read from the plan's default (sampling = the random-sampling test).
+DEFAULT_RULE = {"arrival": "arrival", "sampling": "random"}[
+    StagePlan.model_fields["stopping_rule"].default
+]
+
+
+def stop_rules(y_order, n_priors: int, prior_relevant: int) -> dict[str, dict]:
+    """{rule: {stopped, recall, share, screened}} for one simulated order."""
+    out = {
+        mode: vars(replay_stopping(y_order, n_priors=n_priors, prior_relevant=prior_relevant,
+                                   mode=mode))
+        for mode in ("ranked", "random")
+    }  # fmt: skip
+    stopped, screened, recall, share = replay_arrival(
+        y_order, n_priors=n_priors, prior_relevant=prior_relevant
+    )
+    out["arrival"] = {"stopped": stopped, "screened": screened, "recall": recall, "share": share}
+    out["default"] = dict(out[DEFAULT_RULE])
+    return out
 
 
 def mean(values) -> float:
@@ -205,13 +230,14 @@ def means_table(results: list[dict]) -> tuple[list[str], dict]:
 
 def stopping_table(results: list[dict]) -> tuple[list[str], dict]:
     lines = [
-        f"stopping rule: target recall 0.95, confidence 0.95, switch after "
-        f"{SWITCH_AFTER_IRRELEVANT} irrelevant in a row",
-        f"{'mode':8s} {'runs':>5s} {'stopped':>7s} {'below':>6s} {'recall@stop':>11s} "
+        f"stopping rules: target recall 0.95, confidence 0.95; sampling test (ranked, random) "
+        f"switches after {SWITCH_AFTER_IRRELEVANT} irrelevant in a row; arrival: "
+        f"{vars(ArrivalSettings())}; default = {DEFAULT_RULE}",
+        f"{'rule':8s} {'runs':>5s} {'stopped':>7s} {'below':>6s} {'recall@stop':>11s} "
         f"{'share screened':>14s}",
     ]
     out = {}
-    for mode in ("ranked", "random"):
+    for mode in STOP_RULES:
         reps = [r["stop"][mode] for s in results for r in s["runs"]]
         below = sum(1 for x in reps if x["recall"] < 0.95)
         row = {

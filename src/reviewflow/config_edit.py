@@ -160,6 +160,7 @@ def set_stage_plan(
     seed: int | None = None,
     reason_required: bool | None = None,
     ranking: bool | None = None,
+    stopping_rule: str | None = None,
 ) -> None:
     """Set the given keys of ``[screening.<stage>]`` (None: leave as is; arbiter "": none).
 
@@ -169,7 +170,9 @@ def set_stage_plan(
     screening = _screening(doc)
     if stage not in screening:
         defaults = getattr(ScreeningSettings(), stage).model_dump(
-            mode="json", exclude_none=True, exclude={"ranking", "recall_target", "confidence"}
+            mode="json",
+            exclude_none=True,
+            exclude={"ranking", "recall_target", "confidence", "stopping_rule"},
         )
         fresh = tomlkit.table()
         fresh.update(defaults)
@@ -193,6 +196,7 @@ def set_stage_plan(
         ("seed", seed),
         ("reason_required", reason_required),
         ("ranking", ranking),
+        ("stopping_rule", stopping_rule),
     ):
         if value is not None:
             plan[key] = value
@@ -335,8 +339,8 @@ def describe_plan(settings: Settings) -> list[str]:
         lines.append(f"  reason required to exclude: {'yes' if plan.reason_required else 'no'}")
         if stage == "ta" and plan.ranking:
             lines.append(
-                f"  ranking on; stopping rule at {plan.recall_target:.0%} recall, "
-                f"{plan.confidence:.0%} confidence"
+                f"  ranking on; stopping rule {plan.stopping_rule!r} at "
+                f"{plan.recall_target:.0%} recall, {plan.confidence:.0%} confidence"
             )
     reasons = settings.screening.reasons
     lines.append("Exclusion reasons: " + ("; ".join(reasons) if reasons else "none yet"))

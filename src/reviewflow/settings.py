@@ -62,6 +62,8 @@ class Reviewer(BaseModel):
 #: excludes), "unanimous_else_arbiter" (agreement decides, any disagreement goes to the
 #: arbiter), "majority_else_arbiter" (a strict majority decides, a tie goes to the arbiter).
 ScreeningRule = Literal["any_include", "unanimous_else_arbiter", "majority_else_arbiter"]
+#: The title/abstract stopping rules (see StagePlan.stopping_rule).
+StoppingRule = Literal["arrival", "sampling"]
 
 
 class StagePlan(BaseModel):
@@ -81,6 +83,11 @@ class StagePlan(BaseModel):
     #: The stopping rule's recall target and confidence (title/abstract, with ranking).
     recall_target: float = Field(default=0.95, gt=0.0, lt=1.0)
     confidence: float = Field(default=0.95, gt=0.0, lt=1.0)
+    #: Which stopping rule decides (the other is shown beside it): "arrival" models how
+    #: includes arrive along the ranking (reviewflow.ranking.arrival; screening stays
+    #: ranked); "sampling" is the random-sampling test of Callaghan & Müller-Hansen 2020
+    #: (after 50 irrelevant in a row the open records come in a seeded random order).
+    stopping_rule: StoppingRule = "arrival"
 
 
 class ScreeningSettings(BaseModel):
@@ -373,7 +380,7 @@ _COMMENTS = {
     "screening": SCREENING_COMMENT,
 }
 #: StagePlan keys written only when they differ from the default (they matter with ranking).
-_RANKING_KEYS = ("ranking", "recall_target", "confidence")
+_RANKING_KEYS = ("ranking", "recall_target", "confidence", "stopping_rule")
 
 
 def dump_settings(settings: Settings) -> str:

@@ -239,3 +239,33 @@ def test_changing_the_plan_after_screening_began_says_how_to_accept_it(tmp_path:
     refused = invoke(*p, "screen", "decide", "2", "--stage", "ta", "--reviewer", "AB",
                      "--decision", "include")  # fmt: skip
     assert refused.exit_code == 1 and "changed after screening began" in refused.stderr
+
+
+def test_the_stopping_rule_is_a_plan_setting_and_an_unknown_one_is_refused(proj: Path) -> None:
+    result = invoke("-p", str(proj), "plan", "set", "--stage", "ta", "--reviewers", "AB",
+                    "--ranking", "--stopping-rule", "sampling")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "stopping rule 'sampling' at 95% recall" in result.output
+    assert 'stopping_rule = "sampling"' in (proj / "review.toml").read_text(encoding="utf-8")
+    plan = json.loads(invoke("-p", str(proj), "plan", "show", "--json").stdout)
+    assert plan["ta"]["stopping_rule"] == "sampling"
+
+    config = proj / "review.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            'stopping_rule = "sampling"', 'stopping_rule = "poisson"'
+        ),
+        encoding="utf-8",
+    )
+    result = invoke("-p", str(proj), "plan", "show")
+    assert result.exit_code == 1
+    assert "screening.ta.stopping_rule" in result.output
+    assert "'arrival' or 'sampling'" in result.output and "Traceback" not in result.output
+
+
+def test_the_default_stopping_rule_is_the_arrival_rule_and_is_not_written(proj: Path) -> None:
+    result = invoke("-p", str(proj), "plan", "set", "--stage", "ta", "--reviewers", "AB",
+                    "--ranking")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "stopping rule 'arrival'" in result.output
+    assert "stopping_rule" not in (proj / "review.toml").read_text(encoding="utf-8")

@@ -174,3 +174,26 @@ def test_agreement_before_any_double_screening_is_one_clear_line(
         "Title/abstract screening: no item has been screened by two reviewers yet, so there "
         "is no agreement to report; run `reviewflow screen --stage ta --reviewer CJ`."
     ]
+
+
+def test_screen_stopping_shows_both_rules_and_says_plainly_when_all_must_be_found(
+    runner: CliRunner, proj: Path
+) -> None:
+    assert _run(runner, proj, "plan", "set", "--stage", "ta", "--ranking").exit_code == 0
+    result = runner.invoke(
+        cli, ["-p", str(proj), "screen", "--stage", "ta", "--reviewer", "MC"], input="ieeeq"
+    )
+    assert result.exit_code == 0, result.output
+    result = _run(runner, proj, "screen", "stopping")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("4 of 10 records screened; 1 relevant found; deciding rule: arrival")
+    assert lines[1].startswith("arrival rule: est. recall")
+    assert "more records to screen without a new include" in lines[1]
+    assert lines[2].startswith("sampling test (ranked sample): 3 irrelevant in a row")
+    assert "95% recall means finding all of them" in lines[-1]
+    data = json.loads(_run(runner, proj, "screen", "stopping", "--json").stdout)
+    assert data["rule"] == "arrival" and data["phase"] == "ranking"
+    assert data["rules"]["arrival"]["says"] == "continue"
+    assert data["rules"]["arrival"]["more_records"] > 0
+    assert data["rules"]["sampling"]["says"] == "wait"

@@ -224,3 +224,30 @@ def test_a_ranked_stage_answers_in_import_order_while_the_ranker_is_prepared(
     finally:
         release.set()
         queue.clear()
+
+
+def test_with_ranking_the_stopping_panel_shows_both_rules_and_the_plain_note(
+    tmp_path, database_url: str
+) -> None:
+    from webkit import make_team_project
+
+    from reviewflow.config_edit import load_document, set_stage_plan
+    from reviewflow.web import create_app
+
+    project = make_team_project(tmp_path / SLUG, database_url)
+    config = project.root / "review.toml"
+    doc = load_document(config)
+    set_stage_plan(doc, "ta", ranking=True)
+    config.write_text(doc.as_string(), encoding="utf-8")
+    project.close()
+    app = create_app(project.root)
+    with TestClient(app, raise_server_exceptions=False, follow_redirects=False) as client:
+        sign_in(client, "AB")
+        _vote(client, 1, "include")
+        _vote(client, 2, "exclude")
+        page = client.get(f"/p/{SLUG}/screen/ta").text
+        assert "Stopping rule" in page
+        assert "arrival (decides)" in page and "ranked sample" in page
+        assert "With 1 include found, 95% recall means finding all of them" in page
+        api = client.get(f"/api/p/{SLUG}/screen/stopping").json()
+        assert api["rule"] == "arrival" and set(api["rules"]) == {"arrival", "sampling"}

@@ -57,7 +57,7 @@ COMMANDS: dict[str, Lazy] = {
     "reviewer": Lazy("plan_cmds:reviewer_group", "The review team: list, add or remove reviewers without editing review.toml."),  # noqa: E501
     "screen": Lazy("screen:screen_group", "Screen your items at the keyboard: i include, e exclude, m maybe, r reason, q quit."),  # noqa: E501
     "search": Lazy("search:search_group", "Log database searches and other identification methods (PRISMA-S)."),  # noqa: E501
-    "serve": Lazy("serve:serve_cmd", "Serve the team web app for a project, or every project folder inside PATH."),  # noqa: E501
+    "serve": Lazy("serve:serve_cmd", "Serve the team web app for a project, a folder of projects or a PostgreSQL server."),  # noqa: E501
     "simulate": Lazy("simulate:simulate_cmd", "Replay title/abstract screening with reviewflow's ranker on a labelled CSV."),  # noqa: E501
     "status": Lazy("project_cmds:status_cmd", "Show records per search, per imported file and per stage."),  # noqa: E501
     "studies": Lazy("studies:studies_group", "Studies: list them with their status and name them (labels in every table)."),  # noqa: E501

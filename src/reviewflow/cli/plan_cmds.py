@@ -146,6 +146,12 @@ def plan_show_cmd(out: OutputContext, as_json: bool) -> None:
 @click.option(
     "--ranking/--no-ranking", default=None, help="Title/abstract: show records by relevance."
 )
+@click.option(
+    "--stopping-rule",
+    type=click.Choice(["arrival", "sampling"]),
+    help="Title/abstract with ranking: the stopping rule that decides (arrival: models how "
+    "includes arrive along the ranking; sampling: the random-sampling test).",
+)
 @click.option("--reasons", help='The exclusion reasons, separated by ";" (replaces the list).')
 @click.option("--add-reason", "add_reasons", multiple=True, help="Add one exclusion reason.")
 @click.option(
@@ -168,6 +174,7 @@ def plan_set_cmd(
     seed: int | None,
     reason_required: bool | None,
     ranking: bool | None,
+    stopping_rule: str | None,
     reasons: str | None,
     add_reasons: tuple[str, ...],
     highlight_include: str | None,
@@ -187,7 +194,9 @@ def plan_set_cmd(
     """
     from ..config_edit import describe_plan, set_reasons, set_stage_plan
 
-    stage_values = (reviewers, second, share, arbiter, rule, seed, reason_required, ranking)
+    stage_values = (
+        reviewers, second, share, arbiter, rule, seed, reason_required, ranking, stopping_rule
+    )  # fmt: skip
     if stage is None and any(v is not None for v in stage_values):
         raise InputError(
             "say which stage to change", hint="Add --stage ta (titles/abstracts) or --stage ft."
@@ -203,8 +212,11 @@ def plan_set_cmd(
             "nothing to change",
             hint="e.g. reviewflow plan set --stage ta --reviewers AB --second CD --share 0.2",
         )
-    if ranking is not None and stage == "ft":
-        raise InputError("ranking applies to title/abstract screening only", hint="Use --stage ta.")
+    if (ranking is not None or stopping_rule is not None) and stage == "ft":
+        raise InputError(
+            "ranking and its stopping rule apply to title/abstract screening only",
+            hint="Use --stage ta.",
+        )
 
     def change(doc: object) -> None:
         if stage is not None:
@@ -219,6 +231,7 @@ def plan_set_cmd(
                 seed=seed,
                 reason_required=reason_required,
                 ranking=ranking,
+                stopping_rule=stopping_rule,
             )
         if reasons is not None or add_reasons:
             current = split_reasons(reasons)

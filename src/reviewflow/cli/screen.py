@@ -353,7 +353,10 @@ def replan_cmd(out: OutputContext, stage: str | None, reviewer: str | None) -> N
 @_JSON
 @pass_output
 def stopping_cmd(out: OutputContext, as_json: bool) -> None:
-    """Where the statistical stopping rule stands on title/abstract screening.
+    """Where the stopping rules stand on title/abstract screening: estimated recall with
+    its interval, what each rule says and how many more records each needs.
+
+    The plan's stopping_rule decides (arrival by default); the other is shown beside it.
 
     Example:
 
@@ -365,7 +368,8 @@ def stopping_cmd(out: OutputContext, as_json: bool) -> None:
     if as_json:
         echo_json(report.to_dict())
     else:
-        echo(report.summary())
+        for line in report.lines():
+            echo(line)
 
 
 @screen_group.command("stop")

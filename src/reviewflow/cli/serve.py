@@ -37,8 +37,10 @@ def _loopback(host: str) -> bool:
     "reports) are kept, one folder each [default: ./reviewflow-files].",
 )
 def serve_cmd(path: str, host: str, port: int, files: Path | None) -> None:
-    """Serve the team web app for a project, or every project folder inside PATH, or
-    the projects on a PostgreSQL server (PATH postgresql://user@host:5432/[dbname]).
+    """Serve the team web app for a project, a folder of projects or a PostgreSQL server.
+
+    PATH is a project folder, a folder of project folders, or a PostgreSQL server
+    (postgresql://user@host:5432/ for every project database there, or .../dbname).
 
     Reviewers sign in in their browser (invite them from the Team page, or with
     reviewflow account invite); the first owner is made with reviewflow account

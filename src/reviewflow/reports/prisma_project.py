@@ -151,6 +151,12 @@ def _screening(counts: PrismaCounts, project: Project) -> None:
     counts.reports_sought = s["reports_sought"]
     counts.reports_not_retrieved = s["reports_not_retrieved"]
     _pending(counts, s["records_pending"] + s["records_in_conflict"] - automation, "title/abstract")
+    from ..stages.screening.prioritise import ranking_on
+
+    if ranking_on(project, "ta"):  # the methods: how ranked screening stopped, and why
+        from ..stages.screening.stopping import methods_text
+
+        counts.notes.append(methods_text(project))
     if not plan.ft.reviewers:
         return
     counts.reports_assessed = s["reports_assessed"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from test_screening_setup import SEED_SCREENING, seed_team
@@ -16,6 +17,8 @@ from reviewflow.stages.dedup import links as dedup_links
 from reviewflow.store import queries
 
 RANKED = {**SEED_SCREENING, "ta": {**SEED_SCREENING["ta"], "ranking": True}}
+#: Ranked, with the random-sampling test deciding (the default is the arrival rule).
+SAMPLING = {**SEED_SCREENING, "ta": {**RANKED["ta"], "stopping_rule": "sampling"}}
 
 ON_TOPIC = "link worker social prescribing mental health loneliness community referral"
 OFF_TOPIC = "knee arthroplasty implant survival orthopaedic surgery revision"
@@ -75,7 +78,7 @@ def _screen_in_order(project: Project, ids: list[int], relevant: set[int]) -> No
 def test_stopping_rule_waits_then_justifies_and_prisma_counts_automation(
     project: Project,
 ) -> None:
-    seed_team(project, screening=RANKED)
+    seed_team(project, screening=SAMPLING)
     ids = _add(project, [f"record {i}" for i in range(400)])
     relevant = set(ids[:5])
     _screen_in_order(project, ids[:40], relevant)
@@ -107,7 +110,7 @@ def test_stopping_rule_waits_then_justifies_and_prisma_counts_automation(
 def test_the_stopping_panel_shows_recall_with_its_interval_and_what_the_rule_says(
     project: Project,
 ) -> None:
-    seed_team(project, screening=RANKED)
+    seed_team(project, screening=SAMPLING)
     ids = _add(project, [f"record {i}" for i in range(400)])
     relevant = set(ids[:5])
     _screen_in_order(project, ids[:40], relevant)
@@ -131,7 +134,7 @@ def test_the_stopping_panel_shows_recall_with_its_interval_and_what_the_rule_say
 
 
 def test_after_the_switch_open_records_come_in_a_seeded_random_order(project: Project) -> None:
-    seed_team(project, screening=RANKED)
+    seed_team(project, screening=SAMPLING)
     ids = _add(project, [f"{OFF_TOPIC} {i}" for i in range(120)])
     relevant = set(ids[:2])
     _screen_in_order(project, ids[:60], relevant)  # 58 irrelevant in a row: switched
@@ -145,6 +148,60 @@ def test_after_the_switch_open_records_come_in_a_seeded_random_order(project: Pr
     first_open = seen[0].item_id
     assert first_open == again[0].item_id  # reproducible
     assert first_open in ids[60:] and first_open != ids[60]  # not id order
+
+
+def test_by_default_the_arrival_rule_decides_and_the_sampling_test_is_shown_beside_it(
+    project: Project,
+) -> None:
+    seed_team(project, screening=RANKED)
+    ids = _add(project, [f"record {i}" for i in range(2000)])
+    relevant = set(ids[:30])
+    _screen_in_order(project, ids[:60], relevant)
+    early = screening.stopping_status(project)
+    assert early.rule == "arrival" and not early.stop_justified  # floor: 10 % not screened
+    rules = early.to_dict()["rules"]
+    assert rules["arrival"]["says"] == "continue" and rules["arrival"]["more_records"] > 0
+    assert rules["sampling"]["says"] == "wait"  # 30 irrelevant in a row: not yet
+    assert early.estimated_recall is not None and early.recall_low is not None
+
+    _screen_in_order(project, ids[60:700], relevant)
+    late = screening.stopping_status(project)
+    assert late.phase == "justified" and late.stop_justified
+    assert late.to_dict()["rules"]["arrival"]["more_records"] == 0
+    # the sampling test on the same ranked records still wants far more of the remainder
+    assert not late.sampling_stop and late.to_sample and late.to_sample > 400
+    assert "arrival rule: stopping is justified" in late.summary()
+    assert "sampling test (ranked sample): p = " in late.summary()
+    assert late.plain is None  # 30 found: one may be missed at 95 %
+    screening.stop(project, reviewer="LA")
+    assert screening.automation_excluded(project) == 1300
+    text = screening.stopping_methods_text(project)
+    assert "Cox process" in text and "Callaghan" in text and "1,300 left" in text
+    assert 'ineligible by automation tools" (arrival rule)' in text
+    assert text in counts_from_project(project).notes
+
+
+def test_under_the_arrival_rule_screening_stays_ranked_after_a_run_of_excludes(
+    project: Project,
+) -> None:
+    seed_team(project, screening=RANKED)
+    titles = [f"{ON_TOPIC} {i}" for i in range(2)] + [f"{OFF_TOPIC} {i}" for i in range(118)]
+    ids = _add(project, [*titles, *(f"{ON_TOPIC} late {i}" for i in range(3))])
+    _screen_in_order(project, ids[:60], set(ids[:2]))  # 58 irrelevant in a row
+    report = screening.stopping_status(project)
+    assert report.switched and not report.samples_randomly and report.phase != "sampling"
+    seen: list[screening.View] = []
+    screening.screen_loop(project, stage="ta", reviewer="MC", read_key=_keys("q"), show=seen.append)
+    assert seen[0].item_id in ids[-3:]  # the ranker's pick, not a random one
+
+
+def test_few_includes_found_says_that_the_target_means_finding_all(project: Project) -> None:
+    seed_team(project, screening=RANKED)
+    ids = _add(project, [f"record {i}" for i in range(300)])
+    _screen_in_order(project, ids[:80], set(ids[:6]))
+    report = screening.stopping_status(project)
+    assert report.plain and "95% recall means finding all of them" in report.plain
+    assert "finding all of them" in report.summary()
 
 
 def test_a_plan_changed_after_screening_began_is_refused_until_accepted(

@@ -85,6 +85,7 @@ from .queue import Progress, next_item, progress, ranking_state, stopping_panel,
 from .session import SessionResult, screen_loop
 from .sheets import SheetImport, export_sheet, import_sheet
 from .state import StageState, Vote, load_state, rule_result, state_cache
+from .stopping import methods_text as stopping_methods_text
 from .view import View, item_view
 
 __all__ = [
@@ -140,6 +141,7 @@ __all__ = [
     "share_key",
     "state_cache",
     "stop",
+    "stopping_methods_text",
     "stopping_panel",
     "stopping_status",
     "votes",

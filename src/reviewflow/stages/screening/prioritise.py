@@ -5,8 +5,9 @@ order of predicted relevance, learned from that reviewer's own votes so far (so 
 reveals nothing of anyone else's votes, and blindness holds). Assignment is untouched:
 the double-screened share stays the random, seeded one.
 
-The stopping rule (:mod:`reviewflow.ranking.stopping`, Callaghan & Müller-Hansen 2020)
-reads the sequence of first votes on the stage's records. When the team stops with the
+The stopping rules (:mod:`.stopping`: the arrival rule of :mod:`reviewflow.ranking.arrival`
+and the sampling test of :mod:`reviewflow.ranking.stopping`) read the sequence of first
+votes on the stage's records. When the team stops with the
 rule's backing, a "stop" stage event is recorded; records nobody has screened by then are
 "excluded by automation tools" in PRISMA, derived from that event and the votes.
 
@@ -19,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import shutil
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,20 +29,18 @@ from ...store import screening_queries as sq
 from ..who import acting
 from .plan import screening_settings
 from .state import StageState, load_state
+from .stopping import RELEVANT, StoppingReport, _stopped, stopping_status
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
     from ...ranking import Ranker
 
-RELEVANT = ("include", "maybe")
-
 #: Features shared by the rankers of one process, by (database, records mark, items):
 #: a few, since each holds a project's matrices (memory-mapped from the disk cache).
 _SHARED: dict[Any, tuple[Ranker, Path | None]] = {}
 _SHARED_KEEP = 4
 _SHARED_LOCK = threading.Lock()
-
 
 def ranking_on(project: Project, stage: str) -> bool:
     return stage == "ta" and bool(
@@ -252,163 +250,6 @@ def _save(folder: Path, matrices: dict[str, sp.csr_matrix | None]) -> None:
 def _sample_key(seed: int, item: int) -> str:
     """A reproducible random position for ``item``, stable when records are added."""
     return hashlib.sha256(f"stopping-sample:{seed}:{item}".encode()).hexdigest()
-
-
-@dataclass
-class StoppingReport:
-    """Where the stopping rule stands on a stage (title/abstract).
-
-    For a stopping panel: ``estimated_recall`` with its interval (``recall_low`` ..
-    ``recall_high``, at the rule's confidence, once the rule samples), the records since
-    the last include in the order they were screened (``irrelevant_in_a_row``), and what
-    the rule says (:attr:`phase`, :meth:`summary`; both in :meth:`to_dict`).
-    """
-
-    records: int
-    screened: int
-    relevant_found: int
-    switched: bool
-    #: Records screened since the last include (or maybe), team-wide, oldest first vote
-    #: first: the rule starts its test after ``switch_after`` of them.
-    irrelevant_in_a_row: int
-    sample_size: int
-    p_value: float | None
-    estimated_recall: float | None
-    to_sample: int | None
-    stop_justified: bool
-    stopped: bool
-    target: float
-    confidence: float
-    recall_low: float | None = None
-    recall_high: float | None = None
-    switch_after: int = 50
-
-    @property
-    def phase(self) -> str:
-        """What the rule says: "ranking" (before the switch), "sampling" (the test runs),
-        "justified" (the rule backs stopping) or "stopped" (a stop was recorded)."""
-        if self.stopped:
-            return "stopped"
-        if self.stop_justified:
-            return "justified"
-        return "sampling" if self.switched else "ranking"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**self.__dict__, "phase": self.phase, "summary": self.summary()}
-
-    def summary(self) -> str:
-        if self.stopped:
-            left = self.records - self.screened
-            return f"screening stopped by the rule; {left:,} records excluded by automation"
-        if not self.switched:
-            return (
-                f"ranked screening: {self.irrelevant_in_a_row} irrelevant in a row; the "
-                f"stopping test starts after {self.switch_after}"
-            )
-        recall = ""
-        if self.estimated_recall is not None:
-            recall = f", est. recall {self.estimated_recall:.1%}"
-            if self.recall_low is not None and self.recall_high is not None:
-                recall += f" ({self.recall_low:.1%}-{self.recall_high:.1%})"
-        if self.stop_justified:
-            return (
-                f"stopping is justified: recall >= {self.target:.0%} with {self.confidence:.0%} "
-                f"confidence (p = {self.p_value:.3f}{recall}); run: reviewflow screen stop"
-            )
-        return (
-            f"stopping test: p = {self.p_value:.3f}{recall}; about {self.to_sample:,} more "
-            "records to screen without a new include before stopping is justified"
-        )
-
-
-def stopping_status(project: Project, *, state: StageState | None = None) -> StoppingReport:
-    """The stopping rule on the title/abstract sequence of first votes so far."""
-    plan_settings = screening_settings(project).ta
-    with project.db.connect() as conn:
-        state = state or load_state(conn, project, "ta")
-        stopped = _stopped(conn)
-    from ...ranking.stopping import SWITCH_AFTER_IRRELEVANT
-
-    sequence = _first_votes(state)
-    switch, run = _switch_point(sequence)
-    relevant = sum(sequence)
-    report = StoppingReport(
-        records=len(state.items),
-        screened=len(sequence),
-        relevant_found=relevant,
-        switched=switch is not None,
-        irrelevant_in_a_row=run,
-        sample_size=0,
-        p_value=None,
-        estimated_recall=None,
-        to_sample=None,
-        stop_justified=False,
-        stopped=stopped,
-        target=plan_settings.recall_target,
-        confidence=plan_settings.confidence,
-        switch_after=SWITCH_AFTER_IRRELEVANT,
-    )
-    if switch is None:
-        return report
-    from ...ranking.stopping import recall_interval, stopping_test
-
-    before = sequence[:switch]
-    sample = sequence[switch:]
-    test = stopping_test(
-        urn_size=len(state.items) - len(before),
-        relevant_before=sum(before),
-        sample_size=len(sample),
-        sample_relevant=sum(sample),
-        target=plan_settings.recall_target,
-        confidence=plan_settings.confidence,
-    )
-    report.sample_size = len(sample)
-    report.p_value = test.p_value
-    report.estimated_recall = test.estimated_recall
-    report.to_sample = test.to_sample
-    report.stop_justified = test.stop
-    report.recall_low, report.recall_high = recall_interval(
-        urn_size=len(state.items) - len(before),
-        relevant_before=sum(before),
-        sample_size=len(sample),
-        sample_relevant=sum(sample),
-        confidence=plan_settings.confidence,
-    )
-    return report
-
-
-def _first_votes(state: StageState) -> list[int]:
-    """1/0 relevance of each screened item, in the order items were first voted on."""
-    first: list[tuple[Any, int]] = []
-    for item, votes in state.independent.items():
-        if not votes:
-            continue
-        vote = min(votes.values(), key=lambda v: v.created_at)
-        first.append((vote.created_at, item))
-    first.sort()
-    results = state.votes
-    return [
-        1 if any(v.decision in RELEVANT for v in results.get(item, {}).values()) else 0
-        for _, item in first
-    ]
-
-
-def _switch_point(sequence: list[int]) -> tuple[int | None, int]:
-    """Index after the first run of SWITCH_AFTER_IRRELEVANT irrelevant records, and the
-    current run of irrelevant records."""
-    from ...ranking.stopping import SWITCH_AFTER_IRRELEVANT
-
-    run = 0
-    switch = None
-    for n, relevant in enumerate(sequence):
-        run = 0 if relevant else run + 1
-        if switch is None and run >= SWITCH_AFTER_IRRELEVANT:
-            switch = n + 1
-    return switch, run
-
-
-def _stopped(conn: Any) -> bool:
-    return sq.latest_stage_action(conn, stage="ta", actions=("stop", "resume")) == "stop"
 
 
 def stop(project: Project, *, reviewer: str | None = None, force: bool = False) -> StoppingReport:

@@ -192,7 +192,7 @@ def _facts(project: Project, state: StageState) -> dict[str, int]:
     report = None
     if ranking_on(project, state.plan.stage):
         report = stopping_status(project, state=state)
-        facts["switched"] = report.switched
+        facts["switched"] = report.samples_randomly
     with _LOCK:
         _FACTS[key] = (state, facts)
         if report is not None:

@@ -156,7 +156,7 @@ def screen_loop(
                 with reading():
                     report = stopping_status(project)
                 message = report.summary()
-                if report.switched and sample_seed is None:
+                if report.samples_randomly and sample_seed is None:
                     sample_seed = state.plan.seed
             mine = _ranked(ranker, mine, voted, own, sample_seed)
             pos = _next_open(mine, voted, 0)
@@ -241,7 +241,7 @@ def _ranked(
 
 def _sample_seed(project: Project, state: StageState) -> int | None:
     """The plan's seed once the stopping rule has switched to random sampling, else None."""
-    return state.plan.seed if stopping_status(project, state=state).switched else None
+    return state.plan.seed if stopping_status(project, state=state).samples_randomly else None
 
 
 def _next_open(mine: list[int], voted: set[int], start: int) -> int | None:
