@@ -48,6 +48,9 @@ WIDTHS = {"desktop": (1366, 768), "phone": (390, 844)}
 
 def prepare(root: Path) -> None:
     project = make_team_project(root)
+    assert project.settings.screening is not None
+    project.settings.screening.ta.ranking = True  # the stopping panel shows with ranking
+    project.save_settings()
     for who, decisions in (
         ("AB", ["include", "exclude", "include"]),
         ("CD", ["exclude", "exclude", "include"]),

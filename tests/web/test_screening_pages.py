@@ -247,7 +247,7 @@ def test_with_ranking_the_stopping_panel_shows_both_rules_and_the_plain_note(
         _vote(client, 2, "exclude")
         page = client.get(f"/p/{SLUG}/screen/ta").text
         assert "Stopping rule" in page
-        assert "arrival (decides)" in page and "ranked sample" in page
+        assert "<strong>arrival</strong> (decides)" in page and "ranked sample" in page
         assert "With 1 include found, 95% recall means finding all of them" in page
         api = client.get(f"/api/p/{SLUG}/screen/stopping").json()
         assert api["rule"] == "arrival" and set(api["rules"]) == {"arrival", "sampling"}
