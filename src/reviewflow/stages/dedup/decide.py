@@ -9,12 +9,17 @@ and what is similar but not proven goes to a person.
 
 from __future__ import annotations
 
-import re
 from typing import Literal, NamedTuple
 
 from reviewflow.stages.dedup.compare import Scores
 from reviewflow.stages.dedup.normalise import Prepared, journals_same
 from reviewflow.stages.dedup.policy import DedupPolicy
+from reviewflow.stages.dedup.queue_rules import (
+    citation_contradicts,
+    corroborated,
+    one_page_items_in_two_journals,
+    other_single_pages,
+)
 
 Kind = Literal["duplicate", "uncertain", "related", "distinct"]
 
@@ -79,7 +84,8 @@ def related_category(p: Prepared, i: int, j: int, s: Scores) -> str:
         if not (s.volume > 0 and s.year_gap == 0 and same_page_range(p, i, j)):
             return "conference_vs_journal"
     if s.year_gap >= 1 and p.title[i] == p.title[j] and (s.doi < 0 or p.title_generic[i]):
-        return "annual_item"
+        if not republished(p, i, j, s):
+            return "annual_item"
     return ""
 
 
@@ -89,7 +95,7 @@ def hard_conflict(p: Prepared, i: int, j: int, s: Scores) -> str:
         return ""  # versions of one review span years, DOIs and pages
     if s.meeting < 0:
         return "meeting"  # one abstract presented at two meetings: two records to screen
-    if printed_twice(p, i, j, s):
+    if printed_twice(p, i, j, s) or republished(p, i, j, s):
         return ""
     if s.year_gap > 1:
         online_first = s.doi > 0 and s.volume > 0 and s.issue >= 0 and s.page >= 0
@@ -132,6 +138,29 @@ def printed_twice(p: Prepared, i: int, j: int, s: Scores) -> bool:
         return True
     single = all(p.page[k] and p.page_end[k] in ("", p.page[k]) for k in (i, j))
     return single and s.authors >= 95 and s.abstract < 0
+
+
+def republished(p: Prepared, i: int, j: int, s: Scores) -> bool:
+    """An evidence summary updated under one title, years apart, nothing else disagreeing.
+
+    BMJ Clinical Evidence and like series re-issue a review each update with its title,
+    authors and nearly its abstract, without pages, issue or DOI (the volume is the
+    year): like Cochrane versions, one review. Guards: any locator or DOI that disagrees
+    is another printing a team keeps apart (a paper reprinted in another volume);
+    meeting abstracts (conference venues, single pages) at two meetings are two records;
+    notices, parts and annual items differ in their abstracts.
+    """
+    if p.notice[i] or p.notice[j] or p.part[i] != p.part[j]:
+        return False
+    if min(s.volume, s.issue, s.page, s.doi) < 0:
+        return False
+    if p.is_conference[i] or p.is_conference[j] or s.meeting != 0:
+        return False
+    if s.title < 99 or s.authors < 90 or s.journal <= 0 or not 0 <= s.year_gap <= 10:
+        return False
+    if s.abstract < 97 or min(len(p.abstract[i]), len(p.abstract[j])) < 300:
+        return False
+    return not any(p.page[k] and p.page_end[k] in ("", p.page[k]) for k in (i, j))
 
 
 def _same_doi_paper(s: Scores) -> bool:
@@ -239,17 +268,17 @@ def decide(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> Verdi
     if rule:
         return Verdict("duplicate", rule)
     if s.title >= policy.review_title and (s.authors >= 50 or s.authors < 0):
-        if _citation_contradicts(s):
+        if citation_contradicts(s):
             return Verdict("distinct", "similar_title_citation_conflict")
-        if _one_page_items_in_two_journals(p, i, j, s):
+        if one_page_items_in_two_journals(p, i, j, s):
             return Verdict("distinct", "abstract_in_two_journals")
-        if s.title < policy.merge_title and _other_single_pages(p, i, j, s):
+        if s.title < policy.merge_title and other_single_pages(p, i, j, s):
             return Verdict("distinct", "other_abstract_same_volume")
         if s.page > 0 and s.title < 90 and s.authors < 70:
             # Several meeting abstracts share a page; other title words and other
             # authors on it are another abstract.
             return Verdict("distinct", "other_item_same_page")
-        if s.title < 98 and not _corroborated(p, i, j, s):
+        if s.title < 98 and not corroborated(p, i, j, s):
             # Two titles alike and nothing else known to agree (registry entries, records
             # without authors or venue): a person has nothing to decide with either.
             return Verdict("distinct", "title_only")
@@ -261,69 +290,6 @@ def decide(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> Verdi
             return Verdict("distinct", "container_doi")
         return Verdict("uncertain", "same_doi")
     return DISTINCT
-
-
-def _citation_contradicts(s: Scores) -> bool:
-    """The citation says "another paper": a similar title is then a coincidence.
-
-    Either some locator or DOI disagrees and no locator agrees, or two independent parts
-    of the citation disagree (journal, volume, issue, pages, DOI: one typo is plausible,
-    two are another item, e.g. one editorial title in every issue, or one abstract
-    presented at two meetings). Pairs whose citations are simply unknown stay in the
-    queue; those are the uncertain ones.
-    """
-    agrees = s.volume > 0 or s.issue > 0 or s.page > 0
-    disagree = (s.journal < 0) + (s.volume < 0) + (s.issue < 0) + (s.page < 0) + (s.doi < 0)
-    return (not agrees and disagree > 0) or disagree >= 2
-
-
-_ORGANISATION = re.compile(
-    r"\b(inc|ltd|llc|gmbh|corp|corporation|pharmaceuticals?|pharma|company|laboratories|"
-    r"group|council|association|society|institute|organi[sz]ation|committee|foundation|"
-    r"agency|ministry|department|university|consortium|collaboration)\b"
-)
-
-
-def _corroborated(p: Prepared, i: int, j: int, s: Scores) -> bool:
-    """Some field besides the title is known in both records and agrees.
-
-    An organisation as author (a trial's sponsor, a council) names every item it issues,
-    so agreeing on it says nothing about which item; nor do a few shared author names.
-    """
-    people = not (_ORGANISATION.search(p.authors[i]) or _ORGANISATION.search(p.authors[j]))
-    return (
-        (s.authors >= 70 and people)
-        or s.journal > 0
-        or s.volume > 0
-        or s.issue > 0
-        or s.page > 0
-        or s.doi > 0
-        or s.abstract >= 50
-    )
-
-
-def _other_single_pages(p: Prepared, i: int, j: int, s: Scores) -> bool:
-    """Two single-page items on other pages of one volume, titles not alike enough to
-    merge: two abstracts of one meeting (one trial's two analyses, say)."""
-    if s.page >= 0 or s.journal < 0:
-        return False
-    return all(p.page[k] and p.page_end[k] in ("", p.page[k]) for k in (i, j))
-
-
-def _one_page_items_in_two_journals(p: Prepared, i: int, j: int, s: Scores) -> bool:
-    """Two journals, a different single page in each: one abstract at two meetings.
-
-    Meeting abstracts are printed one to a page in the society's journal supplement
-    (EASD's in Diabetologia, ADA's in Diabetes); the same work presented at both is two
-    records to screen. A journal article whose journal name is translated has a page
-    range, which this leaves alone.
-    """
-    if s.journal >= 0:
-        return False
-    a, b = p.page[i], p.page[j]
-    if not a or not b or a == b:
-        return False
-    return p.page_end[i] in ("", a) and p.page_end[j] in ("", b)
 
 
 def _same_citation_other_title(p: Prepared, i: int, j: int, s: Scores) -> bool:
@@ -378,6 +344,8 @@ def _merge_rule(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> 
             return ""  # "delta 8" vs "delta 9", "phase 2" vs "phase 3": a person decides
     if s.page < 0 and printed_twice(p, i, j, s):
         return "printed_twice_in_one_issue"
+    if republished(p, i, j, s):
+        return "review_updated_under_one_title"
     located = s.journal > 0 and s.volume > 0 and s.issue > 0 and s.year_gap == 0
     if located and s.page == 0 and t >= 90 and a >= 90 and s.doi >= 0:
         if _first_page_slip(p, i, j):
