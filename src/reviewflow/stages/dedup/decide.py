@@ -83,9 +83,10 @@ def related_category(p: Prepared, i: int, j: int, s: Scores) -> str:
         # Information Science") one export calls a book and the other a proceedings.
         if not (s.volume > 0 and s.year_gap == 0 and same_page_range(p, i, j)):
             return "conference_vs_journal"
+    if s.year_gap >= 1 and republished(p, i, j, s):
+        return "cochrane_version"  # a review's versions, as Cochrane's are
     if s.year_gap >= 1 and p.title[i] == p.title[j] and (s.doi < 0 or p.title_generic[i]):
-        if not republished(p, i, j, s):
-            return "annual_item"
+        return "annual_item"
     return ""
 
 
