@@ -3,7 +3,9 @@
 ``seed_pairs.json`` holds the 25 hand-labelled cases of bib-dedupe's test set;
 ``policy_pairs.json`` adds cases for every related-record policy and every guard
 (DOI alone, garbled titles, chaining conflicts, export quirks); ``export_shape_pairs.json``
-the record shapes of real multi-database exports (issue 19), each rule with its guard.
+the record shapes of real multi-database exports (issue 19), each rule with its guard;
+``notice_locator_pairs.json`` the shapes behind the misses and the queue left after that
+(notices, part numbers, Cochrane withdrawals, items printed twice, shifted locators).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ CASES = (
     + load_cases("policy_pairs.json")
     + load_cases("recall_pairs.json")
     + load_cases("export_shape_pairs.json")
+    + load_cases("notice_locator_pairs.json")
 )
 
 

@@ -72,6 +72,15 @@ def _page_agree(p: Prepared, i: int, j: int) -> int:
     return -1
 
 
+def _shifted(p: Prepared, i: int, j: int) -> bool:
+    """Record ``i``'s locators moved one field left: no volume, the volume in the issue
+    field and the issue in the pages field (``number=26, pages=9`` for 26(9))."""
+    if p.volume[i] or not p.issue[i] or not p.volume[j] or not p.issue[j]:
+        return False
+    single = p.page_end[i] in ("", p.page[i])
+    return p.issue[i] == p.volume[j] and p.page[i] == p.issue[j] and single
+
+
 def _doi_agree(a: str, b: str) -> int:
     """Same DOI, also when one export dropped or changed punctuation or added a part suffix.
 
@@ -146,15 +155,20 @@ def compare(p: Prepared, i: int, j: int) -> Scores:
         journal = 1  # one ISSN, two names: translated, romanised or renamed
     if journal < 0 and p.is_conference[i] and p.is_conference[j] and conferences_compatible(ja, jb):
         journal = 1
+    volume = _locator_agree(p, p.volume, i, j)
+    issue = _locator_agree(p, p.issue, i, j)
+    page = _page_agree(p, i, j)
+    if volume == 0 and (_shifted(p, i, j) or _shifted(p, j, i)):
+        volume, issue, page = 1, 1, 0  # the pages of the shifted record are unknown
     return Scores(
         title=title,
         authors=authors,
         abstract=abstract,
         year_gap=year_gap,
         journal=journal,
-        volume=_locator_agree(p, p.volume, i, j),
-        issue=_locator_agree(p, p.issue, i, j),
-        page=_page_agree(p, i, j),
+        volume=volume,
+        issue=issue,
+        page=page,
         doi=_doi_agree(p.doi[i], p.doi[j]),
         meeting=_meeting_agree(p.meeting[i], p.meeting[j]),
     )

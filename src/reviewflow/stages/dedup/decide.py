@@ -14,6 +14,12 @@ from typing import Literal, NamedTuple
 from reviewflow.stages.dedup.compare import Scores
 from reviewflow.stages.dedup.normalise import Prepared, journals_same
 from reviewflow.stages.dedup.policy import DedupPolicy
+from reviewflow.stages.dedup.queue_rules import (
+    citation_contradicts,
+    corroborated,
+    one_page_items_in_two_journals,
+    other_single_pages,
+)
 
 Kind = Literal["duplicate", "uncertain", "related", "distinct"]
 
@@ -30,19 +36,45 @@ DISTINCT = Verdict("distinct", "")
 _CORRECTIONS = ("errat", "corri", "corre", "retra", "expre", "withd")
 
 
+def same_review(p: Prepared, i: int, j: int) -> bool:
+    """Two records of one Cochrane review: its CD number names the review in every version."""
+    return bool(p.cochrane[i]) and p.cochrane[i] == p.cochrane[j]
+
+
+def notices_differ(p: Prepared, i: int, j: int, s: Scores) -> bool:
+    """One record is a notice (erratum, reply, ...) that the other is not: two items.
+
+    Not so for a withdrawn Cochrane review, which is published as a version of the review
+    under its CD number, nor for an erratum and a record at the erratum's own place (its
+    DOI, or volume, issue and first page): an erratum is never printed where the paper it
+    corrects starts, so that record is the erratum notice, its heading lost in one export.
+    """
+    a, b = p.notice[i], p.notice[j]
+    if a == b:
+        return False
+    if same_review(p, i, j) and {a, b} <= {"", "withd"}:
+        return False
+    if {a, b} == {"", "errat"} and s.journal >= 0 and s.page >= 0:
+        located = s.page > 0 and s.volume > 0 and s.issue >= 0
+        return not (s.doi > 0 or (located and s.doi >= 0))
+    return True
+
+
 def related_category(p: Prepared, i: int, j: int, s: Scores) -> str:
     """The related-but-different category of a similar pair, or "" if none applies."""
-    if p.notice[i] != p.notice[j]:
+    if notices_differ(p, i, j, s):
         if (p.notice[i] or p.notice[j]).startswith(_CORRECTIONS):
             return "erratum"
         return "reply"  # a comment or reply about a paper is its own item
     if p.part[i] != p.part[j]:
         return "multi_part"
-    if p.is_preprint[i] != p.is_preprint[j]:
+    if p.is_preprint[i] != p.is_preprint[j] and s.journal <= 0:
+        # Both naming one venue that is no preprint server (ICIS, a journal): the
+        # preprint server's DOI one export gives is the paper's other DOI (issue 19, 5).
         return "preprint_vs_published"
-    if p.cochrane[i] and p.cochrane[i] == p.cochrane[j]:
+    if same_review(p, i, j):
         pa, pb = p.cochrane_pub[i], p.cochrane_pub[j]
-        if (pa and pb and pa != pb) or (s.year_gap > 0):
+        if (pa and pb and pa != pb) or (s.year_gap > 0) or p.notice[i] != p.notice[j]:
             return "cochrane_version"
         return ""
     if p.is_conference[i] != p.is_conference[j] and s.doi <= 0 and (s.year_gap or s.journal < 0):
@@ -51,6 +83,8 @@ def related_category(p: Prepared, i: int, j: int, s: Scores) -> str:
         # Information Science") one export calls a book and the other a proceedings.
         if not (s.volume > 0 and s.year_gap == 0 and same_page_range(p, i, j)):
             return "conference_vs_journal"
+    if s.year_gap >= 1 and republished(p, i, j, s):
+        return "cochrane_version"  # a review's versions, as Cochrane's are
     if s.year_gap >= 1 and p.title[i] == p.title[j] and (s.doi < 0 or p.title_generic[i]):
         return "annual_item"
     return ""
@@ -62,6 +96,8 @@ def hard_conflict(p: Prepared, i: int, j: int, s: Scores) -> str:
         return ""  # versions of one review span years, DOIs and pages
     if s.meeting < 0:
         return "meeting"  # one abstract presented at two meetings: two records to screen
+    if printed_twice(p, i, j, s) or republished(p, i, j, s):
+        return ""
     if s.year_gap > 1:
         online_first = s.doi > 0 and s.volume > 0 and s.issue >= 0 and s.page >= 0
         if not (online_first and s.year_gap <= 3) and not year_mistyped(p, i, j, s):
@@ -80,6 +116,52 @@ def hard_conflict(p: Prepared, i: int, j: int, s: Scores) -> str:
     if p.cochrane[i] and p.cochrane[j] and p.cochrane[i] != p.cochrane[j]:
         return "cochrane_id"
     return ""
+
+
+def printed_twice(p: Prepared, i: int, j: int, s: Scores) -> bool:
+    """One item printed twice in one issue: other pages (and DOIs), all else the same.
+
+    A meeting abstract shown in two sessions of one meeting is printed twice in its
+    supplement; a journal sometimes prints a paper twice. Same title, authors, journal,
+    volume, issue (or one unknown) and year, and either the same abstract or both single
+    pages (abstracts): one study report. Another meeting, another volume or another issue
+    is another item (the guards of the different-meetings and annual-item cases).
+    """
+    if p.notice[i] or p.notice[j] or p.title_generic[i] or p.title_generic[j]:
+        return False
+    if p.part[i] != p.part[j] or _numbers_conflict(p.numbers[i], p.numbers[j]):
+        return False
+    same_issue = s.journal > 0 and s.volume > 0 and s.issue >= 0 and s.meeting >= 0
+    if not (same_issue and s.title >= 99 and s.authors >= 90 and s.year_gap == 0):
+        return False
+    long_abstracts = min(len(p.abstract[i]), len(p.abstract[j])) >= 300
+    if s.abstract >= 97 and long_abstracts:
+        return True
+    single = all(p.page[k] and p.page_end[k] in ("", p.page[k]) for k in (i, j))
+    return single and s.authors >= 95 and s.abstract < 0
+
+
+def republished(p: Prepared, i: int, j: int, s: Scores) -> bool:
+    """An evidence summary updated under one title, years apart, nothing else disagreeing.
+
+    BMJ Clinical Evidence and like series re-issue a review each update with its title,
+    authors and nearly its abstract, without pages, issue or DOI (the volume is the
+    year): like Cochrane versions, one review. Guards: any locator or DOI that disagrees
+    is another printing a team keeps apart (a paper reprinted in another volume);
+    meeting abstracts (conference venues, single pages) at two meetings are two records;
+    notices, parts and annual items differ in their abstracts.
+    """
+    if p.notice[i] or p.notice[j] or p.part[i] != p.part[j]:
+        return False
+    if min(s.volume, s.issue, s.page, s.doi) < 0:
+        return False
+    if p.is_conference[i] or p.is_conference[j] or s.meeting != 0:
+        return False
+    if s.title < 99 or s.authors < 90 or s.journal <= 0 or not 0 <= s.year_gap <= 10:
+        return False
+    if s.abstract < 97 or min(len(p.abstract[i]), len(p.abstract[j])) < 300:
+        return False
+    return not any(p.page[k] and p.page_end[k] in ("", p.page[k]) for k in (i, j))
 
 
 def _same_doi_paper(s: Scores) -> bool:
@@ -136,6 +218,16 @@ def _page_mistyped(p: Prepared, i: int, j: int) -> bool:
     return ea == eb and _one_typo(a, b) and ea not in (a, b)
 
 
+def _first_page_slip(p: Prepared, i: int, j: int) -> bool:
+    """Same last page of two ranges, first pages one apart or one keystroke apart."""
+    a, b, ea, eb = p.page[i], p.page[j], p.page_end[i], p.page_end[j]
+    if not (a and b and ea and ea == eb and len(ea) >= 3) or a == b or ea in (a, b):
+        return False
+    if p.page_article[i] or p.page_article[j]:
+        return False
+    return abs(int(a) - int(b)) == 1 or _one_typo(a, b)
+
+
 def _authors_ok(s: Scores, need: float) -> bool:
     return s.authors >= need
 
@@ -162,7 +254,7 @@ def decide(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> Verdi
         if action == "review":
             return Verdict("uncertain", f"related:{category}", category)
         close = s.year_gap <= 2 or s.title >= 95 or category != "cochrane_version"
-        if close and (s.authors >= 60 or s.authors < 0):
+        if close and (s.authors >= 60 or s.authors < 0 or _same_first_author(p, i, j)):
             return Verdict("duplicate", f"related:{category}", category)
         return Verdict("uncertain", f"related:{category}", category)
     conflict = hard_conflict(p, i, j, s)
@@ -177,11 +269,17 @@ def decide(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> Verdi
     if rule:
         return Verdict("duplicate", rule)
     if s.title >= policy.review_title and (s.authors >= 50 or s.authors < 0):
-        if _citation_contradicts(s):
+        if citation_contradicts(s):
             return Verdict("distinct", "similar_title_citation_conflict")
-        if _one_page_items_in_two_journals(p, i, j, s):
+        if one_page_items_in_two_journals(p, i, j, s):
             return Verdict("distinct", "abstract_in_two_journals")
-        if s.title < policy.merge_title and not _corroborated(s):
+        if s.title < policy.merge_title and other_single_pages(p, i, j, s):
+            return Verdict("distinct", "other_abstract_same_volume")
+        if s.page > 0 and s.title < 90 and s.authors < 70:
+            # Several meeting abstracts share a page; other title words and other
+            # authors on it are another abstract.
+            return Verdict("distinct", "other_item_same_page")
+        if s.title < 98 and not corroborated(p, i, j, s):
             # Two titles alike and nothing else known to agree (registry entries, records
             # without authors or venue): a person has nothing to decide with either.
             return Verdict("distinct", "title_only")
@@ -193,49 +291,6 @@ def decide(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> Verdi
             return Verdict("distinct", "container_doi")
         return Verdict("uncertain", "same_doi")
     return DISTINCT
-
-
-def _citation_contradicts(s: Scores) -> bool:
-    """The citation says "another paper": a similar title is then a coincidence.
-
-    Either some locator or DOI disagrees and no locator agrees, or two independent parts
-    of the citation disagree (journal, volume, issue, pages, DOI: one typo is plausible,
-    two are another item, e.g. one editorial title in every issue, or one abstract
-    presented at two meetings). Pairs whose citations are simply unknown stay in the
-    queue; those are the uncertain ones.
-    """
-    agrees = s.volume > 0 or s.issue > 0 or s.page > 0
-    disagree = (s.journal < 0) + (s.volume < 0) + (s.issue < 0) + (s.page < 0) + (s.doi < 0)
-    return (not agrees and disagree > 0) or disagree >= 2
-
-
-def _corroborated(s: Scores) -> bool:
-    """Some field besides the title is known in both records and agrees."""
-    return (
-        s.authors >= 50
-        or s.journal > 0
-        or s.volume > 0
-        or s.issue > 0
-        or s.page > 0
-        or s.doi > 0
-        or s.abstract >= 50
-    )
-
-
-def _one_page_items_in_two_journals(p: Prepared, i: int, j: int, s: Scores) -> bool:
-    """Two journals, a different single page in each: one abstract at two meetings.
-
-    Meeting abstracts are printed one to a page in the society's journal supplement
-    (EASD's in Diabetologia, ADA's in Diabetes); the same work presented at both is two
-    records to screen. A journal article whose journal name is translated has a page
-    range, which this leaves alone.
-    """
-    if s.journal >= 0:
-        return False
-    a, b = p.page[i], p.page[j]
-    if not a or not b or a == b:
-        return False
-    return p.page_end[i] in ("", a) and p.page_end[j] in ("", b)
 
 
 def _same_citation_other_title(p: Prepared, i: int, j: int, s: Scores) -> bool:
@@ -288,6 +343,14 @@ def _merge_rule(p: Prepared, i: int, j: int, s: Scores, policy: DedupPolicy) -> 
     if _numbers_conflict(p.numbers[i], p.numbers[j]):
         if not (s.volume > 0 and s.page > 0 and t >= 95 and a >= 80 and s.year_gap == 0):
             return ""  # "delta 8" vs "delta 9", "phase 2" vs "phase 3": a person decides
+    if s.page < 0 and printed_twice(p, i, j, s):
+        return "printed_twice_in_one_issue"
+    if republished(p, i, j, s):
+        return "review_updated_under_one_title"
+    located = s.journal > 0 and s.volume > 0 and s.issue > 0 and s.year_gap == 0
+    if located and s.page == 0 and t >= 90 and a >= 90 and s.doi >= 0:
+        if _first_page_slip(p, i, j):
+            return "citation_first_page_slip"  # "2141-2147" / "2142-2147", a subtitle dropped
     if t < 80 and _same_citation_other_title(p, i, j, s):
         return "full_citation_translated_title"  # DOI agrees too, title translated
     first_ok = _same_first_author(p, i, j)

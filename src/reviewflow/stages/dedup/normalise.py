@@ -20,6 +20,12 @@ from urllib.parse import unquote
 
 from reviewflow.records import Record
 from reviewflow.stages.dedup.journal import journals_compatible, journals_same
+from reviewflow.stages.dedup.notices import (
+    erratum_citation,
+    notice_kind,
+    part_number,
+    strip_notice_heading,
+)
 
 __all__ = ["Prepared", "fold", "journals_compatible", "journals_same", "prepare"]
 
@@ -31,7 +37,6 @@ _NON_LETTER = re.compile(r"[^a-z]+")
 #: A bracketed qualifier in a journal name: "Med Klin (Munich)", "BMJ (Clinical research ed.)".
 _PAREN = re.compile(r"\s*\([^()]*\)")
 _SUPPL = re.compile(r"\b(suppl|supplement|supplementum)\b")
-_ROMAN_OR_NUM_PART = re.compile(r"\bpart\s+([ivx]+|\d+|one|two|three)\b")
 
 #: Titles that name a kind of item rather than a paper; many distinct items share them.
 GENERIC_TITLES = frozenset(
@@ -78,35 +83,6 @@ GENERIC_TITLES = frozenset(
         "title",
     }
 )
-
-_NOTICE = re.compile(
-    r"\b(erratum|errata|corrigendum|corrigenda|correction to|correction|retraction|retracted|"
-    r"expression of concern|withdrawn|reply to|in reply|response to|in response|comment on|"
-    r"comments on|commentary on|letter to the editor|author s reply|authors reply)\b"
-)
-_CORRECTION_HEADS = ("errat", "corri", "corre", "retra", "expre", "withd")
-
-
-def notice_kind(title: str) -> str:
-    """The kind of notice a (folded) title announces: "errat", "reply", ... or "".
-
-    Corrections and comments are named anywhere in a title; a reply or response only near
-    its start or at its end ("Reply to ...", "... : in reply"), because "in response to"
-    also occurs inside ordinary titles ("evolution of OpenStreetMap in response to
-    humanitarian events").
-    """
-    for match in _NOTICE.finditer(title):
-        kind = match.group(1)[:5]
-        if kind.startswith((*_CORRECTION_HEADS, "comme")):
-            return kind
-        if (
-            match.start() == 0
-            or match.end() == len(title)
-            or title.count(" ", 0, match.start()) < 2
-        ):
-            return kind
-    return ""
-
 
 _PREPRINT_VENUE = re.compile(
     r"\b(medrxiv|biorxiv|arxiv|ssrn|research square|preprints?|osf|psyarxiv)\b"
@@ -514,7 +490,11 @@ def prepare(records: Sequence[Record]) -> Prepared:
     for record in records:
         if record.id is None:
             raise ValueError("every record needs an id before deduplication")
-        title = fold(strip_notes(record.title))
+        raw_title, cites_corrected = erratum_citation(strip_notes(record.title))
+        title = fold(raw_title)
+        notice = "errat" if cites_corrected else notice_kind(title)
+        if notice in ("errat", "withd"):
+            title = strip_notice_heading(title)
         venue = split_venue(record.source_title)
         journal = _SUPPL.sub("", fold(_PAREN.sub(" ", venue.name))).strip()
         doi = unquote(record.doi or "").lower()
@@ -543,10 +523,9 @@ def prepare(records: Sequence[Record]) -> Prepared:
         out.page_article.append(is_article_number(pages))
         out.doi.append(doi)
         out.abstract.append(fold((record.abstract or "")[:400]))
-        out.notice.append(notice_kind(title))
+        out.notice.append(notice)
         out.numbers.append(tuple(sorted(_DIGITS.findall(title))))
-        part = _ROMAN_OR_NUM_PART.search(title)
-        out.part.append(part.group(1) if part else "")
+        out.part.append(part_number(title))
         venue_text = fold(record.source_title)
         conf_text = f"{venue_text} {fold(record.volume)} {fold(record.issue)} {ptype}"
         out.is_conference.append(

@@ -24,7 +24,13 @@ from reviewflow.records import Record
 from reviewflow.stages.dedup.block import candidate_pairs
 from reviewflow.stages.dedup.cluster import Groups, try_join
 from reviewflow.stages.dedup.compare import Scores, compare, title_similarity
-from reviewflow.stages.dedup.decide import Verdict, decide, hard_conflict
+from reviewflow.stages.dedup.decide import (
+    Verdict,
+    decide,
+    hard_conflict,
+    notices_differ,
+    same_review,
+)
 from reviewflow.stages.dedup.normalise import Prepared, prepare
 from reviewflow.stages.dedup.policy import CATEGORIES, DedupPolicy
 
@@ -154,12 +160,14 @@ def _decide_all(
     out = []
     total = len(pairs)
     garbled, doi, page, volume = p.title_garbled, p.doi, p.page, p.volume
+    cochrane = p.cochrane
     for n, (i, j) in enumerate(pairs.tolist()):
         if n % 50_000 == 0:
             report("compare", n, total)
         if (i, j) in decided:
             continue
         same_place = page[i] and page[i] == page[j] and volume[i] == volume[j]
+        same_place = same_place or (cochrane[i] and cochrane[i] == cochrane[j])
         if not (garbled[i] or garbled[j] or (doi[i] and doi[i] == doi[j]) or same_place):
             if title_similarity(p, i, j) < policy.review_title:
                 continue  # the rules need at least this much title agreement
@@ -205,8 +213,10 @@ def _cluster(
         s = compare(p, x, y)
         if hard_conflict(p, x, y, s):
             return False
-        if p.notice[x] != p.notice[y] or p.part[x] != p.part[y]:
+        if notices_differ(p, x, y, s) or p.part[x] != p.part[y]:
             return False
+        if same_review(p, x, y):
+            return True  # versions of one review, its title reworded between them
         return s.title >= 80 or s.doi > 0 or (s.volume > 0 and s.page > 0 and s.authors >= 90)
 
     uncertain: list[PairEvidence] = []

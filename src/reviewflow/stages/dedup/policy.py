@@ -1,7 +1,8 @@
 """What to do with pairs that are related but are not the same record.
 
 A conference abstract and the later journal article, an erratum and the article it
-corrects, a preprint and its published version, two versions of a Cochrane review, Part I
+corrects, a preprint and its published version, two versions of a Cochrane review (or of
+an evidence summary re-issued under one title, as BMJ Clinical Evidence does), Part I
 and Part II of a paper, or an annual item that repeats its title every year: these look
 like duplicates to string similarity but a review may need to keep both. Each category
 has an action a team sets in its protocol; every such pair is reported under its category
