@@ -226,6 +226,35 @@ def test_a_ranked_stage_answers_in_import_order_while_the_ranker_is_prepared(
         queue.clear()
 
 
+def test_a_reviewer_signing_in_behind_a_build_is_not_kept_waiting(
+    app_client: TestClient, team_project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A team signing in together: the first reviewer's build is running, so the next
+    # reviewer's cannot start within the first-request wait; their page opens at once.
+    import threading
+    import time
+
+    from reviewflow.stages.screening import live, queue
+
+    assert team_project.settings.screening is not None
+    team_project.settings.screening.ta.ranking = True
+    team_project.save_settings()
+    release = threading.Event()
+    monkeypatch.setattr(queue, "FIRST_WAIT_S", 20.0)
+    live.background(lambda: release.wait(30), name="another reviewer's build")
+    try:
+        sign_in(app_client, "AB")
+        t0 = time.monotonic()
+        answer = app_client.get(f"/api/p/{SLUG}/screen/ta/next").json()
+        waited = time.monotonic() - t0
+        assert answer["ranking"] == "preparing"
+        assert waited < 10, f"the first page waited {waited:.1f} s behind another build"
+    finally:
+        release.set()
+        live.wait_idle(30)
+        queue.clear()
+
+
 def test_with_ranking_the_stopping_panel_shows_both_rules_and_the_plain_note(
     tmp_path, database_url: str
 ) -> None:

@@ -299,6 +299,12 @@ def background(work: Callable[[], object], *, name: str, queued: bool = True) ->
     return thread
 
 
+def running() -> int:
+    """How many background jobs are running or waiting their turn now."""
+    with _LOCK:
+        return len(_RUNNING)
+
+
 def _switch(step: int) -> None:
     """Lower the interpreter's switch interval while background work runs; restore it
     when the last job ends."""

@@ -247,18 +247,21 @@ def _first_build(
     """Build ``reviewer``'s ranker in the background (the features of a new 50,000-record
     project take about a minute; from the disk cache a second or two) and wait for it up
     to :data:`FIRST_WAIT_S`; whether it is there now. Meanwhile the reviewer gets their
-    records in id order, so the first page of a new project opens at once."""
+    records in id order, so the first page of a new project opens at once. Behind other
+    background work (a team signing in together: the first reviewer's build is running)
+    the build cannot start within the wait, so the reviewer is not kept waiting for it."""
     with queue.lock:
         start = queue.ranker is None and not queue.busy
         if start:
             queue.busy = True
+    behind = live.running() > 0
     if start:
         queue.worker = live.background(
             lambda: _refit(project, queue, items, reviewer, None, seed, rebuild=True),
             name=f"build {items.plan.stage} {reviewer}",
         )
     worker = queue.worker
-    if worker is not None and queue.ranker is None:
+    if worker is not None and queue.ranker is None and not (start and behind):
         worker.join(FIRST_WAIT_S)
     return queue.ranker is not None
 
