@@ -47,8 +47,27 @@ def insert_decisions(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int
         return 0
     stamp = now()
     values = [{"created_at": stamp, "reason": None, "note": None, **row} for row in rows]
-    conn.execute(_INSERT_DECISIONS, values)
+    if conn.dialect.name == "postgresql" and len(values) >= _COPY_FROM:
+        _copy_decisions(conn, values)
+    else:
+        conn.execute(_INSERT_DECISIONS, values)
     return len(values)
+
+
+#: From how many rows a PostgreSQL batch goes through COPY: a sheet of 60,000 decisions
+#: took 1.5 s as a pipelined executemany, 0.2 s as COPY; a few rows are quicker inserted.
+_COPY_FROM = 200
+_DECISION_COLUMNS = tuple(c.name for c in screening_decisions.columns if c.name != "id")
+
+
+def _copy_decisions(conn: Connection, values: Sequence[Mapping[str, Any]]) -> None:
+    """COPY through the caller's transaction (all or nothing, as the insert); ids come
+    from the sequence in row order, so the events keep the order they were given in."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    sql = f"COPY screening_decisions ({', '.join(_DECISION_COLUMNS)}) FROM STDIN"
+    with cursor.copy(sql) as copy:
+        for row in values:
+            copy.write_row(tuple(row[c] for c in _DECISION_COLUMNS))
 
 
 def decision_events(

@@ -110,3 +110,28 @@ def test_sheet_of_the_second_reviewer_holds_only_the_sample(project: Project) ->
         csv.DictReader(io.StringIO(screening.export_sheet(project, stage="ta", reviewer="CJ")))
     )
     assert {int(r["item_id"]) for r in rows} == sample
+
+
+def test_a_large_sheet_keeps_every_vote_and_its_order(project: Project, tmp_path: Path) -> None:
+    # Hundreds of rows go through PostgreSQL's COPY: each vote, reason and note must
+    # arrive as written, as events in the sheet's order, and a second import adds none.
+    seed_team(project)
+    ids = add_records(project, 300)
+    decide = {
+        str(i): {"decision": "include" if n % 7 == 0 else "exclude"} for n, i in enumerate(ids)
+    }
+    note = 'Ärzte, "Tab"\t'
+    decide[str(ids[5])] = {"decision": "exclude", "reason": "not adults", "note": note}
+    path = tmp_path / "mc.csv"
+    path.write_text(_fill(screening.export_sheet(project, stage="ta", reviewer="MC"), decide))
+    assert screening.import_sheet(project, path).recorded == 300
+    vote = screening.votes(project, stage="ta", item_id=ids[5], reviewer="MC")["MC"]
+    assert (vote.decision, vote.reason, vote.note) == ("exclude", "not adults", 'Ärzte, "Tab"')
+    with project.db.connect() as conn:
+        from reviewflow.store import screening_queries as sq
+
+        events = sq.decision_events(conn, stage="ta")
+    assert [e["item_id"] for e in events] == ids
+    assert sum(e["decision"] == "include" for e in events) == len(ids[::7])
+    assert screening.import_sheet(project, path).recorded == 0
+    assert _decisions(project) == 300
