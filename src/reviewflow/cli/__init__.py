@@ -49,6 +49,7 @@ COMMANDS: dict[str, Lazy] = {
     "imports": Lazy("importing:imports_group", "List imported files, link one to its search, or remove a mistaken one."),  # noqa: E501
     "import": Lazy("importing:import_cmd", "Import a database export; the whole file or nothing."),
     "init": Lazy("project_cmds:init_cmd", "Create a review project: review.toml (team and screening plan) plus its database."),  # noqa: E501
+    "jobs": Lazy("jobs:jobs_group", "Heavy work as jobs (import, dedup, ranking features, report): list, add, cancel."),  # noqa: E501
     "plan": Lazy("plan_cmds:plan_group", "See and change the screening plan (who screens what) without editing review.toml."),  # noqa: E501
     "protocol": Lazy("protocol_cmds:protocol_group", "The protocol stored in the project, its history, and review.toml as its copy."),  # noqa: E501
     "prisma": Lazy("prisma:prisma_cmd", "Draw the PRISMA 2020 flow diagram from the project and check its arithmetic."),  # noqa: E501
@@ -63,6 +64,7 @@ COMMANDS: dict[str, Lazy] = {
     "studies": Lazy("studies:studies_group", "Studies: list them with their status and name them (labels in every table)."),  # noqa: E501
     "themes": Lazy("themes:themes_group", "Descriptive and analytical themes, the theme × study matrix, quotes."),  # noqa: E501
     "upgrade": Lazy("project_cmds:upgrade_cmd", "Bring the project database up to this version of reviewflow."),  # noqa: E501
+    "worker": Lazy("jobs:worker_cmd", "Run the project's jobs as they are queued, one at a time, until stopped (Ctrl-C)."),  # noqa: E501
 }
 # fmt: on
 

@@ -47,6 +47,7 @@ SCHEMA_REVISIONS: tuple[str, ...] = (
     "0008",
     "0009",
     "0010",
+    "0011",
 )
 HEAD_REVISION = SCHEMA_REVISIONS[-1]
 
@@ -211,7 +212,22 @@ def current_actor() -> str | None:
     closed, an import removed) with it, so every event records who made it.
     """
     unit = _UNIT.get()
-    return unit.actor if unit is not None else None
+    actor = unit.actor if unit is not None else None
+    return actor or _ACTING.get()
+
+
+_ACTING: ContextVar[str | None] = ContextVar("reviewflow_acting_as", default=None)
+
+
+@contextmanager
+def acting_as(actor: str | None) -> Iterator[None]:
+    """Name who acts for the units of work opened here without an actor of their own: a
+    job runs its stage functions (each atomic on its own) for the person who asked."""
+    token = _ACTING.set(actor)
+    try:
+        yield
+    finally:
+        _ACTING.reset(token)
 
 
 def in_write_unit() -> bool:

@@ -604,3 +604,33 @@ invitations = Table(
     Column("revoked_at", DateTime(timezone=True)),
     Column("revoked_by", String(20)),
 )
+
+#: Heavy work as jobs (import, dedup, features, report, simulation): the queue's one
+#: source of truth, read by the pages and ``reviewflow jobs``. A row is the state of one
+#: piece of work, not a review decision, so it is updated in place: status queued ->
+#: running -> done | failed | cancelled (a stale running job goes back to queued, or to
+#: failed after its attempts). ``heartbeat_at`` is renewed by the running worker;
+#: ``cancel_requested_at`` is how a person asks it to stop.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("status", String(10), nullable=False),  # queued|running|done|failed|cancelled
+    Column("phase", Text),
+    Column("done", Integer, nullable=False, server_default="0"),
+    Column("total", Integer, nullable=False, server_default="0"),
+    Column("message", Text),  # what it did, or what went wrong and what to do
+    Column("result", JSON),
+    Column("created_by", String(20)),  # who asked for it
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("heartbeat_at", DateTime(timezone=True)),
+    Column("cancel_requested_at", DateTime(timezone=True)),
+    Column("cancel_requested_by", String(20)),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("worker", Text),
+)
+Index("ix_jobs_status", jobs.c.status, jobs.c.id)
