@@ -174,9 +174,7 @@ def test_a_job_whose_workers_keep_dying_is_reported_failed(
     for _ in range(jobs.MAX_ATTEMPTS):
         _claim_as_dead_worker(project, beats_ago=jobs.STALE_S + 5)
         with project.session() as s:
-            jq.recover_stale(
-                s.conn, stale_before=datetime.now(UTC), max_attempts=jobs.MAX_ATTEMPTS
-            )
+            jq.recover_stale(s.conn, stale_before=datetime.now(UTC), max_attempts=jobs.MAX_ATTEMPTS)
     ended = jobs.get(project, job.id)
     assert ended.status == "failed" and ended.attempts == jobs.MAX_ATTEMPTS
     assert "stopped" in (ended.message or "") and "submit the job again" in (ended.message or "")
@@ -199,3 +197,25 @@ def test_the_in_process_worker_runs_jobs_as_they_arrive(project: Project, tmp_pa
     assert "6 new records" in (dedup.message or "")
     assert dedup.started_at is not None and jobs.get(project, first.id).finished_at is not None
     assert jobs.get(project, first.id).finished_at <= dedup.started_at  # one at a time
+
+
+def test_on_postgresql_a_procrastinate_worker_runs_the_queue_in_order(
+    project: Project, tmp_path: Path
+) -> None:
+    if not jobs.uses_queue_server(project):
+        pytest.skip("SQLite projects run their jobs with the polling worker")
+    from reviewflow.jobs import pgqueue
+
+    first = jobs.submit(project, "import", {"path": str(_export(tmp_path))}, by="MC")
+    second = jobs.submit(project, "dedup", by="MC")
+    gone = jobs.submit(project, "report", {"formats": ["md"]}, by="MC")
+    jobs.cancel(project, gone.id, by="MC")
+    pgqueue.work(project, drain=True)
+    one, two = jobs.get(project, first.id), jobs.get(project, second.id)
+    assert (one.status, two.status) == ("done", "done"), (one.message, two.message)
+    assert one.finished_at is not None and two.started_at is not None
+    assert one.finished_at <= two.started_at
+    assert "6 new records" in (two.message or "")
+    assert jobs.get(project, gone.id).status == "cancelled"
+    pgqueue.work(project, drain=True)  # delivered once: nothing runs twice
+    assert jobs.get(project, first.id).attempts == 1

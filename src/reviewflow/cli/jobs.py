@@ -267,6 +267,11 @@ def worker_cmd(out: OutputContext, drain: bool, poll: float) -> None:
     project = out.project()
     name = job_api.worker_name()
     echo(f"worker {name} on {project.root}: waiting for jobs (Ctrl-C stops)", err=True)
+    if job_api.uses_queue_server(project):
+        from ..jobs import pgqueue
+
+        pgqueue.work(project, drain=drain, name=name)
+        return
     try:
         while True:
             job = job_api.run_next(project, worker=name)

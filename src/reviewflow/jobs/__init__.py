@@ -29,7 +29,7 @@ from typing import Any
 
 from ..errors import NotFoundError, ReviewflowError, StateError
 from ..project import Project
-from ..store import acting_as
+from ..store import acting_as, safe_url
 from ..store import job_queries as jq
 from .kinds import KINDS
 
@@ -120,7 +120,25 @@ def submit(
         job_id = jq.insert_job(s.conn, kind=kind, params=checked, requested_by=by)
         row = jq.get_job(s.conn, job_id)
     assert row is not None
+    if uses_queue_server(project):
+        from . import pgqueue
+
+        try:
+            pgqueue.defer(project, job_id)
+        except Exception as exc:  # the job cannot reach a worker: say so on its row
+            with project.session() as s:
+                jq.fail_queued(s.conn, job_id, f"it could not be queued for a worker: {exc}")
+            raise StateError(
+                f"job {job_id} could not be queued on {safe_url(project.db.url)}: {exc}",
+                hint="Check that the database server is reachable, then add the job again.",
+            ) from exc
     return Job.from_row(row)
+
+
+def uses_queue_server(project: Project) -> bool:
+    """Whether the project's jobs go through Procrastinate (PostgreSQL) rather than the
+    polling worker of a single machine (SQLite)."""
+    return not project.db.is_sqlite
 
 
 def list_jobs(project: Project, *, limit: int = 50) -> list[Job]:
@@ -177,6 +195,33 @@ def run_next(project: Project, *, worker: str | None = None) -> Job | None:
         return None
     _run_claimed(project, row, name)
     return get(project, int(row["id"]))
+
+
+def run_job(project: Project, job_id: int, *, worker: str | None = None) -> Job | None:
+    """Run job ``job_id`` here, as a queue delivered it (:mod:`.pgqueue`); None when there
+    was nothing to run. While the worker that had it still beats, wait: a queue may hand
+    a job on before its first worker is known to be dead, and it must never run twice."""
+    name = worker or worker_name()
+    deadline = time.monotonic() + 2 * STALE_S + 10
+    while True:
+        stale_before = datetime.now(UTC) - timedelta(seconds=STALE_S)
+        with project.session() as s:
+            got = jq.claim_job(
+                s.conn, job_id, worker=name, stale_before=stale_before, max_attempts=MAX_ATTEMPTS
+            )
+        if got != jq.BUSY:
+            break
+        if time.monotonic() > deadline:
+            raise StateError(
+                f"job {job_id} is still running on another worker",
+                hint="It is not run twice; this delivery ends here.",
+            )
+        time.sleep(BEAT_S)
+    if got is None:
+        return None
+    assert isinstance(got, dict)
+    _run_claimed(project, got, name)
+    return get(project, job_id)
 
 
 def run_until_idle(project: Project, *, worker: str | None = None) -> list[Job]:

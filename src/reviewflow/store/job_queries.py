@@ -7,7 +7,7 @@ project at once.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -95,6 +95,46 @@ def claim(conn: Connection, *, worker: str) -> dict[str, Any] | None:
         return {**dict(row), **values}
 
 
+#: What :func:`claim_job` says when the job is running on a worker that still beats.
+BUSY = "busy"
+
+
+def claim_job(
+    conn: Connection, job_id: int, *, worker: str, stale_before: datetime, max_attempts: int
+) -> dict[str, Any] | str | None:
+    """Take job ``job_id`` for ``worker`` (a queue delivered it): the row when this worker
+    may run it; :data:`BUSY` while another worker still runs it; None when there is
+    nothing to run (ended, cancelled, or given up after ``max_attempts``)."""
+    row = get_job(conn, job_id)
+    if row is None or row["status"] in ENDED:
+        return None
+    if row["status"] == RUNNING:
+        beat_at = row["heartbeat_at"]
+        if beat_at is not None and _aware(beat_at) >= stale_before:
+            return BUSY
+        recover_stale(conn, stale_before=stale_before, max_attempts=max_attempts)
+        row = get_job(conn, job_id)
+        if row is None or row["status"] != QUEUED:
+            return None
+    if row["cancel_requested_at"] is not None:
+        _end(conn, job_id, CANCELLED, "cancelled before it started")
+        return None
+    stamp = now()
+    values = {
+        "status": RUNNING,
+        "worker": worker,
+        "started_at": stamp,
+        "heartbeat_at": stamp,
+        "attempts": row["attempts"] + 1,
+    }
+    conn.execute(update(jobs).where(jobs.c.id == job_id).values(**values))
+    return {**row, **values}
+
+
+def _aware(t: datetime) -> datetime:
+    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+
+
 def beat(
     conn: Connection, job_id: int, *, worker: str, phase: str | None, done: int, total: int
 ) -> dict[str, Any] | None:
@@ -140,6 +180,11 @@ def request_cancel(conn: Connection, job_id: int, *, by: str | None) -> dict[str
     if row["status"] == QUEUED:
         _end(conn, job_id, CANCELLED, f"cancelled by {by or 'someone'} before it started")
     return get_job(conn, job_id)
+
+
+def fail_queued(conn: Connection, job_id: int, message: str) -> None:
+    """End a job that never reached a worker."""
+    _end(conn, job_id, FAILED, message)
 
 
 def _end(conn: Connection, job_id: int, status: str, message: str) -> None:
