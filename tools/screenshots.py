@@ -22,6 +22,7 @@ from tests.web.web_browser import chromium, live_server, signed_in_page  # noqa:
 from tests.web.webkit import PASSWORD, make_team_project  # noqa: E402
 
 import reviewflow as rf  # noqa: E402
+from reviewflow import jobs  # noqa: E402
 from reviewflow.stages import retrieval, screening  # noqa: E402
 
 #: (name, user, path) — every page a team uses.
@@ -38,6 +39,7 @@ PAGES = [
     ("agreement", "OW", "/p/review/agreement"),
     ("dedup", "AB", "/p/review/dedup"),
     ("prisma", "VW", "/p/review/prisma"),
+    ("jobs", "OW", "/p/review/jobs"),
     ("team", "OW", "/p/review/team"),
     ("account", "AB", "/p/review/account"),
     ("forbidden", "VW", "/p/review/screen/ta"),
@@ -66,6 +68,11 @@ def prepare(root: Path) -> None:
         retrieval.retrieve(project, 3, file=pdf)
         retrieval.use_full_text_of(project, 5, source_report_id=3)
         retrieval.not_retrieved(project, 6, reason="not found after contacting the authors")
+    letter = root.parent / "cover letter.ris"
+    letter.write_text("Dear colleague,\nplease find the records attached.\n")
+    jobs.submit(project, "dedup", by="OW")
+    jobs.submit(project, "import", {"path": str(letter)}, by="OW")
+    jobs.run_until_idle(project)  # one done, one failed with what to do
     project.close()
 
 

@@ -182,7 +182,7 @@ def test_a_job_whose_workers_keep_dying_is_reported_failed(
 
 
 def test_the_in_process_worker_runs_jobs_as_they_arrive(project: Project, tmp_path: Path) -> None:
-    worker = jobs.Worker(project, poll_s=0.05).start()
+    worker = jobs.Worker(project, poll_s=0.05, every_engine=True).start()
     try:
         first = jobs.submit(project, "import", {"path": str(_export(tmp_path))}, by="MC")
         second = jobs.submit(project, "dedup", by="MC")

@@ -23,6 +23,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -185,6 +186,9 @@ def run_next(project: Project, *, worker: str | None = None) -> Job | None:
     or None when nothing is queued (or another job of the project is running)."""
     name = worker or worker_name()
     stale_before = datetime.now(UTC) - timedelta(seconds=STALE_S)
+    with project.db.connect() as conn:
+        if not jq.has_work(conn, stale_before=stale_before):
+            return None
     with project.session() as s:
         for job_id in jq.recover_stale(
             s.conn, stale_before=stale_before, max_attempts=MAX_ATTEMPTS
@@ -303,7 +307,7 @@ def _run_claimed(project: Project, row: dict[str, Any], worker: str) -> None:
             log.warning("job %s: another worker took it over; this run stops", job_id)
             return
         except ReviewflowError as exc:
-            message = str(exc) + (f"\n{exc.hint}" if getattr(exc, "hint", None) else "")
+            message = str(exc)  # what went wrong, then what to do (one line each)
         except Exception:  # a bug: the job is reported failed, the worker goes on
             log.exception("job %s (%s) failed", job_id, row["kind"])
             message = "it stopped on an unexpected error (logged by the worker); nothing it "
@@ -314,10 +318,24 @@ def _run_claimed(project: Project, row: dict[str, Any], worker: str) -> None:
 
 
 class Worker:
-    """A thread that runs ``project``'s jobs as they arrive (SQLite: inside the server)."""
+    """A thread that runs jobs as they arrive, of one project or of every project a
+    server hosts (``projects`` is then called at each round): SQLite projects inside the
+    server, as ``reviewflow worker`` would. Projects on PostgreSQL are left to their
+    Procrastinate workers (``reviewflow worker``) unless ``every_engine``."""
 
-    def __init__(self, project: Project, *, poll_s: float = POLL_S) -> None:
-        self.project, self.poll_s = project, poll_s
+    def __init__(
+        self,
+        projects: Project | Callable[[], Iterable[Project]],
+        *,
+        poll_s: float = POLL_S,
+        every_engine: bool = False,
+    ) -> None:
+        if isinstance(projects, Project):
+            one = projects
+            self._projects: Callable[[], Iterable[Project]] = lambda: [one]
+        else:
+            self._projects = projects
+        self.poll_s, self.every_engine = poll_s, every_engine
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="reviewflow jobs", daemon=True)
 
@@ -332,12 +350,22 @@ class Worker:
     def _loop(self) -> None:
         name = worker_name()
         while not self._stop.is_set():
+            ran = False
             try:
-                ran = run_next(self.project, worker=name)
-            except ReviewflowError as exc:  # the database is away for a moment: try later
+                projects = list(self._projects())
+            except ReviewflowError as exc:
                 log.warning("jobs: %s", exc)
-                ran = None
-            if ran is None:
+                projects = []
+            for project in projects:
+                if self._stop.is_set():
+                    return
+                if uses_queue_server(project) and not self.every_engine:
+                    continue
+                try:
+                    ran = run_next(project, worker=name) is not None or ran
+                except ReviewflowError as exc:  # the database is away for a moment
+                    log.warning("jobs of %s: %s", project.root, exc)
+            if not ran:
                 self._stop.wait(self.poll_s)
 
 

@@ -44,6 +44,14 @@ def list_jobs(conn: Connection, *, limit: int = 50) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+def has_work(conn: Connection, *, stale_before: datetime) -> bool:
+    """Whether a worker has anything to do: a queued job, or a running one gone stale
+    (read first, so an idle worker does not take the write lock at every look)."""
+    queued = jobs.c.status == QUEUED
+    stale = (jobs.c.status == RUNNING) & (jobs.c.heartbeat_at < stale_before)
+    return conn.execute(select(jobs.c.id).where(queued | stale).limit(1)).first() is not None
+
+
 def recover_stale(conn: Connection, *, stale_before: datetime, max_attempts: int) -> list[int]:
     """Running jobs whose worker stopped beating before ``stale_before`` (killed, or its
     machine gone): back to the queue, or failed once they used ``max_attempts``; their ids."""

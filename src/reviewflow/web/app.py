@@ -55,8 +55,16 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        host.close()
+        # The jobs of SQLite projects run in this process (reviewflow.jobs.Worker); those
+        # on PostgreSQL are taken by `reviewflow worker` processes.
+        from .. import jobs
+
+        worker = jobs.Worker(host.served_projects).start()
+        try:
+            yield
+        finally:
+            worker.stop(timeout=10)
+            host.close()
 
     app = FastAPI(
         lifespan=lifespan,

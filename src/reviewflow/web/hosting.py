@@ -140,6 +140,16 @@ class Host:
     def _current(self, held: _Open, root: Path) -> bool:
         return _mtime(root) == held.mtime_ns and _version(held.project) == held.version
 
+    def served_projects(self) -> list[Project]:
+        """Every project hosted, opened (the in-process job worker goes through them)."""
+        out = []
+        for slug in self.slugs():
+            try:
+                out.append(self.project(slug))
+            except (NotFoundError, ProjectError):
+                continue  # a folder that is not (or no longer) a project
+        return out
+
     def close(self) -> None:
         with self._lock:
             for held in self._open.values():

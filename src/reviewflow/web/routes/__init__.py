@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import accounts, agreement, conflicts, dedup, fulltext, prisma, projects, screening
+from . import accounts, agreement, conflicts, dedup, fulltext, jobs, prisma, projects, screening
 
 ROUTERS: list[APIRouter] = [
     accounts.router,
@@ -15,4 +15,5 @@ ROUTERS: list[APIRouter] = [
     dedup.router,
     prisma.router,
     fulltext.router,
+    jobs.router,
 ]
