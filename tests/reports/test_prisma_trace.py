@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
 import reviewflow as rf
+from reviewflow.cli import cli
 from reviewflow.errors import InputError
 from reviewflow.project import Project
 from reviewflow.reports import prisma, prisma_trace
@@ -231,3 +234,54 @@ def test_unknown_boxes_and_lines_are_errors_that_list_the_right_names(
         with pytest.raises(InputError, match="no line 'Scopus'") as err:
             prisma_trace.trace(project, "database_results", part="Scopus")
         assert "Embase" in str(err.value.to_dict())
+
+
+# -- reviewflow prisma --box ------------------------------------------------------------
+
+
+def run(project: Project, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--project", str(project.root), "prisma", *args])
+
+
+def test_the_command_lists_a_box_as_json_lines(
+    review: tuple[Project, dict[str, list[int]]],
+) -> None:
+    project, made = review
+    result = run(project, "--box", "records_excluded", "--json", "--reviewer", "AB")
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 4  # the box says 4: one object per record
+    assert {line["box"] for line in lines} == {"records_excluded"}
+    named = [line for line in lines if not line["hidden"]]
+    assert {line["id"] for line in named} < set(made["exclude"])
+    assert all(d["who"] == "AB" for line in named for d in line["decisions"])
+    assert "counted but not named" in result.stderr
+
+    reasons = run(project, "--box", "dbr_excluded", "--part", "not UK-based", "--json")
+    (line,) = [json.loads(x) for x in reasons.stdout.splitlines()]
+    assert (line["kind"], line["part"]) == ("report", "not UK-based")
+    typed = run(project, "--box", "register_results", "--json")
+    (search,) = [json.loads(x) for x in typed.stdout.splitlines()]
+    assert (search["kind"], search["n"], search["detail"]["source"]) == (
+        "search", 3, "ClinicalTrials.gov"
+    )  # fmt: skip
+    declared = run(project, "--box", "total_studies", "--declare", "previous_studies=5", "--json")
+    kinds = [json.loads(x)["kind"] for x in declared.stdout.splitlines()]
+    assert kinds == ["study", "declared"]
+
+
+def test_the_command_prints_a_box_for_people_and_refuses_unknown_names(
+    review: tuple[Project, dict[str, list[int]]],
+) -> None:
+    project, _ = review
+    shown = run(project, "--box", "dbr_notretrieved_reports")
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.startswith("Reports not retrieved (databases and registers)")
+    assert "(dbr_notretrieved_reports): 1" in shown.stdout
+    assert "AB not retrieved (no library access)" in shown.stdout
+    wrong = run(project, "--box", "records_included", "--json")
+    assert wrong.exit_code != 0 and wrong.stdout == ""
+    assert "'records_included' is not a PRISMA box" in wrong.stderr
+    assert "records_excluded" in wrong.stderr and "dbr_sought_reports" in wrong.stderr
+    stray = run(project, "--part", "Embase")
+    assert stray.exit_code != 0 and "--part narrows a --box list" in stray.stderr

@@ -558,7 +558,7 @@ class _Tracer:
             stage = stages[next(e.kind for e in out.entries if e.hidden)]
             code = "ft" if stage == "full-text" else "ta"
             notes.append(
-                f"{out.n_hidden} of the {len(out.entries)} are counted but not named: "
+                f"{out.n_hidden} of these {len(out.entries)} are counted but not named: "
                 f"{STAGES[code]} screening is blind, and naming them would show you how "
                 "another reviewer voted. They are named once the stage is closed (reviewflow "
                 f"screen close --stage {code}) or an owner lifts blindness."
