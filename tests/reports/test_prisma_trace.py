@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 
 import reviewflow as rf
 from reviewflow.cli import cli
-from reviewflow.errors import InputError
+from reviewflow.errors import NotFoundError
 from reviewflow.project import Project
 from reviewflow.reports import prisma, prisma_trace
 from reviewflow.reports.prisma_project import counts_from_project
@@ -228,10 +228,10 @@ def test_unknown_boxes_and_lines_are_errors_that_list_the_right_names(
 ) -> None:
     project, _ = review
     with project.session(actor="OW", write=False):
-        with pytest.raises(InputError, match="not a PRISMA box") as err:
+        with pytest.raises(NotFoundError, match="not a PRISMA box") as err:
             prisma_trace.trace(project, "records_included")
         assert "records_screened" in str(err.value.to_dict())
-        with pytest.raises(InputError, match="no line 'Scopus'") as err:
+        with pytest.raises(NotFoundError, match="no line 'Scopus'") as err:
             prisma_trace.trace(project, "database_results", part="Scopus")
         assert "Embase" in str(err.value.to_dict())
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from ..errors import InputError
+from ..errors import NotFoundError
 from ..project import Project
 from ..stages.screening.counts import REASON_PREFIX, Members
 from ..stages.screening.decisions import visible_votes
@@ -154,7 +154,7 @@ def check_box(name: str) -> str:
     """``name`` if it is a box of the PRISMA2020 CSV, else an error listing them."""
     if name in BOXES:
         return name
-    raise InputError(
+    raise NotFoundError(
         f"{name!r} is not a PRISMA box",
         hint="Box names are the data column of the PRISMA2020 CSV: " + ", ".join(BOXES) + ".",
     )
@@ -191,6 +191,46 @@ def trace_all(
         with project.db.connect() as conn:
             tracer.conn = conn
             return {b: tracer.box(b, part) for b in boxes}
+
+
+#: The box each count of the diagram's table is (the field of :class:`.prisma.PrismaCounts`
+#: a row shows -> the PRISMA2020 CSV's box); list fields link to one line of their box.
+FIELD_BOX: dict[str, str] = {
+    "databases_total": "database_results",
+    "databases": "database_results",
+    "registers_total": "register_results",
+    "registers": "register_results",
+    "duplicates_removed": "duplicates",
+    "excluded_automation": "excluded_automatic",
+    "removed_other": "excluded_other",
+    "records_screened": "records_screened",
+    "records_excluded": "records_excluded",
+    "reports_sought": "dbr_sought_reports",
+    "reports_not_retrieved": "dbr_notretrieved_reports",
+    "reports_assessed": "dbr_assessed",
+    "reports_excluded": "dbr_excluded",
+    "exclusion_reasons": "dbr_excluded",
+    "other_reports_sought": "other_sought_reports",
+    "other_reports_not_retrieved": "other_notretrieved_reports",
+    "other_reports_assessed": "other_assessed",
+    "other_reports_excluded": "other_excluded",
+    "other_exclusion_reasons": "other_excluded",
+    "studies_included": "new_studies",
+    "reports_included": "new_reports",
+    "previous_studies": "previous_studies",
+    "previous_reports": "previous_reports",
+}
+
+
+def box_of(field: str, line: str | None = None) -> tuple[str, str | None] | None:
+    """(box, line) that lists what the diagram's count ``field`` (one ``line`` of it, for
+    a list field) counts; None for a count no single box holds (other methods' total)."""
+    if field == "other_methods":
+        return (prisma.method_slot(line), line) if line is not None else None
+    box = FIELD_BOX.get(field)
+    if box is None:
+        return None
+    return box, line if field in prisma.LIST_FIELDS else None
 
 
 def box_count(counts: prisma.PrismaCounts, box: str) -> int | None:
@@ -254,7 +294,7 @@ class _Tracer:
         known = dict(out.parts)
         if part not in known:
             listed = ", ".join(repr(p) for p in known) or "none"
-            raise InputError(
+            raise NotFoundError(
                 f"the box {out.box} has no line {part!r}",
                 hint=f"Its lines: {listed}.",
             )

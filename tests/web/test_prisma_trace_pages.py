@@ -1,0 +1,182 @@
+"""Every number on the PRISMA page links to the list of what it counts, and each list has
+exactly as many entries as the number says; blind where the plan is blind.
+
+The team project of conftest (AB and CD screen every title/abstract, LA arbitrates, VW
+reads; record 5's title carries a <script>), with a register search logged by hand, some
+screening at both stages and a report not retrieved.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+from fastapi.testclient import TestClient
+from webkit import SLUG, csrf_of, sign_in
+
+import reviewflow as rf
+from reviewflow.project import Project
+from reviewflow.stages import retrieval, screening
+from reviewflow.web import create_app
+
+Client = Callable[[str], TestClient]
+LINK = re.compile(r'<a class="box-link" href="([^"]+)" data-count="(\d+)"')
+SCRIPT = "<script>alert("
+
+
+@pytest.fixture
+def client_for(team_project: Project) -> Iterator[Client]:
+    app = create_app(team_project.root)
+    opened: list[TestClient] = []
+
+    def make(initials: str) -> TestClient:
+        client = TestClient(app, raise_server_exceptions=False, follow_redirects=False)
+        client.__enter__()
+        opened.append(client)
+        sign_in(client, initials)
+        client.headers["X-CSRF-Token"] = csrf_of(client)
+        return client
+
+    yield make
+    for client in opened:
+        client.__exit__(None, None, None)
+
+
+def vote(project: Project, who: str, item: int, decision: str, *, stage: str = "ta",
+         reason: str | None = None) -> None:  # fmt: skip
+    with project.session(actor=who):
+        rf.decide(project, stage=stage, item_id=item, decision=decision, reason=reason)
+
+
+@pytest.fixture
+def screened(team_project: Project, tmp_path: Path) -> Project:
+    """Records 1-4 included (4 through LA), 5-6 excluded, 7-8 waiting; of the 4 reports
+    one is not retrieved, one included and one excluded at full text, one in conflict."""
+    project = team_project
+    with project.session(actor="OW"):
+        typed = rf.SearchEntry(source="ISRCTN", method="register", records_returned=3)
+        rf.add_search(project, typed)
+    for item in (1, 2, 3):
+        vote(project, "AB", item, "include")
+        vote(project, "CD", item, "include")
+    vote(project, "AB", 4, "include")
+    vote(project, "CD", 4, "exclude")
+    vote(project, "LA", 4, "include")
+    for item in (5, 6):
+        vote(project, "AB", item, "exclude")
+        vote(project, "CD", item, "exclude")
+    with project.session(actor="OW"):
+        missing, *kept = screening.create_reports(project)
+    with project.session(actor="AB"):
+        retrieval.not_retrieved(project, missing, reason="interlibrary loan refused")
+        for k, rid in enumerate(kept):
+            pdf = tmp_path / f"paper{k}.pdf"
+            pdf.write_bytes(b"%PDF-1.4 full text " + str(k).encode())
+            retrieval.retrieve(project, rid, file=pdf)
+    yes, no, torn = kept
+    for who in ("AB", "CD"):
+        vote(project, who, yes, "include", stage="ft")
+        vote(project, who, no, "exclude", stage="ft", reason="not adults")
+    vote(project, "AB", torn, "include", stage="ft")
+    vote(project, "CD", torn, "exclude", stage="ft", reason="not adults")
+    return project
+
+
+def entries_of(page: str) -> list[tuple[str, int | None]]:
+    """(kind, n) of every entry a list page shows."""
+    found = re.findall(r'<li class="trace-entry[^"]*" data-kind="(\w+)" data-n="(\d*)"', page)
+    return [(kind, int(n) if n else None) for kind, n in found]
+
+
+def entry(page: str, item: int) -> str:
+    """The HTML of one entry of a list page."""
+    return page.split(f'data-id="{item}"')[1].split('class="trace-entry')[0]
+
+
+def follow_every_link(client: TestClient) -> dict[str, int]:
+    """Follow every count link of the PRISMA page; each list has as many as its number.
+    Returns link -> number."""
+    prisma_page = client.get(f"/p/{SLUG}/prisma")
+    assert prisma_page.status_code == 200
+    links = {html.unescape(href): int(n) for href, n in LINK.findall(prisma_page.text)}
+    for href, number in links.items():
+        listed = client.get(href)
+        assert listed.status_code == 200, (href, listed.text[:500])
+        assert f'data-count="{number}"' in listed.text, href  # the number linked, again
+        entries = entries_of(listed.text)
+        assert sum(n or 0 for _, n in entries) == number, href
+        if not any(kind in ("search", "declared") for kind, _ in entries):
+            assert len(entries) == number, href
+        assert SCRIPT not in listed.text, href
+    return links
+
+
+def test_every_number_on_the_prisma_page_leads_to_as_many_entries_as_it_says(
+    screened: Project, client_for: Client
+) -> None:
+    for who in ("VW", "AB", "LA", "OW"):
+        client = client_for(who)
+        links = follow_every_link(client)
+        shown = re.findall(r'data-field="[^"]+">(.*?)</td>', client.get(f"/p/{SLUG}/prisma").text)
+        reported = [cell for cell in shown if "not reported" not in cell]
+        assert len(reported) == len(links), "every number is a link"
+        paths = {unquote(href.split(f"/p/{SLUG}/prisma/box/")[1]) for href in links}
+        assert {"records_screened", "records_excluded", "duplicates", "dbr_excluded",
+                "database_results?part=Embase", "register_results", "dbr_excluded?part=not adults",
+                "dbr_notretrieved_reports", "new_studies", "new_reports"} <= paths  # fmt: skip
+        assert links[f"/p/{SLUG}/prisma/box/records_excluded"] == 2
+        assert links[f"/p/{SLUG}/prisma/box/register_results"] == 3
+    with screened.session(actor="LA"):
+        screening.close_stage(screened, stage="ta", reviewer="LA", force=True)
+        screening.close_stage(screened, stage="ft", reviewer="LA", force=True)
+    follow_every_link(client_for("VW"))
+
+
+def test_a_list_names_only_what_blindness_lets_the_viewer_see(
+    screened: Project, client_for: Client
+) -> None:
+    ab, la = client_for("AB"), client_for("LA")
+    excluded = ab.get(f"/p/{SLUG}/prisma/box/records_excluded").text
+    assert excluded.count("counted but not named while screening is blind") == 2
+    assert "title/abstract screening is blind" in excluded
+    screened_list = ab.get(f"/p/{SLUG}/prisma/box/records_screened").text
+    assert "&lt;script&gt;" in screened_list and SCRIPT not in screened_list  # record 5
+    record_4 = entry(screened_list, 4)
+    assert "<strong>AB</strong>" in record_4 and "<strong>CD</strong>" not in record_4
+    assert "2 other votes hidden while screening is blind" in record_4  # CD's and LA's
+    ruled = la.get(f"/p/{SLUG}/prisma/box/records_screened").text
+    record_4 = entry(ruled, 4)
+    assert "<strong>CD</strong>" in record_4 and "(arbiter)" in record_4  # it reached LA
+    with screened.session(actor="LA"):
+        screening.close_stage(screened, stage="ta", reviewer="LA", force=True)
+    vw = client_for("VW")
+    after = vw.get(f"/p/{SLUG}/prisma/box/records_excluded").text
+    assert "not named" not in after and after.count("<strong>CD</strong>") == 2
+    missing = vw.get(f"/p/{SLUG}/prisma/box/dbr_notretrieved_reports").text
+    assert "interlibrary loan refused" in missing and "<strong>AB</strong>" in missing
+
+
+def test_the_api_twin_gives_the_page_s_entries_and_errors_say_what_to_do(
+    screened: Project, client_for: Client
+) -> None:
+    vw = client_for("VW")
+    api = vw.get(f"/api/p/{SLUG}/prisma/box/dbr_excluded", params={"part": "not adults"})
+    assert api.status_code == 200
+    body = api.json()
+    assert (body["box"], body["part"], body["count"], body["total"]) == (
+        "dbr_excluded", "not adults", 1, 1
+    )  # fmt: skip
+    assert [e["hidden"] for e in body["entries"]] == [True]  # full text still blind for VW
+    page = vw.get(f"/p/{SLUG}/prisma/box/dbr_excluded", params={"part": "not adults"}).text
+    assert len(entries_of(page)) == len(body["entries"])
+    unknown = vw.get(f"/api/p/{SLUG}/prisma/box/records_included")
+    assert unknown.status_code == 404 and "records_screened" in str(unknown.json())
+    line = vw.get(f"/p/{SLUG}/prisma/box/database_results", params={"part": "Scopus"})
+    assert line.status_code == 404 and "Embase" in line.text
+    with TestClient(create_app(screened.root), follow_redirects=False) as signed_out:
+        assert signed_out.get(f"/api/p/{SLUG}/prisma/box/duplicates").status_code == 401
+        assert signed_out.get(f"/p/{SLUG}/prisma/box/duplicates").status_code in (302, 303)
