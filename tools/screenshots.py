@@ -38,6 +38,8 @@ PAGES = [
     ("agreement", "OW", "/p/review/agreement"),
     ("dedup", "AB", "/p/review/dedup"),
     ("prisma", "VW", "/p/review/prisma"),
+    ("prisma-box", "AB", "/p/review/prisma/box/records_screened"),
+    ("prisma-box-blind", "VW", "/p/review/prisma/box/records_excluded"),
     ("team", "OW", "/p/review/team"),
     ("account", "AB", "/p/review/account"),
     ("forbidden", "VW", "/p/review/screen/ta"),

@@ -180,3 +180,40 @@ def test_the_api_twin_gives_the_page_s_entries_and_errors_say_what_to_do(
     with TestClient(create_app(screened.root), follow_redirects=False) as signed_out:
         assert signed_out.get(f"/api/p/{SLUG}/prisma/box/duplicates").status_code == 401
         assert signed_out.get(f"/p/{SLUG}/prisma/box/duplicates").status_code in (302, 303)
+
+
+# -- agreement: each count links to the items it is over ---------------------------------
+
+
+def test_every_agreement_count_leads_to_the_items_it_is_over(
+    screened: Project, client_for: Client
+) -> None:
+    with screened.session(actor="OW", write=False):
+        reports = screening.agreement(screened)
+    assert reports["ta"].pairs[0].n == 6 and reports["ft"].pairs[0].n == 3
+    for who in ("VW", "AB"):
+        client = client_for(who)
+        page = client.get(f"/p/{SLUG}/agreement").text
+        links = {html.unescape(href): int(n) for href, n in LINK.findall(page)}
+        assert links == {
+            f"/p/{SLUG}/agreement/ta/items": reports["ta"].n_multiply_rated,
+            f"/p/{SLUG}/agreement/ta/items?pair=AB/CD": 6,
+            f"/p/{SLUG}/agreement/ft/items": reports["ft"].n_multiply_rated,
+            f"/p/{SLUG}/agreement/ft/items?pair=AB/CD": 3,
+        }
+        for href, number in links.items():
+            listed = client.get(href)
+            assert listed.status_code == 200, href
+            assert len(entries_of(listed.text)) == number, href
+            assert SCRIPT not in listed.text
+    ab = client_for("AB").get(f"/api/p/{SLUG}/agreement/ta/items", params={"pair": "AB/CD"})
+    items = ab.json()["items"]
+    assert all(set(i["votes"]) == {"AB"} and i["hidden"] == 1 for i in items)  # blind
+    with screened.session(actor="LA"):
+        screening.close_stage(screened, stage="ta", reviewer="LA", force=True)
+    vw = client_for("VW").get(f"/api/p/{SLUG}/agreement/ta/items", params={"pair": "AB/CD"})
+    votes = {i["item_id"]: i["votes"] for i in vw.json()["items"]}
+    assert (votes[4]["AB"]["decision"], votes[4]["CD"]["decision"]) == ("include", "exclude")
+    assert "LA" not in votes[4]  # the arbiter's ruling is not an independent vote
+    bad = client_for("VW").get(f"/api/p/{SLUG}/agreement/ta/items", params={"pair": "AB"})
+    assert bad.status_code == 422 and "pair=AB/CD" in str(bad.json())

@@ -597,8 +597,10 @@ class _Tracer:
             stages = {"report": "full-text", "study": "full-text", "record": "title/abstract"}
             stage = stages[next(e.kind for e in out.entries if e.hidden)]
             code = "ft" if stage == "full-text" else "ta"
+            k, n = out.n_hidden, len(out.entries)
+            which = ("It is" if n == 1 else f"All {n} are") if k == n else f"{k} of these {n} are"
             notes.append(
-                f"{out.n_hidden} of these {len(out.entries)} are counted but not named: "
+                f"{which} counted but not named: "
                 f"{STAGES[code]} screening is blind, and naming them would show you how "
                 "another reviewer voted. They are named once the stage is closed (reviewflow "
                 f"screen close --stage {code}) or an owner lifts blindness."
