@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
-from webkit import SLUG, csrf_of, sign_in
+from webkit import PASSWORD, SLUG, csrf_of, sign_in
 
 import reviewflow as rf
 from reviewflow.project import Project
@@ -217,3 +217,30 @@ def test_every_agreement_count_leads_to_the_items_it_is_over(
     assert "LA" not in votes[4]  # the arbiter's ruling is not an independent vote
     bad = client_for("VW").get(f"/api/p/{SLUG}/agreement/ta/items", params={"pair": "AB"})
     assert bad.status_code == 422 and "pair=AB/CD" in str(bad.json())
+
+
+# -- in Chromium: from the full-size figure and the table to the lists ---------------------
+
+
+def test_in_chromium_a_box_of_the_figure_and_a_number_of_the_table_open_their_lists(
+    screened: Project,
+) -> None:
+    from web_browser import chromium, live_server, signed_in_page
+
+    problems: list[str] = []
+    with live_server(screened.root) as base, chromium() as browser:
+        vw = signed_in_page(browser, base, "VW", PASSWORD)
+        vw.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        vw.goto(f"{base}/p/{SLUG}/prisma")
+        vw.locator("td[data-field='records_excluded'] a").click()
+        vw.wait_for_url(f"**/p/{SLUG}/prisma/box/records_excluded")
+        assert vw.locator(".trace-entry").count() == 2
+        vw.goto(f"{base}/p/{SLUG}/prisma.svg")  # the figure opened full size
+        vw.locator("#box-screened").click()
+        vw.wait_for_url(f"**/p/{SLUG}/prisma/box/records_screened")
+        assert vw.locator(".trace-entry").count() == 8
+        phone = signed_in_page(browser, base, "VW", PASSWORD, width=390, height=844)
+        phone.goto(f"{base}/p/{SLUG}/prisma/box/records_screened")
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the list is {width} px wide on a 390 px phone"
+    assert not problems, problems

@@ -222,6 +222,23 @@ FIELD_BOX: dict[str, str] = {
 }
 
 
+#: The boxes of the drawn diagram (:mod:`.prisma_svg` keys) that hold one number, and the
+#: PRISMA2020 box each is; boxes with several numbers (identification, included) are
+#: linked line by line from the counts table instead.
+SVG_BOXES: dict[str, str] = {
+    "screened": "records_screened",
+    "records_excluded": "records_excluded",
+    "sought": "dbr_sought_reports",
+    "not_retrieved": "dbr_notretrieved_reports",
+    "assessed": "dbr_assessed",
+    "reports_excluded": "dbr_excluded",
+    "other_sought": "other_sought_reports",
+    "other_not_retrieved": "other_notretrieved_reports",
+    "other_assessed": "other_assessed",
+    "other_excluded": "other_excluded",
+}
+
+
 def box_of(field: str, line: str | None = None) -> tuple[str, str | None] | None:
     """(box, line) that lists what the diagram's count ``field`` (one ``line`` of it, for
     a list field) counts; None for a count no single box holds (other methods' total)."""

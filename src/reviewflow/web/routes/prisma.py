@@ -169,11 +169,13 @@ def prisma_page(ctx: Member) -> Response:
 
 @router.get("/p/{slug}/prisma.svg")
 def prisma_figure(ctx: Member) -> Response:
-    """The flow diagram alone, as an image that can run nothing."""
+    """The flow diagram alone, as an image that can run nothing; opened full size, each
+    box with one number links to the list of what it counts."""
     with ctx.session(write=False):
         counts = counts_from_project(ctx.need_project())
+    links = {key: ctx.href(f"/prisma/box/{box}") for key, box in prisma_trace.SVG_BOXES.items()}
     return Response(
-        prisma_svg.to_svg(counts),
+        prisma_svg.to_svg(counts, links=links),
         media_type="image/svg+xml",
         headers={
             "Content-Security-Policy": SVG_POLICY,
