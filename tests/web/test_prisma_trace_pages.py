@@ -60,6 +60,9 @@ def screened(team_project: Project, tmp_path: Path) -> Project:
     with project.session(actor="OW"):
         typed = rf.SearchEntry(source="ISRCTN", method="register", records_returned=3)
         rf.add_search(project, typed)
+        hand = rf.SearchEntry(source="Reference lists", method="citation searching",
+                              records_returned=2)  # fmt: skip
+        rf.add_search(project, hand)
     for item in (1, 2, 3):
         vote(project, "AB", item, "include")
         vote(project, "CD", item, "include")
@@ -130,6 +133,8 @@ def test_every_number_on_the_prisma_page_leads_to_as_many_entries_as_it_says(
                 "dbr_notretrieved_reports", "new_studies", "new_reports"} <= paths  # fmt: skip
         assert links[f"/p/{SLUG}/prisma/box/records_excluded"] == 2
         assert links[f"/p/{SLUG}/prisma/box/register_results"] == 3
+        assert links[f"/p/{SLUG}/prisma/box/citations_results"] == 2  # other methods' total
+        assert links[f"/p/{SLUG}/prisma/box/citations_results?part=Citation%20searching"] == 2
     with screened.session(actor="LA"):
         screening.close_stage(screened, stage="ta", reviewer="LA", force=True)
         screening.close_stage(screened, stage="ft", reviewer="LA", force=True)
