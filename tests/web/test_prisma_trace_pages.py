@@ -249,3 +249,60 @@ def test_in_chromium_a_box_of_the_figure_and_a_number_of_the_table_open_their_li
         width = phone.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"the list is {width} px wide on a 390 px phone"
     assert not problems, problems
+
+
+# -- the theme x study matrix: a cell's coded segments -------------------------------------
+
+
+def test_a_matrix_cell_lists_the_segments_it_counts_with_their_codings(tmp_path: Path) -> None:
+    from reviewflow import accounts
+    from reviewflow.settings import Reviewer
+    from reviewflow.stages import studies
+    from reviewflow.stages.synthesis import codes, findings, themes
+    from reviewflow.stages.synthesis.segments import Block
+
+    project = Project.create(
+        tmp_path / SLUG,
+        title="Coding",
+        question="?",
+        reviewers=[
+            Reviewer(initials="MC", name="M C", roles=["owner"]),
+            Reviewer(initials="VW", name="V W", roles=["viewer"]),
+        ],
+        owner="MC",
+    )
+    with project.session(actor="MC") as session:
+        for who in ("MC", "VW"):
+            accounts.set_password(session.conn, who, PASSWORD)
+        study = studies.add_study(project, "Moffatt 2017")
+        other = studies.add_study(project, "Wildman 2019")
+        findings.store_blocks(
+            project,
+            study,
+            [Block("Trust grew slowly.", page=2), Block("<script>alert(1)</script> mattered.")],
+            file_name="m.txt",
+        )
+        findings.store_blocks(project, other, [Block("Nothing here.")], file_name="w.txt")
+        trust = codes.create_code(project, "trust")
+        for seg in findings.list_segments(project, study=study):
+            codes.apply_code(project, seg["id"], trust, reviewer="MC")
+        theme = themes.create_theme(project, "Relationship", kind="descriptive",
+                                    description="d", label="1.1", codes=[trust])  # fmt: skip
+    (row,) = themes.matrix(project)
+    expected = row.segments_by_study[study]
+    assert expected >= 2
+    try:
+        with TestClient(create_app(project.root), follow_redirects=False) as vw:
+            sign_in(vw, "VW")
+            page = vw.get(f"/p/{SLUG}/matrix/cell", params={"theme": theme, "study": study})
+            assert page.status_code == 200
+            assert f'data-count="{expected}"' in page.text
+            assert len(entries_of(page.text)) == expected
+            assert SCRIPT not in page.text and "&lt;script&gt;" in page.text
+            assert "<strong>MC</strong> coded <em>trust</em>" in page.text
+            api = vw.get(f"/api/p/{SLUG}/matrix/cell", params={"theme": theme, "study": other})
+            assert (api.json()["count"], api.json()["segments"]) == (0, [])
+            missing = vw.get(f"/api/p/{SLUG}/matrix/cell", params={"theme": 999, "study": study})
+            assert missing.status_code == 404
+    finally:
+        project.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from . import accounts, agreement, conflicts, dedup, fulltext, prisma, projects, screening
+from .traces import router as traces_router
 
 ROUTERS: list[APIRouter] = [
     accounts.router,
@@ -15,4 +16,5 @@ ROUTERS: list[APIRouter] = [
     dedup.router,
     prisma.router,
     fulltext.router,
+    traces_router,
 ]
