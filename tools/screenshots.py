@@ -40,6 +40,7 @@ PAGES = [
     ("prisma", "VW", "/p/review/prisma"),
     ("prisma-box", "AB", "/p/review/prisma/box/records_screened"),
     ("prisma-box-blind", "VW", "/p/review/prisma/box/records_excluded"),
+    ("agreement-items", "AB", "/p/review/agreement/ta/items?pair=AB/CD"),
     ("team", "OW", "/p/review/team"),
     ("account", "AB", "/p/review/account"),
     ("forbidden", "VW", "/p/review/screen/ta"),

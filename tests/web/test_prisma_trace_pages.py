@@ -306,3 +306,28 @@ def test_a_matrix_cell_lists_the_segments_it_counts_with_their_codings(tmp_path:
             assert missing.status_code == 404
     finally:
         project.close()
+
+
+# -- Table 1: an aggregate's studies --------------------------------------------------------
+
+
+def test_a_table_1_aggregate_lists_the_studies_its_sentence_counts(tmp_path: Path) -> None:
+    from reviewflow import accounts, demo
+
+    project = demo.create_project(tmp_path / "demo")
+    with project.session(actor="MC") as session:
+        accounts.set_password(session.conn, "MC", PASSWORD)
+    try:
+        with TestClient(create_app(project.root), follow_redirects=False) as mc:
+            sign_in(mc, "MC", slug="demo")
+            page = mc.get("/p/demo/table1/aggregate", params={"field": "age_mean"})
+            assert page.status_code == 200
+            assert "range 46.5–76.7 (not reported by 2 of 6)" in page.text
+            assert len(entries_of(page.text)) == 6
+            assert page.text.count('data-counted="no"') == 2 and 'data-count="4"' in page.text
+            api = mc.get("/api/p/demo/table1/aggregate", params={"field": "sample_size"}).json()
+            assert sum(int(e["value"]) for e in api["entries"] if e["counted"]) == 221
+            wrong = mc.get("/api/p/demo/table1/aggregate", params={"field": "participants"})
+            assert wrong.status_code == 404 and "sample_size" in str(wrong.json())
+    finally:
+        project.close()
