@@ -331,3 +331,20 @@ def test_a_table_1_aggregate_lists_the_studies_its_sentence_counts(tmp_path: Pat
             assert wrong.status_code == 404 and "sample_size" in str(wrong.json())
     finally:
         project.close()
+
+
+def test_a_long_list_is_paged_and_the_pages_hold_every_entry_once(
+    screened: Project, client_for: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reviewflow.web.routes import prisma as prisma_routes
+
+    monkeypatch.setattr(prisma_routes, "BOX_PAGE", 3)
+    vw = client_for("VW")
+    href, seen = f"/p/{SLUG}/prisma/box/records_screened", []
+    while href:
+        listed = vw.get(href).text
+        seen += re.findall(r'class="trace-entry[^"]*"[^>]*data-id="(\d+)"', listed)
+        found = re.search(r'<a href="([^"]+)" rel="next">', listed)
+        href = html.unescape(found[1]) if found else ""
+    assert seen == [str(i) for i in range(1, 9)]  # 8 records on pages of 3, once each
+    assert "Page 3 of 3" in listed
