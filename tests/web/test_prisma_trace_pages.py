@@ -115,6 +115,17 @@ def follow_every_link(client: TestClient) -> dict[str, int]:
         if not any(kind in ("search", "declared") for kind, _ in entries):
             assert len(entries) == number, href
         assert SCRIPT not in listed.text, href
+    figure = client.get(f"/p/{SLUG}/prisma.svg").text  # the boxes of the full-size figure
+    boxes = re.findall(r'<a href="([^"]+)">\s*<g id="box-[a-z_]+">(.*?)</g>', figure, re.S)
+    assert len(boxes) >= 6
+    for href, inside in boxes:
+        number = re.findall(r"\(n = ([\d,]+)\)", inside)
+        listed = client.get(href)
+        assert listed.status_code == 200, href
+        if not number:  # "not reported" (the other-methods column's own boxes here)
+            assert "not reported" in inside and entries_of(listed.text) == [], href
+            continue
+        assert len(entries_of(listed.text)) == int(number[0].replace(",", "")), href
     return links
 
 
