@@ -56,7 +56,7 @@ def conflict_on(project: Project, item: int) -> None:
 
 def counts_shown(html: str) -> dict[str, str]:
     """PRISMA table cells of the page: field -> the count shown."""
-    return dict(re.findall(r'data-field="([^"]+)">([^<]+)</td>', html))
+    return dict(re.findall(r'data-field="([^"]+)">(?:<a [^>]*>)?([^<]+)(?:</a>)?', html))
 
 
 def assert_escaped(html: str) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -12,7 +13,10 @@ from ..protocol import save_declared
 from ..reports import prisma, prisma_svg
 from ..reports.prisma_project import counts_from_project, declared_from_settings
 from . import cli
-from ._output import OutputContext, echo, echo_json, pass_output
+from ._output import OutputContext, acting, echo, echo_json, pass_output, reviewer_option
+
+if TYPE_CHECKING:
+    from ..reports.prisma_trace import BoxTrace, TraceEntry
 
 
 def parse_declare(items: tuple[str, ...]) -> dict[str, Any]:
@@ -92,7 +96,28 @@ def _int(key: str, value: str) -> int:
     is_flag=True,
     help="Keep the --declare counts in the project, so reviewflow report draws the same diagram.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print counts and checks as JSON.")
+@click.option(
+    "--box",
+    metavar="NAME",
+    default=None,
+    help="List what one box counts instead of drawing the diagram (NAME as in the data "
+    "column of the PRISMA2020 CSV, e.g. records_excluded); with --json, one JSON object "
+    "per line (JSON Lines), one line per record, report, study or typed-in count.",
+)
+@click.option(
+    "--part",
+    metavar="LINE",
+    default=None,
+    help="With --box: one line of the box's breakdown (a database, register, other method "
+    "or exclusion reason).",
+)
+@reviewer_option
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print counts and checks as JSON (with --box: JSON Lines, one entry per line).",
+)
 @pass_output
 def prisma_cmd(
     out: OutputContext,
@@ -102,6 +127,9 @@ def prisma_cmd(
     other_methods: bool | None,
     declare: tuple[str, ...],
     save: bool,
+    box: str | None,
+    part: str | None,
+    reviewer: str | None,
     as_json: bool,
 ) -> None:
     """Draw the PRISMA 2020 flow diagram from the project and check its arithmetic.
@@ -119,9 +147,29 @@ def prisma_cmd(
             --declare previous_studies=4 --declare previous_reports=5
         reviewflow prisma --declare duplicates_removed=10234 \\
             --declare "exclusion_reasons=Not UK based:120;Not qualitative:98" --save
+        reviewflow prisma --box records_excluded --reviewer AB
+        reviewflow prisma --box dbr_excluded --part "not UK-based" --json | wc -l
+
+    --box lists what one box counts, with who decided and when: the records, reports or
+    studies behind a derived number (as many as the box says), and the search-log rows or
+    declared counts behind a typed-in one (each line adds its "n"). Votes a blind stage
+    still hides from --reviewer are left out, and entries whose place in the box would
+    show them are counted without being named.
     """
-    project = out.project()
     extra = parse_declare(declare)
+    if box is not None:
+        if save:
+            raise InputError(
+                "--save keeps declared counts; --box only lists what a box counts",
+                hint="Run reviewflow prisma --declare KEY=N --save first, then --box.",
+            )
+        _list_box(out, box, part=part, reviewer=acting(reviewer), declared=extra, as_json=as_json)
+        return
+    if part is not None:
+        raise InputError(
+            "--part narrows a --box list", hint="Add --box NAME, e.g. --box dbr_excluded."
+        )
+    project = out.project()
     if save and not extra:
         raise InputError(
             "--save keeps --declare counts, but none were given",
@@ -165,3 +213,59 @@ def prisma_cmd(
         )
     if not problems:
         echo("The boxes add up.")
+
+
+def _list_box(
+    out: OutputContext,
+    box: str,
+    *,
+    part: str | None,
+    reviewer: str | None,
+    declared: dict[str, Any],
+    as_json: bool,
+) -> None:
+    """``--box``: the entries of one box, JSON Lines on stdout or one line each."""
+    from ..reports import prisma_trace
+
+    prisma_trace.check_box(box)  # before opening the project: a typo is said at once
+    project = out.project()
+    with out.session(write=False, actor=reviewer):
+        found = prisma_trace.trace(project, box, viewer=reviewer, part=part, declared=declared)
+    if as_json:
+        for entry in found.entries:
+            line = {"box": found.box, **entry.to_dict()}
+            click.echo(json.dumps(line, ensure_ascii=False, default=str))
+    else:
+        echo(_heading(found))
+        for entry in found.entries:
+            echo(_line(entry))
+    for note in found.notes:
+        echo(f"Note: {note}", err=True)
+
+
+def _heading(found: BoxTrace) -> str:
+    where = f" / {found.part}" if found.part else ""
+    return f"{found.label}{where} ({found.box}): {prisma.fmt(found.count)}"
+
+
+def _line(entry: TraceEntry) -> str:
+    if entry.hidden:
+        return f"  {entry.kind} (not named: blind screening)"
+    who = "; ".join(
+        " ".join(
+            str(x)
+            for x in (
+                d.who or "?",
+                d.what,
+                f"({d.reason})" if d.reason else "",
+                d.when.strftime("%Y-%m-%d %H:%M") if d.when else "",
+            )
+            if x
+        )
+        for d in entry.decisions
+    )
+    cite = ", ".join(str(x) for x in (entry.first_author, entry.year) if x)
+    ref = f"{entry.kind} {entry.id}" if entry.id is not None else entry.kind
+    adds = f" [adds {prisma.fmt(entry.n)}]" if entry.kind in ("search", "declared") else ""
+    parts = [ref + adds, entry.title or "", f"({cite})" if cite else "", f"— {who}" if who else ""]
+    return "  " + " ".join(p for p in parts if p)

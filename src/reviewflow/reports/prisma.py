@@ -477,6 +477,16 @@ CSV_SOURCE: dict[str, tuple[str, ...]] = {
 }
 
 
+def method_slot(name: str) -> str:
+    """The PRISMA2020 row an other method's count goes to (see :func:`other_method_slots`)."""
+    low = name.lower()
+    if "website" in low:
+        return "website_results"
+    if "organi" in low:
+        return "organisation_results"
+    return "citations_results"
+
+
 def other_method_slots(counts: PrismaCounts) -> dict[str, tuple[str, int | None]]:
     """Map other methods onto PRISMA2020's three slots (websites, organisations, citations).
 
@@ -486,13 +496,7 @@ def other_method_slots(counts: PrismaCounts) -> dict[str, tuple[str, int | None]
     slots: dict[str, list[Entry]] = {"website_results": [], "organisation_results": []}
     slots["citations_results"] = []
     for name, n in counts.other_methods:
-        low = name.lower()
-        if "website" in low:
-            slots["website_results"].append((name, n))
-        elif "organi" in low:
-            slots["organisation_results"].append((name, n))
-        else:
-            slots["citations_results"].append((name, n))
+        slots[method_slot(name)].append((name, n))
     out: dict[str, tuple[str, int | None]] = {}
     for key, entries in slots.items():
         if entries:

@@ -17,7 +17,8 @@ Reads, never writes.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..project import Project
@@ -26,9 +27,49 @@ from ..stages.dedup import links
 from ..store import queries
 from .prisma import COUNT_FIELDS, LIST_FIELDS, Entry, PrismaCounts
 
+if TYPE_CHECKING:
+    from ..stages.screening.counts import Members
+    from ..stages.studies import Study
+
 #: Search-log methods that feed the left (databases and registers) column.
 LEFT_METHODS = ("database", "register")
 UNLINKED = "Imported without a logged search"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One search of the log (or the imports linked to no search) as the diagram counts it.
+
+    ``n`` is the records imported for the search, or its logged ``records_returned`` when
+    nothing was imported (a count typed into the search log, with no records behind it).
+    """
+
+    column: str  # "left" (databases), "register" or "other"
+    name: str  # the diagram's entry it adds to ("Embase", "Citation searching", ...)
+    search: dict[str, Any] | None  # None: the imports linked to no search
+    imports: tuple[dict[str, Any], ...]
+    n: int | None
+
+    @property
+    def import_ids(self) -> tuple[int, ...]:
+        return tuple(int(i["id"]) for i in self.imports)
+
+
+@dataclass
+class Derivation:
+    """What the derived counts count: every count of :func:`derive` is the length of one
+    of these lists (or the sum of its sources' ``n``), so a list of what a box counts has
+    as many entries as the box says (:mod:`reviewflow.reports.prisma_trace`)."""
+
+    sources: list[Source] = field(default_factory=list)
+    #: duplicate record id -> its current link event (who or what linked it, and when)
+    duplicates: dict[int, dict[str, Any]] = field(default_factory=dict)
+    screening: Members | None = None
+    automation: list[int] = field(default_factory=list)
+    screened: list[int] = field(default_factory=list)
+    #: the studies recorded in the project, when they are the included studies (no
+    #: full-text screening plan)
+    studies: list[Study] | None = None
 
 
 def counts_from_project(
@@ -42,10 +83,19 @@ def counts_from_project(
     ...), to (name, n) pairs. Without a full-text screening plan, the studies included are
     the project's studies.
     """
-    counts = PrismaCounts()
+    return derive(project, declared=declared)[0]
+
+
+def derive(
+    project: Project, *, declared: dict[str, Any] | None = None
+) -> tuple[PrismaCounts, Derivation]:
+    """:func:`counts_from_project`'s counts with the lists they count (one read of each)."""
+    counts, found = PrismaCounts(), Derivation()
     with project.db.connect() as conn:
-        _identification(counts, conn)
-        counts.duplicates_removed = links.duplicates_removed(conn)
+        found.sources = identification_sources(conn)
+        found.duplicates = links.latest_links(conn)
+    _identification(counts, found.sources)
+    counts.duplicates_removed = len(found.duplicates)
     # automation exclusions come from the stopping rule (set in _screening); reviewflow
     # removes nothing else before screening
     counts.excluded_automation = 0
@@ -53,12 +103,12 @@ def counts_from_project(
     from ..stages.screening import state_cache
 
     with state_cache(project):  # counts and automation exclusions share one derived state
-        _screening(counts, project)
+        _screening(counts, project, found)
     wanted = {**declared_from_settings(project), **(declared or {})}
     if wanted:
         apply_declared(counts, wanted)
-    _studies_from_store(project, counts)
-    return counts
+    _studies_from_store(project, counts, found)
+    return counts, found
 
 
 def declared_from_settings(project: Project) -> dict[str, Any]:
@@ -75,54 +125,66 @@ def _from_toml(value: Any) -> Any:
     return None if value == NOT_REPORTED else value
 
 
-def _studies_from_store(project: Project, counts: PrismaCounts) -> None:
+def _studies_from_store(project: Project, counts: PrismaCounts, found: Derivation) -> None:
     """Without a full-text screening plan, the included studies are the study table."""
     if counts.studies_included is not None or "studies_included" in counts.declared:
         return
     from ..stages import studies
 
-    n = len(studies.included(project))
-    if n:
-        counts.studies_included = n
+    included = studies.included(project)
+    if included:
+        found.studies = included
+        counts.studies_included = n = len(included)
         counts.notes.append(
             f"Studies included ({n}) are the studies recorded in the project "
             "(no full-text screening plan)."
         )
 
 
-def _identification(counts: PrismaCounts, conn: Any) -> None:
+def identification_sources(conn: Any) -> list[Source]:
+    """Every logged search as a :class:`Source`, then the imports linked to no search (when
+    they hold records), in the search log's order."""
     per_import = queries.records_per_import(conn)
-    imported: dict[int, int] = defaultdict(int)
-    has_import: set[int] = set()
-    unlinked = 0
-    unlinked_ids: list[str] = []
+    by_search: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    unlinked: list[dict[str, Any]] = []
     for imp in queries.list_imports(conn):
-        n = per_import.get(imp["id"], 0)
         if imp["search_id"] is None:
-            unlinked += n
-            unlinked_ids.append(f"import {imp['id']} ({imp['file_name']})")
+            unlinked.append(imp)
         else:
-            imported[imp["search_id"]] += n
-            has_import.add(imp["search_id"])
-    by_column: dict[str, dict[str, int | None]] = {"left": {}, "register": {}, "other": {}}
+            by_search[imp["search_id"]].append(imp)
+    out: list[Source] = []
     for s in queries.list_searches(conn):
-        n = imported[s["id"]] if s["id"] in has_import else s["records_returned"]
-        if s["method"] == "database":
-            column, name = "left", s["source"]
-        elif s["method"] == "register":
-            column, name = "register", s["source"]
+        found = tuple(by_search.get(s["id"], ()))
+        n = sum(per_import.get(i["id"], 0) for i in found) if found else s["records_returned"]
+        if s["method"] in LEFT_METHODS:
+            column, name = ("left" if s["method"] == "database" else "register"), s["source"]
         else:
             column, name = "other", s["method"][:1].upper() + s["method"][1:]
-            if s["id"] in has_import and n:
-                counts.other_methods_screened = True
-        seen = by_column[column]
-        before = seen.get(name, 0)
-        seen[name] = None if n is None or before is None else before + n
-    if unlinked:
-        by_column["left"][UNLINKED] = unlinked
+        out.append(Source(column, name, s, found, n))
+    n_unlinked = sum(per_import.get(i["id"], 0) for i in unlinked)
+    if n_unlinked:
+        out.append(Source("left", UNLINKED, None, tuple(unlinked), n_unlinked))
+    return out
+
+
+def _identification(counts: PrismaCounts, sources: list[Source]) -> None:
+    by_column: dict[str, dict[str, int | None]] = {"left": {}, "register": {}, "other": {}}
+    for src in sources:
+        if src.search is None:
+            continue
+        if src.column == "other" and src.imports and src.n:
+            counts.other_methods_screened = True
+        seen = by_column[src.column]
+        before = seen.get(src.name, 0)
+        seen[src.name] = None if src.n is None or before is None else before + src.n
+    for src in sources:
+        if src.search is not None:
+            continue
+        by_column["left"][UNLINKED] = src.n
+        names = ", ".join(f"import {i['id']} ({i['file_name']})" for i in src.imports)
         counts.notes.append(
-            f"{unlinked:,} records were imported without a logged search "
-            f"({', '.join(unlinked_ids)}); they are counted under databases. Link each "
+            f"{src.n:,} records were imported without a logged search "
+            f"({names}); they are counted under databases. Link each "
             "import to its search (without importing it again) with: reviewflow imports "
             "link IMPORT_ID --search SEARCH_ID (searches: reviewflow search list)"
         )
@@ -131,26 +193,29 @@ def _identification(counts: PrismaCounts, conn: Any) -> None:
     counts.other_methods = list(by_column["other"].items())
 
 
-def _screening(counts: PrismaCounts, project: Project) -> None:
-    from ..stages import screening
-    from ..stages.screening.counts import REASON_PREFIX
+def _screening(counts: PrismaCounts, project: Project, found: Derivation) -> None:
+    from ..stages.screening.counts import REASON_PREFIX, members
     from ..stages.screening.plan import screening_settings
-    from ..stages.screening.prioritise import automation_excluded
+    from ..stages.screening.prioritise import automation_excluded_ids
 
     if project.settings.screening is None:
         return
     plan = screening_settings(project)
     if not plan.ta.reviewers:
         return
-    s = screening.counts(project)
+    m = found.screening = members(project)
+    ids = m.ids
     # records nobody screened when the team stopped on the stopping rule
-    automation = automation_excluded(project)
-    counts.excluded_automation = automation
-    counts.records_screened = s["records_screened"] - automation
-    counts.records_excluded = s["records_excluded"]
-    counts.reports_sought = s["reports_sought"]
-    counts.reports_not_retrieved = s["reports_not_retrieved"]
-    _pending(counts, s["records_pending"] + s["records_in_conflict"] - automation, "title/abstract")
+    found.automation = automation_excluded_ids(project)
+    unscreened = set(found.automation)
+    found.screened = [i for i in ids["records_screened"] if i not in unscreened]
+    counts.excluded_automation = len(found.automation)
+    counts.records_screened = len(found.screened)
+    counts.records_excluded = len(ids["records_excluded"])
+    counts.reports_sought = len(ids["reports_sought"])
+    counts.reports_not_retrieved = len(ids["reports_not_retrieved"])
+    waiting = len(ids["records_pending"]) + len(ids["records_in_conflict"])
+    _pending(counts, waiting - len(found.automation), "title/abstract")
     from ..stages.screening.prioritise import ranking_on
 
     if ranking_on(project, "ta"):  # the methods: how ranked screening stopped, and why
@@ -159,16 +224,16 @@ def _screening(counts: PrismaCounts, project: Project) -> None:
         counts.notes.append(methods_text(project))
     if not plan.ft.reviewers:
         return
-    counts.reports_assessed = s["reports_assessed"]
-    counts.reports_excluded = s["reports_excluded"]
+    counts.reports_assessed = len(ids["reports_assessed"])
+    counts.reports_excluded = len(ids["reports_excluded"])
     counts.exclusion_reasons = [
-        (key[len(REASON_PREFIX) :], n)
-        for key, n in s.items()
-        if key.startswith(REASON_PREFIX) and n > 0
+        (key[len(REASON_PREFIX) :], len(items))
+        for key, items in ids.items()
+        if key.startswith(REASON_PREFIX) and items
     ]
-    counts.reports_included = s["reports_included"]
-    counts.studies_included = s["studies_included"]
-    _pending(counts, s["reports_pending"] + s["reports_in_conflict"], "full-text")
+    counts.reports_included = len(ids["reports_included"])
+    counts.studies_included = len(ids["studies_included"])
+    _pending(counts, len(ids["reports_pending"]) + len(ids["reports_in_conflict"]), "full-text")
 
 
 def _pending(counts: PrismaCounts, n: int, stage: str) -> None:

@@ -16,7 +16,7 @@ Sans metrics, the widest of the usual fallbacks, so text never overflows a box.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -501,7 +501,7 @@ def _arrows(
 # -- SVG writing -------------------------------------------------------------------------
 
 
-def _svg_box(b: Box) -> str:
+def _svg_box(b: Box, href: str | None = None) -> str:
     rx = ' rx="8"' if b.rounded else ""
     parts = [
         f'<g id="box-{b.key}">',
@@ -522,6 +522,8 @@ def _svg_box(b: Box) -> str:
             f"{weight}>{escape(line)}</text>"
         )
     parts.append("</g>")
+    if href is not None:  # the list of what the box counts (the web app's full-size figure)
+        parts = [f'<a href="{escape(href, {chr(34): "&quot;"})}">', *parts, "</a>"]
     return "\n".join(parts)
 
 
@@ -545,12 +547,18 @@ def _svg_bar(label: str, top: float, bottom: float) -> str:
 
 
 def to_svg(
-    counts: PrismaCounts, *, template: str = "new", other_methods: bool | None = None
+    counts: PrismaCounts,
+    *,
+    template: str = "new",
+    other_methods: bool | None = None,
+    links: Mapping[str, str] | None = None,
 ) -> str:
     """The flow diagram as a standalone SVG document.
 
     ``template`` is "new" or "updated" (adds the previous-studies column and the totals);
     ``other_methods`` draws the other-methods column (default: when any were logged).
+    ``links`` maps a box's key (its ``id`` without ``box-``, e.g. "screened") to a URL the
+    box links to: the web app links each box to the list of what it counts.
     """
     if template not in TEMPLATES:
         raise InputError(f"unknown PRISMA template {template!r}", hint="Use new or updated.")
@@ -562,7 +570,7 @@ def to_svg(
         note_lines += wrap(note, lay.width - 2 * MARGIN, size=9)
     height = bottom + len(note_lines) * 12 + MARGIN
     body = [_svg_bar(*bar) for bar in lay.bars]
-    body += [_svg_box(b) for b in lay.boxes.values()]
+    body += [_svg_box(b, (links or {}).get(b.key)) for b in lay.boxes.values()]
     body += [_svg_arrow(a) for a in lay.arrows]
     for i, line in enumerate(note_lines):
         body.append(

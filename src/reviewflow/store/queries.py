@@ -204,3 +204,25 @@ def count_records_after(conn: Connection, record_id: int) -> int:
     """Records with an id above ``record_id`` (imported after a given point)."""
     stmt = select(func.count()).select_from(records).where(records.c.id > record_id)
     return int(conn.execute(stmt).scalar_one())
+
+
+_BRIEF_CHUNK = 900
+
+
+def record_briefs(
+    conn: Connection, *, ids: Iterable[int] | None = None, import_ids: Iterable[int] | None = None
+) -> list[dict[str, Any]]:
+    """id, import_id, title, authors, year and DOI of records, in id order: what a list
+    of records shows. ``ids`` or ``import_ids`` (the records of those imports) select them."""
+    cols = records.c
+    base = select(cols.id, cols.import_id, cols.title, cols.authors, cols.year, cols.doi)
+    if (ids is None) == (import_ids is None):
+        raise ValueError("give ids or import_ids")
+    column, wanted = (cols.id, ids) if ids is not None else (cols.import_id, import_ids)
+    values = sorted(set(wanted or ()))
+    out: list[dict[str, Any]] = []
+    for start in range(0, len(values), _BRIEF_CHUNK):
+        part = values[start : start + _BRIEF_CHUNK]
+        out.extend(dict(r) for r in conn.execute(base.where(column.in_(part))).mappings())
+    out.sort(key=lambda r: r["id"])
+    return out

@@ -269,6 +269,24 @@ def latest_stage_action(conn: Connection, *, stage: str, actions: Sequence[str])
     ).scalar()
 
 
+def latest_stage_event(
+    conn: Connection, *, stage: str, actions: Sequence[str]
+) -> dict[str, Any] | None:
+    """The latest of ``actions`` recorded for ``stage`` as a whole row (who, when), or None."""
+    cols = screening_stage_events.c
+    row = (
+        conn.execute(
+            select(screening_stage_events)
+            .where(cols.stage == stage, cols.action.in_(list(actions)))
+            .order_by(cols.id.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row is not None else None
+
+
 # -- studies and reports ---------------------------------------------------------------
 
 

@@ -48,6 +48,12 @@ def duplicates_removed(conn: Connection) -> int:
     return len(dq.current_links(conn))
 
 
+def latest_links(conn: Connection) -> dict[int, dict[str, Any]]:
+    """Duplicate record id -> the link event that makes it one now (method, rule, scores,
+    reviewer, when): what PRISMA's "duplicate records removed" box lists."""
+    return dq.latest_links(conn)
+
+
 def history(conn: Connection, record_id: int) -> list[dict[str, Any]]:
     """Every link event of one record, oldest first."""
     return dq.link_history(conn, record_id)

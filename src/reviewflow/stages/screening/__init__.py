@@ -46,7 +46,7 @@ The web app's screening page asks one question per request (:mod:`.queue`, :mod:
 
 from __future__ import annotations
 
-from .agreement_run import agreement
+from .agreement_run import ComparedItem, agreement, compared_items
 from .assign import assign, double_screened, reviewers_for
 from .conflicts import Conflict, conflicts, resolve
 from .counts import counts
@@ -90,6 +90,7 @@ from .view import View, item_view
 
 __all__ = [
     "STAGES",
+    "ComparedItem",
     "Conflict",
     "Decision",
     "ItemPage",
@@ -107,6 +108,7 @@ __all__ = [
     "assign",
     "automation_excluded",
     "close_stage",
+    "compared_items",
     "conflicts",
     "counts",
     "create_reports",

@@ -6,6 +6,8 @@ Every number is computed from the events; nothing is typed in or cached.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
 
 from ...project import Project
 from ...store import screening_queries as sq
@@ -13,6 +15,44 @@ from .plan import screening_settings
 from .state import CONFLICT, EXCLUDE, INCLUDE, PENDING, StageState, load_state
 
 REASON_PREFIX = "reports_excluded: "
+
+
+#: The keys of :func:`counts` (and of :attr:`Members.ids`), before the reason keys.
+KEYS = (
+    "records_screened",
+    "records_excluded",
+    "records_included",
+    "records_pending",
+    "records_in_conflict",
+    "reports_sought",
+    "reports_not_retrieved",
+    "reports_retrieved",
+    "reports_assessed",
+    "reports_excluded",
+    "reports_included",
+    "reports_pending",
+    "reports_in_conflict",
+    "studies_included",
+)
+
+
+@dataclass
+class Members:
+    """What each screening count counts: key -> the ids behind it, with the states read.
+
+    ``ids`` has the keys of :func:`counts`: record ids at title/abstract, report ids at
+    full text, study ids for ``studies_included`` (minus the report id for a report in no
+    study). Every count is ``len`` of its list, so a list of what a PRISMA box counts
+    (:mod:`reviewflow.reports.prisma_trace`) has as many entries as the box says.
+    ``reports`` are every report (id -> row with its record's title, authors and year);
+    ``retrieval`` each report's latest retrieval event.
+    """
+
+    ids: dict[str, list[int]] = field(default_factory=lambda: {k: [] for k in KEYS})
+    ta: StageState | None = None
+    ft: StageState | None = None
+    reports: dict[int, dict[str, Any]] = field(default_factory=dict)
+    retrieval: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 def counts(project: Project) -> dict[str, int]:
@@ -23,52 +63,49 @@ def counts(project: Project) -> dict[str, int]:
     reports_retrieved, reports_assessed, reports_excluded, reports_included,
     reports_pending, reports_in_conflict, studies_included, and one key per reason.
     """
-    out = dict.fromkeys(
-        [
-            "records_screened",
-            "records_excluded",
-            "records_included",
-            "records_pending",
-            "records_in_conflict",
-            "reports_sought",
-            "reports_not_retrieved",
-            "reports_retrieved",
-            "reports_assessed",
-            "reports_excluded",
-            "reports_included",
-            "reports_pending",
-            "reports_in_conflict",
-            "studies_included",
-        ],
-        0,
-    )
+    return {key: len(ids) for key, ids in members(project).ids.items()}
+
+
+def members(project: Project) -> Members:
+    """The ids behind every screening count (see :class:`Members`), derived once."""
+    out = Members()
     if project.settings.screening is None or not screening_settings(project).ta.reviewers:
         return out
+    ids = out.ids
     with project.db.connect() as conn:
-        ta = load_state(conn, project, "ta")
-        ta_results = Counter(ta.results.values())
-        out.update(
-            records_screened=len(ta.items),
-            records_excluded=ta_results[EXCLUDE],
-            records_included=ta_results[INCLUDE],
-            records_pending=ta_results[PENDING],
-            records_in_conflict=ta_results[CONFLICT],
+        ta = out.ta = load_state(conn, project, "ta")
+        by_result = _by_result(ta)
+        ids.update(
+            records_screened=list(ta.items),
+            records_excluded=by_result[EXCLUDE],
+            records_included=by_result[INCLUDE],
+            records_pending=by_result[PENDING],
+            records_in_conflict=by_result[CONFLICT],
         )
-        passed = {i for i, r in ta.results.items() if r == INCLUDE}
-        reports = [r for r in sq.list_reports(conn) if r["record_id"] in passed]
-        retrieval = sq.current_retrieval(conn)
-        status = Counter(retrieval.get(r["id"], {}).get("status", "sought") for r in reports)
-        out.update(
-            reports_sought=len(reports),
-            reports_not_retrieved=status["not_retrieved"],
-            reports_retrieved=status["retrieved"],
+        passed = set(by_result[INCLUDE])
+        every = sq.list_reports(conn)
+        out.reports = {int(r["id"]): r for r in every}
+        reports = [r for r in every if r["record_id"] in passed]
+        out.retrieval = sq.current_retrieval(conn)
+        status = {r["id"]: out.retrieval.get(r["id"], {}).get("status", "sought") for r in reports}
+        ids.update(
+            reports_sought=[r["id"] for r in reports],
+            reports_not_retrieved=[i for i, s in status.items() if s == "not_retrieved"],
+            reports_retrieved=[i for i, s in status.items() if s == "retrieved"],
         )
         for reason in screening_settings(project).reasons:
-            out[REASON_PREFIX + reason] = 0
+            ids[REASON_PREFIX + reason] = []
         if not screening_settings(project).ft.reviewers:
             return out
-        ft = load_state(conn, project, "ft", ta=ta)
-    _full_text_counts(out, ft, {r["id"]: r["study_id"] for r in reports})
+        out.ft = load_state(conn, project, "ft", ta=ta)
+    _full_text_members(ids, out.ft, {r["id"]: r["study_id"] for r in reports})
+    return out
+
+
+def _by_result(state: StageState) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {PENDING: [], INCLUDE: [], EXCLUDE: [], CONFLICT: []}
+    for item in state.items:
+        out[state.results[item]].append(item)
     return out
 
 
@@ -99,18 +136,19 @@ def reviewer_progress(project: Project) -> dict[str, dict[str, tuple[int, int]]]
     return out
 
 
-def _full_text_counts(out: dict[str, int], ft: StageState, study_of: dict[int, int]) -> None:
-    results = ft.results
-    tally = Counter(results.values())
-    out.update(
-        reports_assessed=tally[INCLUDE] + tally[EXCLUDE],
-        reports_excluded=tally[EXCLUDE],
-        reports_included=tally[INCLUDE],
-        reports_pending=tally[PENDING],
-        reports_in_conflict=tally[CONFLICT],
-        studies_included=len({study_of.get(i, -i) for i, r in results.items() if r == INCLUDE}),
+def _full_text_members(
+    ids: dict[str, list[int]], ft: StageState, study_of: dict[int, int]
+) -> None:
+    by_result = _by_result(ft)
+    included = by_result[INCLUDE]
+    ids.update(
+        reports_assessed=sorted(included + by_result[EXCLUDE]),
+        reports_excluded=by_result[EXCLUDE],
+        reports_included=included,
+        reports_pending=by_result[PENDING],
+        reports_in_conflict=by_result[CONFLICT],
+        studies_included=list(dict.fromkeys(study_of.get(i, -i) for i in included)),
     )
-    for item, result in results.items():
-        if result == EXCLUDE:
-            reason = ft.reason_of(item) or "no reason given"
-            out[REASON_PREFIX + reason] = out.get(REASON_PREFIX + reason, 0) + 1
+    for item in by_result[EXCLUDE]:
+        reason = ft.reason_of(item) or "no reason given"
+        ids.setdefault(REASON_PREFIX + reason, []).append(item)

@@ -278,8 +278,22 @@ def resume(project: Project, *, reviewer: str | None = None) -> None:
 
 def automation_excluded(project: Project, *, state: StageState | None = None) -> int:
     """Records left unscreened when screening stopped on the rule (PRISMA's box)."""
+    return len(automation_excluded_ids(project, state=state))
+
+
+def automation_excluded_ids(project: Project, *, state: StageState | None = None) -> list[int]:
+    """The records :func:`automation_excluded` counts, in screening order (what PRISMA's
+    "marked as ineligible by automation tools" box lists)."""
     with project.db.connect() as conn:
         if not _stopped(conn):
-            return 0
+            return []
         state = state or load_state(conn, project, "ta")
-    return sum(1 for item in state.items if not state.independent.get(item))
+    return [item for item in state.items if not state.independent.get(item)]
+
+
+def stop_event(project: Project) -> dict[str, Any] | None:
+    """The "stop" event in force (who stopped title/abstract screening, and when), or None
+    when screening is not stopped."""
+    with project.db.connect() as conn:
+        event = sq.latest_stage_event(conn, stage="ta", actions=("stop", "resume"))
+    return event if event is not None and event["action"] == "stop" else None

@@ -55,20 +55,7 @@ def derive_matrix(
     applications: Iterable[Mapping[str, Any]],
 ) -> list[MatrixRow]:
     """Pure core: theme × study segment counts from code applications."""
-    by_code: dict[int, set[tuple[int, int]]] = {}  # code → {(study, segment)}
-    for app in applications:
-        code: int | None = app["code_id"]
-        seen: set[int] = set()
-        while code is not None and code not in seen:  # a sub-code counts for its ancestors
-            by_code.setdefault(code, set()).add((app["study_id"], app["segment_id"]))
-            seen.add(code)
-            code = code_parents.get(code)
-    per_theme: dict[int, set[tuple[int, int]]] = {t["id"]: set() for t in themes}
-    for theme_id, code_id in theme_codes:
-        per_theme.setdefault(theme_id, set()).update(by_code.get(code_id, set()))
-    for theme in themes:  # analytical themes: union of their descriptive themes
-        if theme["parent_id"] is not None:
-            per_theme.setdefault(theme["parent_id"], set()).update(per_theme[theme["id"]])
+    per_theme = theme_segments(themes, theme_codes, code_parents, applications)
     rows = []
     for theme in _tree_order(themes):
         counts: dict[int, int] = {}
@@ -86,6 +73,31 @@ def derive_matrix(
             )
         )
     return rows
+
+
+def theme_segments(
+    themes: Sequence[Mapping[str, Any]],
+    theme_codes: Iterable[tuple[int, int]],
+    code_parents: Mapping[int, int | None],
+    applications: Iterable[Mapping[str, Any]],
+) -> dict[int, set[tuple[int, int]]]:
+    """Pure core: theme id -> the (study, segment) pairs it holds; a cell of the matrix
+    counts one study's pairs (:mod:`.matrix_trace` lists them)."""
+    by_code: dict[int, set[tuple[int, int]]] = {}  # code → {(study, segment)}
+    for app in applications:
+        code: int | None = app["code_id"]
+        seen: set[int] = set()
+        while code is not None and code not in seen:  # a sub-code counts for its ancestors
+            by_code.setdefault(code, set()).add((app["study_id"], app["segment_id"]))
+            seen.add(code)
+            code = code_parents.get(code)
+    per_theme: dict[int, set[tuple[int, int]]] = {t["id"]: set() for t in themes}
+    for theme_id, code_id in theme_codes:
+        per_theme.setdefault(theme_id, set()).update(by_code.get(code_id, set()))
+    for theme in themes:  # analytical themes: union of their descriptive themes
+        if theme["parent_id"] is not None:
+            per_theme.setdefault(theme["parent_id"], set()).update(per_theme[theme["id"]])
+    return per_theme
 
 
 def _tree_order(themes: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -191,12 +203,23 @@ def matrix(project: Project, *, coder: str | None = None) -> list[MatrixRow]:
     """The theme × study matrix derived from the (current) code applications of the
     included studies."""
     with project.db.connect() as conn:
-        themes = sq.list_themes(conn)
-        links = sq.list_theme_codes(conn)
-        parents = {c["id"]: c["parent_id"] for c in sq.list_codes(conn, include_inactive=True)}
-        apps = sq.active_applications(conn, coder=coder)
-        included = {s.id for s in studies_mod.load(conn, project).included}
-    return derive_matrix(themes, links, parents, [a for a in apps if a["study_id"] in included])
+        themes, links, parents, apps = matrix_inputs(conn, project, coder=coder)
+    return derive_matrix(themes, links, parents, apps)
+
+
+def matrix_inputs(
+    conn: Connection, project: Project, *, coder: str | None = None
+) -> tuple[
+    list[dict[str, Any]], list[tuple[int, int]], dict[int, int | None], list[dict[str, Any]]
+]:
+    """What the matrix is derived from: themes, (theme, code) links, code parents and the
+    current applications on included studies' segments (``coder``: one coder's only)."""
+    themes = sq.list_themes(conn)
+    links = sq.list_theme_codes(conn)
+    parents = {c["id"]: c["parent_id"] for c in sq.list_codes(conn, include_inactive=True)}
+    apps = sq.active_applications(conn, coder=coder)
+    included = {s.id for s in studies_mod.load(conn, project).included}
+    return themes, list(links), parents, [a for a in apps if a["study_id"] in included]
 
 
 def add_quote(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from . import accounts, agreement, conflicts, dedup, fulltext, jobs, prisma, projects, screening
+from .traces import router as traces_router
 
 ROUTERS: list[APIRouter] = [
     accounts.router,
@@ -16,4 +17,5 @@ ROUTERS: list[APIRouter] = [
     prisma.router,
     fulltext.router,
     jobs.router,
+    traces_router,
 ]

@@ -4,6 +4,10 @@ The numbers are :func:`reviewflow.stages.screening.agreement`'s, as ``reviewflow
 agreement`` prints them: independent votes only, before arbitration, "maybe" counted as
 include. The page rounds as the CLI does (two decimals, κ with its 95 % CI) and says in
 words why a stage has nothing to compare yet.
+
+The counts link to the items they are over (``/p/{slug}/agreement/{stage}/items``, for a
+pair with ``?pair=AB/CD``): :func:`reviewflow.stages.screening.compared_items`, with the
+votes the signed-in member may see (blind until the stage closes, as on the screening pages).
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+from ...errors import InputError
 from ...stages import screening
+from ...stages.screening.plan import check_stage
 from ..render import page
 from ..rules import MEMBER, Ctx, Guard
 
@@ -87,3 +93,38 @@ def api_agreement(ctx: Member) -> dict[str, Any]:
         code: {**entry["report"].to_dict(), "message": entry["message"]}
         for code, entry in agreement_data(ctx).items()
     }
+
+
+def _pair(pair: str) -> tuple[str, str] | None:
+    if not pair:
+        return None
+    names = tuple(p.strip() for p in pair.split("/"))
+    if len(names) != 2 or not all(names):
+        raise InputError(
+            f"{pair!r} is not a pair of reviewers",
+            hint="Write the pair as the agreement table does, e.g. ?pair=AB/CD.",
+        )
+    return names[0], names[1]
+
+
+def items_data(ctx: Ctx, stage: str, pair: str) -> dict[str, Any]:
+    """The items an agreement count is over, as the signed-in member may see them."""
+    code = check_stage(stage)
+    who = _pair(pair)
+    with ctx.session(write=False):
+        items = screening.compared_items(ctx.need_project(), stage=code, pair=who, viewer=ctx.actor)
+    return {"stage": code, "pair": list(who) if who else None, "items": items}
+
+
+@router.get("/p/{slug}/agreement/{stage}/items")
+def agreement_items_page(ctx: Member, stage: str, pair: str = "") -> Response:
+    data = items_data(ctx, stage, pair)
+    return page(ctx, "agreement_items.html", **data)
+
+
+@router.get("/api/p/{slug}/agreement/{stage}/items")
+def api_agreement_items(ctx: Member, stage: str, pair: str = "") -> dict[str, Any]:
+    """The items a pair's ``n`` (or, without ``pair``, the stage's items screened by two
+    or more) counts, each with the independent votes the caller may see."""
+    data = items_data(ctx, stage, pair)
+    return {**data, "items": [i.to_dict() for i in data["items"]]}

@@ -10,6 +10,11 @@ published = "..."`` also gets that publication's figures recomputed, through the
 Record and search text is drawn into the SVG, so the SVG is its own resource, served
 with a policy that lets it run nothing and embedded with ``<img>`` (an image runs no
 script even if one got in), never inlined into the page.
+
+Every number of the counts table links to the list of what it counts,
+``/p/{slug}/prisma/box/{box}`` (JSON twin under /api/): the entries of
+:func:`reviewflow.reports.prisma_trace.trace` as the signed-in member may see them, blind
+where the screening plan is (``reviewflow prisma --box NAME --json`` lists the same).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from ...reports import prisma, prisma_svg
+from ...reports import prisma, prisma_svg, prisma_trace
 from ...reports.prisma_project import counts_from_project
 from ...reports.report import ReportData, Statement
 from ..render import fragment, is_htmx, page
@@ -46,14 +51,16 @@ def count_rows(c: prisma.PrismaCounts) -> list[dict[str, Any]]:
         sub: bool = False,
         declared: bool | None = None,
     ) -> None:
+        shown_label = label or prisma.LABELS.get(field, field)
         rows.append(
             {
                 "field": field,
-                "label": label or prisma.LABELS.get(field, field),
+                "label": shown_label,
                 "value": value,
                 "shown": prisma.fmt(value),
                 "sub": sub,
                 "declared": c.is_declared(field) if declared is None else declared,
+                "box": None if value is None else _box_of(c, field, label if sub else None),
             }
         )
 
@@ -102,6 +109,15 @@ def count_rows(c: prisma.PrismaCounts) -> list[dict[str, Any]]:
         add("previous_studies", c.previous_studies)
         add("previous_reports", c.previous_reports)
     return rows
+
+
+def _box_of(c: prisma.PrismaCounts, field: str, line: str | None) -> tuple[str, str | None] | None:
+    """(box, line) a table row links to; the other methods' total only when one box of
+    the PRISMA2020 CSV (websites, organisations or citations) holds every method."""
+    if field == "other_methods" and line is None:
+        slots = list(prisma.other_method_slots(c))
+        return (slots[0], None) if len(slots) == 1 else None
+    return prisma_trace.box_of(field, line)
 
 
 def _published(ctx: Ctx, counts: prisma.PrismaCounts, problems: list[str]) -> list[Statement]:
@@ -153,11 +169,13 @@ def prisma_page(ctx: Member) -> Response:
 
 @router.get("/p/{slug}/prisma.svg")
 def prisma_figure(ctx: Member) -> Response:
-    """The flow diagram alone, as an image that can run nothing."""
+    """The flow diagram alone, as an image that can run nothing; opened full size, each
+    box with one number links to the list of what it counts."""
     with ctx.session(write=False):
         counts = counts_from_project(ctx.need_project())
+    links = {key: ctx.href(f"/prisma/box/{box}") for key, box in prisma_trace.SVG_BOXES.items()}
     return Response(
-        prisma_svg.to_svg(counts),
+        prisma_svg.to_svg(counts, links=links),
         media_type="image/svg+xml",
         headers={
             "Content-Security-Policy": SVG_POLICY,
@@ -179,3 +197,42 @@ def api_prisma(ctx: Member) -> dict[str, Any]:
         "declared": sorted(counts.declared),
         "published": [asdict(s) for s in data["published"]],
     }
+
+
+# -- what a box counts --------------------------------------------------------------------
+
+#: Entries per page of a box's list (a box of 50,000 screened records is 250 pages).
+BOX_PAGE = 200
+
+
+def box_data(ctx: Ctx, name: str, part: str | None) -> prisma_trace.BoxTrace:
+    """What box ``name`` counts, as the signed-in member may see it (blind where the
+    plan is): the same entries as ``reviewflow prisma --box NAME --reviewer ME``."""
+    prisma_trace.check_box(name)
+    with ctx.session(write=False):
+        return prisma_trace.trace(ctx.need_project(), name, viewer=ctx.actor, part=part or None)
+
+
+@router.get("/p/{slug}/prisma/box/{box}")
+def prisma_box_page(ctx: Member, box: str, part: str = "", page_no: int = 1) -> Response:
+    found = box_data(ctx, box, part)
+    pages = max(1, -(-len(found.entries) // BOX_PAGE))
+    page_no = min(max(page_no, 1), pages)
+    start = (page_no - 1) * BOX_PAGE
+    return page(
+        ctx,
+        "prisma_box.html",
+        box=found,
+        entries=found.entries[start : start + BOX_PAGE],
+        start=start,
+        page_no=page_no,
+        pages=pages,
+        typed=any(e.kind in ("search", "declared") for e in found.entries),
+    )
+
+
+@router.get("/api/p/{slug}/prisma/box/{box}")
+def api_prisma_box(ctx: Member, box: str, part: str = "") -> dict[str, Any]:
+    """The box's number and every entry behind it (``reviewflow prisma --box NAME
+    --json`` prints the entries one per line); hidden entries are counted, not named."""
+    return box_data(ctx, box, part).to_dict()
