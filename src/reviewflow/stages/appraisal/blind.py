@@ -57,6 +57,8 @@ class BoardRow:
     others: tuple[str, ...]  # appraisers outside the columns (more than two, unnamed)
     open_items: int | None  # disagreements, once both are in
     score: Score | None
+    #: The consensus answers (item -> option id); empty until a consensus is recorded.
+    consensus: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,12 +70,14 @@ class BoardRow:
             "score": self.score.points if self.score else None,
             "max": self.score.max if self.score else None,
             "band": self.score.band if self.score else None,
+            "consensus": dict(self.consensus) or None,
         }
 
 
 @dataclass(frozen=True)
 class Board:
-    """Every included study × the two appraisers, blind-safe (no answers in it)."""
+    """Every included study × the two appraisers, blind-safe: no appraiser's answers in
+    it, only the consensus answers (which exist only once both have finished)."""
 
     checklist: Checklist
     scheme: ScoringScheme
@@ -170,6 +174,7 @@ def board(project: Project) -> Board:
                 tuple(sorted(set(s.independent) - set(columns))),
                 len(disagreements(*pair)) if pair else None,
                 score(checklist, scoring, s.consensus) if s.consensus else None,
+                dict(s.consensus.answers) if s.consensus else {},
             )
         )
     return Board(checklist, scoring, columns, bool(_settings(project).appraisers), tuple(rows))

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import accounts, agreement, conflicts, dedup, fulltext, prisma, projects, screening
+from . import (
+    accounts,
+    agreement,
+    appraisal,
+    conflicts,
+    dedup,
+    fulltext,
+    prisma,
+    projects,
+    screening,
+)
 
 ROUTERS: list[APIRouter] = [
     accounts.router,
@@ -15,4 +25,5 @@ ROUTERS: list[APIRouter] = [
     dedup.router,
     prisma.router,
     fulltext.router,
+    appraisal.router,
 ]
