@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from appraisal_kit import (
@@ -65,7 +66,7 @@ def _form(answers: dict[str, str], notes: dict[str, str] | None = None) -> dict[
     return data
 
 
-def _post(client: TestClient, path: str, data: dict[str, str]) -> object:
+def _post(client: TestClient, path: str, data: dict[str, str]) -> Any:
     return client.post(path, data={**data, "csrf_token": client.headers["X-CSRF-Token"]})
 
 
@@ -75,8 +76,8 @@ def test_neither_page_nor_api_shows_the_other_appraisal_before_both_are_done(
     hall = included_ids(project)[HALL]
     ab, cd, ow = client_for("AB"), client_for("CD"), client_for("OW")
     saved = _post(ab, f"{P}/{hall}", _form(AB_ANSWERS, {"q6": "AB-SECRET-NOTE p. 7"}))
-    assert saved.status_code == 303  # type: ignore[attr-defined]
-    mine = ab.get(saved.headers["location"]).text  # type: ignore[attr-defined]
+    assert saved.status_code == 303
+    mine = ab.get(saved.headers["location"]).text
     assert "Your appraisal is saved." in mine and "AB-SECRET-NOTE p. 7" in mine
     assert 'value="cant_tell" checked' in mine  # AB's own answer to Q6, kept
 
@@ -154,15 +155,15 @@ def test_the_consensus_shows_the_disagreements_and_scores_as_the_core_does(
     assert 'name="answer_q6"' in page and 'name="answer_q1"' not in page
 
     half = _post(la, f"{P}/{hall}/consensus", {"answer_q6": "cant_tell"})
-    assert half.status_code == 409  # type: ignore[attr-defined]
-    assert "choose the agreed answer for Q8" in half.text  # type: ignore[attr-defined]
-    assert 'value="cant_tell" checked' in half.text  # type: ignore[attr-defined]
+    assert half.status_code == 409
+    assert "choose the agreed answer for Q8" in half.text
+    assert 'value="cant_tell" checked' in half.text
 
     done = _post(
         la, f"{P}/{hall}/consensus", {"answer_q6": "cant_tell", "answer_q8": "yes", "note_q8": "p4"}
     )
-    assert done.status_code == 303  # type: ignore[attr-defined]
-    page = la.get(done.headers["location"]).text  # type: ignore[attr-defined]
+    assert done.status_code == 303
+    page = la.get(done.headers["location"]).text
     assert "The consensus is recorded." in page and "Consensus recorded by LA" in page
 
     checklist = builtin_checklist("casp_qualitative")
@@ -193,10 +194,10 @@ def test_a_viewer_cannot_appraise_or_agree(project: Project, client_for: Client)
     hall = included_ids(project)[HALL]
     vw = client_for("VW")
     page = vw.get(f"{P}/{hall}").text
-    assert "<form method=\"post\" action=\"/p/review/appraisal/" not in page
+    assert '<form method="post" action="/p/review/appraisal/' not in page
     assert "Appraising needs the reviewer role" in page
     refused = _post(vw, f"{P}/{hall}", _form(ALL_YES))
-    assert refused.status_code == 403  # type: ignore[attr-defined]
+    assert refused.status_code == 403
     assert vw.put(f"{API}/{hall}", json={"answers": ALL_YES}).status_code == 403
     assert vw.post(f"{API}/{hall}/consensus", json={}).status_code == 403
     assert vw.get(f"{API}/{hall}").json()["done"] == {"AB": False, "CD": False}
@@ -209,8 +210,8 @@ def test_missing_answers_are_named_and_the_given_ones_kept(
     ab = client_for("AB")
     partial = {k: v for k, v in AB_ANSWERS.items() if k not in ("q3", "q9")}
     answer = _post(ab, f"{P}/{hall}", _form(partial, {"q1": "aims on p. 2"}))
-    assert answer.status_code == 422  # type: ignore[attr-defined]
-    text = answer.text  # type: ignore[attr-defined]
+    assert answer.status_code == 422
+    text = answer.text
     assert "Nothing was saved: 2 of 10 questions have no answer yet (Q3, Q9)" in text
     assert text.count("ap-item ap-missing") == 2 and 'id="item-q3"' in text
     assert "aims on p. 2" in text and 'value="cant_tell" checked' in text

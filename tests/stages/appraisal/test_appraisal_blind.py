@@ -9,6 +9,7 @@ from reviewflow.project import Project
 from reviewflow.settings import AppraisalSettings, Reviewer
 from reviewflow.stages.appraisal import blind
 from reviewflow.stages.appraisal import project as appraise
+from reviewflow.stages.appraisal.checklists import Checklist
 from reviewflow.store import screening_queries
 
 ALL_YES = {f"q{i}": "yes" for i in range(1, 11)}
@@ -86,5 +87,5 @@ def test_a_changed_note_alone_is_a_new_version_not_silently_dropped(project: Pro
     assert own is not None and own.notes == {"q3": "see p. 4"}
 
 
-def project_checklist(project: Project):  # type: ignore[no-untyped-def]
+def project_checklist(project: Project) -> Checklist:
     return appraise.checklist_in_use(project)

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
-from ...errors import ReviewflowError, StateError
+from ...errors import NextAction, ReviewflowError, StateError
 from ...reports.tables import LIGHTS, traffic_light_svg
 from ...stages import studies
 from ...stages.appraisal import blind
@@ -135,7 +135,16 @@ def study_data(ctx: Ctx, study_id: int) -> dict[str, Any]:
         view = blind.study_view(project, study_id, reviewer=ctx.actor)
         checklist = appraise.checklist_in_use(project)
         scheme = appraise.scheme_in_use(project, checklist)
-    return {"view": view, "checklist": checklist, "scheme": scheme, "sections": _sections(checklist)}
+    others = {a: done for a, done in view.done.items() if a != ctx.actor}
+    return {
+        "view": view,
+        "checklist": checklist,
+        "scheme": scheme,
+        "sections": _sections(checklist),
+        # the other appraiser(s) not finished yet (never their answers: only that)
+        "waiting": [a for a, done in others.items() if not done],
+        "other_done": [a for a, done in others.items() if done],
+    }
 
 
 def _sections(checklist: Checklist) -> list[tuple[str, list[Any]]]:
@@ -226,7 +235,17 @@ def _error_text(exc: ReviewflowError, checklist: Checklist, missing: list[str]) 
 def consensus_data(ctx: Ctx, study_id: int) -> dict[str, Any]:
     project = ctx.need_project()
     with ctx.session(write=False):
-        view = blind.compare(project, study_id, reviewer=ctx.actor)  # StateError: 409
+        try:
+            view = blind.compare(project, study_id, reviewer=ctx.actor)
+        except StateError as exc:  # still blind: 409, with the way back to the study
+            raise StateError(
+                exc.message,
+                next=NextAction(
+                    text=exc.hint,
+                    route=ctx.href(f"/appraisal/{study_id}"),
+                    label="Back to the study",
+                ),
+            ) from None
         checklist = appraise.checklist_in_use(project)
         scheme = appraise.scheme_in_use(project, checklist)
     differs = {d.item for d in view.disagreements}
