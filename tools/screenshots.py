@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import _write_tiny_pdf  # noqa: E402
+from tests.web.appraisal_kit import prepare_screenshots  # noqa: E402
 from tests.web.web_browser import chromium, live_server, signed_in_page  # noqa: E402
 from tests.web.webkit import PASSWORD, make_team_project  # noqa: E402
 
@@ -39,6 +40,10 @@ PAGES = [
     ("dedup", "AB", "/p/review/dedup"),
     ("prisma", "VW", "/p/review/prisma"),
     ("team", "OW", "/p/review/team"),
+    ("appraisal", "AB", "/p/review/appraisal"),
+    ("appraisal-study", "CD", "/p/review/appraisal/3"),
+    ("appraisal-consensus", "LA", "/p/review/appraisal/3/consensus"),
+    ("appraisal-agreement", "VW", "/p/review/appraisal/agreement"),
     ("account", "AB", "/p/review/account"),
     ("forbidden", "VW", "/p/review/screen/ta"),
     ("not-found", "AB", "/p/review/nowhere"),
@@ -66,6 +71,7 @@ def prepare(root: Path) -> None:
         retrieval.retrieve(project, 3, file=pdf)
         retrieval.use_full_text_of(project, 5, source_report_id=3)
         retrieval.not_retrieved(project, 6, reason="not found after contacting the authors")
+    assert prepare_screenshots(project, 3) == 3  # the appraisal pages' study: report 3's
     project.close()
 
 

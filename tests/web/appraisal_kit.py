@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from webkit import make_team_project
-
 import reviewflow as rf
 from reviewflow.project import Project
 from reviewflow.settings import AppraisalSettings
@@ -30,6 +28,8 @@ def make_appraisal_project(
     root: Path, database_url: str = "sqlite:///review.db", *, name_appraisers: bool = True
 ) -> Project:
     """webkit's team project with three included studies and the seed's scoring."""
+    from webkit import make_team_project
+
     project = make_team_project(root, database_url)
     pdf = root.parent / "full text.pdf"
     pdf.write_bytes(b"%PDF-1.4\n%%EOF\n")
@@ -45,11 +45,29 @@ def make_appraisal_project(
         with project.session(actor=who):
             for report in INCLUDED_RECORDS:
                 rf.decide(project, stage="ft", item_id=report, decision="include")
+    _seed_scheme(project, name_appraisers=name_appraisers)
+    return project
+
+
+def _seed_scheme(project: Project, *, name_appraisers: bool = True) -> None:
     project.settings.appraisal = AppraisalSettings(
         scheme="weighted_bands", appraisers=list(APPRAISERS) if name_appraisers else []
     )
     project.save_settings(changed_by="OW")
-    return project
+
+
+def prepare_screenshots(project: Project, report: int) -> int:
+    """For tools/screenshots.py: ``report`` (retrieved) included at full text by AB and CD,
+    and its study appraised by both, differing on Q6 and Q8; returns the study id."""
+    for who in APPRAISERS:
+        with project.session(actor=who):
+            rf.decide(project, stage="ft", item_id=report, decision="include")
+    _seed_scheme(project)
+    with project.session(actor="OW", write=False):
+        study = next(s.id for s in studies.included(project) if report in s.report_ids)
+    appraise_as(project, "AB", study, AB_ANSWERS)
+    appraise_as(project, "CD", study, CD_ANSWERS)
+    return study
 
 
 def included_ids(project: Project) -> dict[str, int]:

@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 from webkit import SLUG, csrf_of, sign_in
 
 from reviewflow.project import Project
+from reviewflow.stages import studies
 from reviewflow.stages.appraisal import project as appraise
 from reviewflow.stages.appraisal.checklists import builtin_checklist, make_appraisal
 from reviewflow.stages.appraisal.scoring import scheme, score
@@ -231,9 +232,21 @@ def test_an_appraiser_the_protocol_does_not_name_is_told_so(
     assert refused.status_code == 409 and "names AB and CD" in refused.json()["message"]
 
 
-def test_study_text_is_escaped_and_an_unknown_study_is_a_404(client_for: Client) -> None:
+def test_study_text_is_escaped_and_an_unknown_study_is_a_404(
+    project: Project, client_for: Client
+) -> None:
+    evans = included_ids(project)["Evans 2021"]
+    with project.session(actor="OW"):
+        studies.rename(project, evans, "<script>alert(1)</script> Evans")
+    appraise_as(project, "AB", evans, ALL_YES)
+    appraise_as(project, "CD", evans, ALL_YES)
+    with project.session(actor="LA"):
+        appraise.record_consensus(project, evans)
     ab = client_for("AB")
     assert ab.get(f"{P}/999").status_code == 404
     assert ab.get(f"{API}/999").status_code == 404
+    for path in (P, f"{P}/{evans}", f"{P}/{evans}/consensus", f"/p/{SLUG}/appraisal.svg"):
+        text = ab.get(path).text
+        assert "<script>alert(1)" not in text and "&lt;script&gt;alert(1)" in text, path
     board = ab.get(P).text
     assert "Hall &amp; Okafor 2019" in board and "<a team review>" not in board
