@@ -177,7 +177,13 @@ def test_the_consensus_shows_the_disagreements_and_scores_as_the_core_does(
     assert (row["score"], row["max"], row["band"]) == (19, 20, "very valuable")
     with project.session(actor="OW", write=False):
         core = {r["study"]: r for r in appraise.appraisal_table(project)}[HALL]
+        overview = appraise.overview(project)  # what `reviewflow appraise scores` prints
     assert (core["score"], core["band"], core["q6"]) == (19, "very valuable", "Can't tell")
+    api = la.get(API).json()["studies"]
+    assert [(r["study_id"], r["status"], r["open_items"], r["score"], r["band"]) for r in api] == [
+        (s.study_id, s.status, list(s.open_items), s.score and s.score.points,
+         s.score and s.score.band) for s in overview
+    ]  # fmt: skip
     board = la.get(P).text
     assert re.search(rf"{re.escape('Hall &amp; Okafor 2019')}.*?19/20.*?very valuable", board, re.S)
 

@@ -56,7 +56,8 @@ def test_nobody_sees_answers_but_their_own_until_both_are_in(project: Project) -
     assert done.resolutions == {"q6": "cant_tell", "q7": "yes"}
     assert done.score is not None and (done.score.points, done.score.band) == (19, "very valuable")
     (row,) = blind.board(project).rows
-    assert (row.status, row.done, row.open_items) == ("consensus", {"JS": True, "MC": True}, 2)
+    assert (row.status, row.done) == ("consensus", {"JS": True, "MC": True})
+    assert row.open_items == ("q6", "q7")  # as `reviewflow appraise scores` lists them
     assert row.score == done.score
 
 

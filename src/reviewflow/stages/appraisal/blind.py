@@ -55,7 +55,7 @@ class BoardRow:
     status: str  # not appraised | one appraisal | disagreements | agreed | consensus
     done: dict[str, bool]  # appraiser -> finished (the overview's columns)
     others: tuple[str, ...]  # appraisers outside the columns (more than two, unnamed)
-    open_items: int | None  # disagreements, once both are in
+    open_items: tuple[str, ...]  # the items they answered differently, once both are in
     score: Score | None
     #: The consensus answers (item -> option id); empty until a consensus is recorded.
     consensus: dict[str, str] = field(default_factory=dict)
@@ -66,7 +66,7 @@ class BoardRow:
             "study": self.label,
             "status": self.status,
             "done": dict(self.done),
-            "open_items": self.open_items,
+            "open_items": list(self.open_items),
             "score": self.score.points if self.score else None,
             "max": self.score.max if self.score else None,
             "band": self.score.band if self.score else None,
@@ -172,7 +172,7 @@ def board(project: Project) -> Board:
                 status,
                 {a: a in s.independent for a in columns},
                 tuple(sorted(set(s.independent) - set(columns))),
-                len(disagreements(*pair)) if pair else None,
+                tuple(d.item for d in disagreements(*pair)) if pair else (),
                 score(checklist, scoring, s.consensus) if s.consensus else None,
                 dict(s.consensus.answers) if s.consensus else {},
             )
