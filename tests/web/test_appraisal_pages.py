@@ -256,3 +256,23 @@ def test_study_text_is_escaped_and_an_unknown_study_is_a_404(
         assert "<script>alert(1)" not in text and "&lt;script&gt;alert(1)" in text, path
     board = ab.get(P).text
     assert "Hall &amp; Okafor 2019" in board and "<a team review>" not in board
+
+
+def test_a_new_consensus_replaces_the_score_and_keeps_the_old_one_in_history(
+    project: Project, client_for: Client
+) -> None:
+    hall = included_ids(project)[HALL]
+    appraise_as(project, "AB", hall, AB_ANSWERS)
+    appraise_as(project, "CD", hall, CD_ANSWERS)
+    ab = client_for("AB")
+    first = _post(ab, f"{P}/{hall}/consensus", {"answer_q6": "yes", "answer_q8": "yes"})
+    assert first.status_code == 303
+    again = _post(ab, f"{P}/{hall}/consensus", {"answer_q6": "no", "answer_q8": "yes"})
+    assert again.status_code == 422 and "a consensus is already recorded" in again.text
+    redo = _post(
+        ab, f"{P}/{hall}/consensus", {"answer_q6": "no", "answer_q8": "no", "replace": "1"}
+    )
+    assert redo.status_code == 303
+    row = {r["study"]: r for r in ab.get(API).json()["studies"]}[HALL]
+    assert (row["score"], row["band"]) == (16, "very valuable")
+    assert ab.get(f"{API}/{hall}").json()["resolutions"] == {"q6": "no", "q8": "no"}
