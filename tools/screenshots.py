@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import _write_tiny_pdf  # noqa: E402
+from tests.web.appraisal_kit import prepare_screenshots  # noqa: E402
 from tests.web.web_browser import chromium, live_server, signed_in_page  # noqa: E402
 from tests.web.webkit import PASSWORD, make_team_project  # noqa: E402
 
@@ -44,6 +45,10 @@ PAGES = [
     ("prisma-box-blind", "VW", "/p/review/prisma/box/records_excluded"),
     ("agreement-items", "AB", "/p/review/agreement/ta/items?pair=AB/CD"),
     ("team", "OW", "/p/review/team"),
+    ("appraisal", "AB", "/p/review/appraisal"),
+    ("appraisal-study", "CD", "/p/review/appraisal/3"),
+    ("appraisal-consensus", "LA", "/p/review/appraisal/3/consensus"),
+    ("appraisal-agreement", "VW", "/p/review/appraisal/agreement"),
     ("account", "AB", "/p/review/account"),
     ("forbidden", "VW", "/p/review/screen/ta"),
     ("not-found", "AB", "/p/review/nowhere"),
@@ -76,6 +81,7 @@ def prepare(root: Path) -> None:
     jobs.submit(project, "dedup", by="OW")
     jobs.submit(project, "import", {"path": str(letter)}, by="OW")
     jobs.run_until_idle(project)  # one done, one failed with what to do
+    assert prepare_screenshots(project, 3) == 3  # the appraisal pages' study: report 3's
     project.close()
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,11 @@ class _Rows:
     label: str
     independent: dict[str, Appraisal]
     consensus: Appraisal | None
+    #: The consensus's discussed items (item -> agreed answer) and when it was recorded.
+    resolutions: dict[str, str] = field(default_factory=dict)
+    consensus_at: Any = None
+    #: When each appraiser's current independent appraisal was recorded.
+    recorded_at: dict[str, Any] = field(default_factory=dict)
 
 
 def _load(conn: Any, project: Project, checklist: Checklist) -> dict[int, _Rows]:
@@ -78,8 +83,11 @@ def _load(conn: Any, project: Project, checklist: Checklist) -> dict[int, _Rows]
         )
         if row["kind"] == CONSENSUS:
             out[sid].consensus = appraisal
+            out[sid].resolutions = dict(row.get("resolutions") or {})
+            out[sid].consensus_at = row.get("created_at")
         else:
             out[sid].independent[row["appraiser"]] = appraisal
+            out[sid].recorded_at[row["appraiser"]] = row.get("created_at")
     return out
 
 
@@ -119,7 +127,10 @@ def import_rows(
             )
             before = state.independent.get(appraiser)
             out.append(appraisal)
-            if before is not None and dict(before.answers) == dict(appraisal.answers):
+            if before is not None and (dict(before.answers), dict(before.notes)) == (
+                dict(appraisal.answers),
+                dict(appraisal.notes),
+            ):
                 continue
             if before is not None and state.consensus is not None:
                 raise StateError(

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import accounts, agreement, conflicts, dedup, fulltext, jobs, prisma, projects, screening
+from . import (
+    accounts,
+    agreement,
+    appraisal,
+    conflicts,
+    dedup,
+    fulltext,
+    jobs,
+    prisma,
+    projects,
+    screening,
+)
 from .traces import router as traces_router
 
 ROUTERS: list[APIRouter] = [
@@ -18,4 +29,5 @@ ROUTERS: list[APIRouter] = [
     fulltext.router,
     jobs.router,
     traces_router,
+    appraisal.router,
 ]
