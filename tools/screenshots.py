@@ -16,8 +16,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "web"))  # the kits import webkit as the tests do
 
 from tests.conftest import _write_tiny_pdf  # noqa: E402
+from tests.web.extraction_kit import prepare_screenshots as prepare_extraction  # noqa: E402
 from tests.web.web_browser import chromium, live_server, signed_in_page  # noqa: E402
 from tests.web.webkit import PASSWORD, make_team_project  # noqa: E402
 
@@ -40,6 +42,13 @@ PAGES = [
     ("prisma", "VW", "/p/review/prisma"),
     ("team", "OW", "/p/review/team"),
     ("account", "AB", "/p/review/account"),
+    ("extraction", "AB", "/p/review/extraction"),
+    ("extraction-form", "AB", "/p/review/extraction/study/3"),
+    ("extraction-form-new", "CD", "/p/review/extraction/study/5"),
+    ("extraction-verify", "CD", "/p/review/extraction/study/5/verify"),
+    ("extraction-pilot", "VW", "/p/review/extraction/pilot"),
+    ("extraction-discrepancies", "AB", "/p/review/extraction/discrepancies"),
+    ("extraction-sheet", "CD", "/p/review/extraction/sheet"),
     ("forbidden", "VW", "/p/review/screen/ta"),
     ("not-found", "AB", "/p/review/nowhere"),
 ]
@@ -66,6 +75,7 @@ def prepare(root: Path) -> None:
         retrieval.retrieve(project, 3, file=pdf)
         retrieval.use_full_text_of(project, 5, source_report_id=3)
         retrieval.not_retrieved(project, 6, reason="not found after contacting the authors")
+    prepare_extraction(project)
     project.close()
 
 

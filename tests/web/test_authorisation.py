@@ -27,6 +27,7 @@ SAMPLES: dict[str, str] = {
     "stage": "ta",
     "item_id": "999999",
     "report_id": "999999",
+    "study_id": "999999",
     "record_id": "999999",
     "pair_id": "999999",
     "invitation_id": "999999",

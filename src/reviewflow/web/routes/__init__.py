@@ -6,6 +6,8 @@ from fastapi import APIRouter
 
 from . import accounts, agreement, conflicts, dedup, fulltext, prisma, projects, screening
 
+from . import extraction  # isort: skip (one line per page area: merges stay simple)
+
 ROUTERS: list[APIRouter] = [
     accounts.router,
     projects.router,
@@ -15,4 +17,5 @@ ROUTERS: list[APIRouter] = [
     dedup.router,
     prisma.router,
     fulltext.router,
+    extraction.router,
 ]
