@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from . import accounts, agreement, conflicts, dedup, fulltext, prisma, projects, screening
 
-from . import extraction  # isort: skip (one line per page area: merges stay simple)
+from . import extraction, extraction_api, extraction_sheet  # isort: skip (one line per area)
 
 ROUTERS: list[APIRouter] = [
     accounts.router,
@@ -18,4 +18,6 @@ ROUTERS: list[APIRouter] = [
     prisma.router,
     fulltext.router,
     extraction.router,
+    extraction_sheet.router,
+    extraction_api.router,
 ]
