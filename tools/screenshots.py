@@ -16,9 +16,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "web"))  # the kits import webkit as the tests do
 
 from tests.conftest import _write_tiny_pdf  # noqa: E402
 from tests.web.appraisal_kit import prepare_screenshots  # noqa: E402
+from tests.web.extraction_kit import prepare_screenshots as prepare_extraction  # noqa: E402
 from tests.web.web_browser import chromium, live_server, signed_in_page  # noqa: E402
 from tests.web.webkit import PASSWORD, make_team_project  # noqa: E402
 
@@ -50,6 +52,13 @@ PAGES = [
     ("appraisal-consensus", "LA", "/p/review/appraisal/3/consensus"),
     ("appraisal-agreement", "VW", "/p/review/appraisal/agreement"),
     ("account", "AB", "/p/review/account"),
+    ("extraction", "AB", "/p/review/extraction"),
+    ("extraction-form", "AB", "/p/review/extraction/study/3"),
+    ("extraction-form-new", "CD", "/p/review/extraction/study/5"),
+    ("extraction-verify", "CD", "/p/review/extraction/study/5/verify"),
+    ("extraction-pilot", "VW", "/p/review/extraction/pilot"),
+    ("extraction-discrepancies", "AB", "/p/review/extraction/discrepancies"),
+    ("extraction-sheet", "CD", "/p/review/extraction/sheet"),
     ("forbidden", "VW", "/p/review/screen/ta"),
     ("not-found", "AB", "/p/review/nowhere"),
 ]
@@ -82,6 +91,7 @@ def prepare(root: Path) -> None:
     jobs.submit(project, "import", {"path": str(letter)}, by="OW")
     jobs.run_until_idle(project)  # one done, one failed with what to do
     assert prepare_screenshots(project, 3) == 3  # the appraisal pages' study: report 3's
+    prepare_extraction(project)
     project.close()
 
 

@@ -274,16 +274,26 @@ def check_answers(form: Form, answers: Mapping[str, Any]) -> tuple[dict[str, Any
     return clean, problems
 
 
-def validate_answers(form: Form, answers: Mapping[str, Any], *, study: str = "") -> dict:
-    """Canonical answers, or InputError listing every problem (nothing half-accepted)."""
-    clean, problems = check_answers(form, answers)
-    if problems:
+class AnswersError(InputError):
+    """Answers that do not fit their form; ``problems`` lists every one, by field, so a
+    web form can show each message next to its field (the message lists them too)."""
+
+    def __init__(self, form: Form, problems: list[AnswerProblem], *, study: str = "") -> None:
         where = f"study {study}: " if study else ""
-        raise InputError(
+        super().__init__(
             f"{where}{len(problems)} answer(s) do not fit form {form.id} v{form.version}:\n"
             + "\n".join(f"  {p}" for p in problems),
             hint="Correct the answers listed; use 'Not reported' where the study does not say.",
         )
+        self.problems = list(problems)
+
+
+def validate_answers(form: Form, answers: Mapping[str, Any], *, study: str = "") -> dict:
+    """Canonical answers, or AnswersError (an InputError) listing every problem (nothing
+    half-accepted)."""
+    clean, problems = check_answers(form, answers)
+    if problems:
+        raise AnswersError(form, problems, study=study)
     return {k: v for k, v in clean.items() if v is not None}
 
 

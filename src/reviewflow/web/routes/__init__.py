@@ -10,6 +10,9 @@ from . import (
     appraisal,
     conflicts,
     dedup,
+    extraction,
+    extraction_api,
+    extraction_sheet,
     fulltext,
     jobs,
     prisma,
@@ -30,4 +33,7 @@ ROUTERS: list[APIRouter] = [
     jobs.router,
     traces_router,
     appraisal.router,
+    extraction.router,
+    extraction_sheet.router,
+    extraction_api.router,
 ]
