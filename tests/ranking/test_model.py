@@ -99,3 +99,15 @@ def test_the_ranking_is_the_same_whatever_numpy_s_global_random_state(fixture_se
     np.random.seed(2)
     second = ranker.fit(labelled, y).scores()
     assert np.array_equal(first, second)
+
+
+def test_the_includes_weight_is_capped_by_how_rare_they_are() -> None:
+    # A fixed 9.8 assumes rare includes; with as many includes as excludes the two
+    # classes weigh the same, and a set of rare includes keeps the fixed ratio.
+    from reviewflow.ranking.model import POS_RATIO, include_weight_ratio
+
+    assert include_weight_ratio(30, 30) == 1.0
+    assert include_weight_ratio(50, 10) == 1.0  # never below even
+    assert include_weight_ratio(25, 75) == 3.0
+    assert include_weight_ratio(10, 990) == POS_RATIO
+    assert include_weight_ratio(0, 5) == 5.0  # no include yet: no division by zero
