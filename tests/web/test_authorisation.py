@@ -29,6 +29,7 @@ SAMPLES: dict[str, str] = {
     "report_id": "999999",
     "record_id": "999999",
     "pair_id": "999999",
+    "search_id": "999999",
     "invitation_id": "999999",
     "initials": "ZZ",
     "token": "no-such-invitation",
