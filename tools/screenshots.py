@@ -10,6 +10,7 @@ Usage: python tools/screenshots.py OUTDIR [--only NAME]
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 import tempfile
 from pathlib import Path
@@ -19,10 +20,16 @@ sys.path.insert(0, str(ROOT))
 
 from tests.conftest import _write_tiny_pdf  # noqa: E402
 from tests.web.web_browser import chromium, live_server, signed_in_page  # noqa: E402
-from tests.web.webkit import PASSWORD, make_team_project  # noqa: E402
+from tests.web.webkit import DATA, PASSWORD, make_team_project  # noqa: E402
 
 import reviewflow as rf  # noqa: E402
 from reviewflow.stages import retrieval, screening  # noqa: E402
+from reviewflow.stages import searches as search_log  # noqa: E402
+from reviewflow.stages.importing import pending  # noqa: E402
+
+#: Uploads waiting for confirmation on the import pages (their sha256 names them).
+UPLOAD_OK = hashlib.sha256((DATA / "cinahl_export.ris").read_bytes()).hexdigest()
+UPLOAD_BAD = hashlib.sha256((DATA / "bad_line.ris").read_bytes()).hexdigest()
 
 #: (name, user, path) — every page a team uses.
 PAGES = [
@@ -39,6 +46,12 @@ PAGES = [
     ("dedup", "AB", "/p/review/dedup"),
     ("prisma", "VW", "/p/review/prisma"),
     ("team", "OW", "/p/review/team"),
+    ("searches", "OW", "/p/review/searches"),
+    ("search-form", "OW", "/p/review/searches/2"),
+    ("search-viewer", "VW", "/p/review/searches/2"),
+    ("import", "OW", "/p/review/import"),
+    ("import-check", "OW", f"/p/review/import/check?upload={UPLOAD_OK}&search=2"),
+    ("import-check-bad", "OW", f"/p/review/import/check?upload={UPLOAD_BAD}&search=2"),
     ("account", "AB", "/p/review/account"),
     ("forbidden", "VW", "/p/review/screen/ta"),
     ("not-found", "AB", "/p/review/nowhere"),
@@ -66,6 +79,30 @@ def prepare(root: Path) -> None:
         retrieval.retrieve(project, 3, file=pdf)
         retrieval.use_full_text_of(project, 5, source_report_id=3)
         retrieval.not_retrieved(project, 6, reason="not found after contacting the authors")
+    with project.session(actor="OW"):
+        search_log.add(
+            project,
+            search_log.SearchEntry(
+                source="CINAHL",
+                platform="EBSCOhost",
+                date_searched="2022-03-22",
+                searcher="OW",
+                query='S1 (MH "Social Prescribing")\nS2 TI link worker* OR AB link worker*\n'
+                "S3 S1 OR S2",
+                limits="English language; 2000-2022",
+                records_returned=3,
+            ),
+        )
+        search_log.add(
+            project,
+            search_log.SearchEntry(
+                source="Reference lists of included studies",
+                method="citation searching",
+                records_returned=2,
+            ),
+        )
+        for name in ("cinahl_export.ris", "bad_line.ris"):
+            pending.stash(project, [(DATA / name).read_bytes()], file_name=name)
     project.close()
 
 

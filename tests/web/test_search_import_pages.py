@@ -79,8 +79,10 @@ def test_the_search_form_shows_each_problem_beside_its_field_and_keeps_what_was_
     assert wrong.status_code == 422
     html = wrong.text
     assert "3 fields to correct" in html
-    assert re.search(r'id="e-source">a search needs the name of the database or source<', html)
-    assert "date searched &#39;21/03/2022&#39; is not a date. Write it as YYYY-MM-DD" in html
+    listed = [html.index(f'href="#f-{k}"') for k in ("source", "date_searched", "records_returned")]
+    assert listed == sorted(listed)  # the summary in the form's order, each a link to it
+    assert re.search(r'id="e-source">A search needs the name of the database or source<', html)
+    assert "Date searched &#39;21/03/2022&#39; is not a date. Write it as YYYY-MM-DD" in html
     assert "Records returned must be a whole number, e.g. 1203" in html
     assert 'id="f-date_searched" name="date_searched" type="text" value="21/03/2022"' in html
     assert 'value="Ovid"' in html and 'value="English; humans"' in html
@@ -126,7 +128,7 @@ def test_the_owner_corrects_a_logged_search_and_its_file_checksum_stays(
         f"{P}/searches/1",
         data={"csrf_token": csrf, "source": "Embase", "records_returned": "-3"},
     )
-    assert bad.status_code == 422 and "records returned cannot be negative" in bad.text
+    assert bad.status_code == 422 and "Records returned cannot be negative" in bad.text
     saved = app_client.post(
         f"{P}/searches/1",
         data={"csrf_token": csrf, "source": "Embase", "platform": "Ovid", "records_returned": "9"},

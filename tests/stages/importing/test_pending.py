@@ -59,7 +59,7 @@ def test_a_bad_line_is_reported_with_file_and_line_and_cannot_be_committed(
     assert shown.error is not None
     assert shown.error.where == "assia export.ris:8"  # the name's folders dropped
     assert shown.error.message.startswith("expected a tag line like 'TI  - ...' after TY")
-    with pytest.raises(ParseError, match="assia export.ris:8"):
+    with pytest.raises(ParseError, match=r"assia export\.ris:8"):
         pending.commit(project, upload, search_id=sid, expected_records=2)
     assert status.run(project).records == 0
     assert searches.get(project, sid)["file_sha256"] is None  # the whole step rolled back
@@ -106,3 +106,10 @@ def test_only_a_sha256_names_a_waiting_upload(project: Project, name: str) -> No
         pending.stashed(project, name)
     pending.discard(project, name)  # nothing outside the cache folder is touched
     assert (project.root / "review.toml").exists()
+
+
+def test_a_file_holding_other_than_the_records_returned_is_pointed_out(project: Project) -> None:
+    sid = searches.add(project, searches.SearchEntry(source="CINAHL", records_returned=30))
+    shown = pending.preview(project, _stash(project, "cinahl_export.ris"), search_id=sid)
+    assert any("returned 30 records; this file holds 3" in n for n in shown.notices)
+    assert shown.can_import  # a partial export may be meant: the person decides

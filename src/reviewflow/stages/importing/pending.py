@@ -218,6 +218,13 @@ def preview(
     result.records = len(parsed.records)
     result.warnings = list(report.warnings)
     result.sample = parsed.records[:SAMPLE_SIZE]
+    if search is not None and search["records_returned"] not in (None, result.records):
+        result.notices.append(
+            f"The search log says {describe_search(search)} returned "
+            f"{search['records_returned']:,} records; "
+            f"this file holds {result.records:,}. Check that the export is complete (many "
+            "databases export in batches), or correct the log."
+        )
     return result
 
 
