@@ -84,9 +84,12 @@ def entry_from(values: Mapping[str, Any]) -> tuple[searches.SearchEntry, dict[st
     )
     for key, exc in searches.problems(entry).items():
         errors.setdefault(key, exc.message + (f". {exc.hint}" if exc.hint else ""))
-    return entry, {  # in the form's order, each a sentence
-        k: errors[k][:1].upper() + errors[k][1:] for k in searches.EDITABLE if k in errors
-    }
+    return (
+        entry,
+        {  # in the form's order, each a sentence
+            k: errors[k][:1].upper() + errors[k][1:] for k in searches.EDITABLE if k in errors
+        },
+    )
 
 
 def log_data(ctx: Ctx) -> dict[str, Any]:
