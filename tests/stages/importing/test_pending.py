@@ -113,3 +113,15 @@ def test_a_file_holding_other_than_the_records_returned_is_pointed_out(project: 
     shown = pending.preview(project, _stash(project, "cinahl_export.ris"), search_id=sid)
     assert any("returned 30 records; this file holds 3" in n for n in shown.notices)
     assert shown.can_import  # a partial export may be meant: the person decides
+
+
+def test_an_upload_left_waiting_for_a_week_is_swept_by_the_next_one(project: Project) -> None:
+    import os
+
+    old = _stash(project, "bad_line.ris")
+    folder = project.root / pending.PENDING_DIR / old
+    week_ago = folder.stat().st_mtime - pending.KEEP_SECONDS - 60
+    os.utime(folder, (week_ago, week_ago))
+    new = _stash(project, "cinahl_export.ris")
+    assert not folder.exists()
+    assert pending.stashed(project, new).name == "cinahl_export.ris"

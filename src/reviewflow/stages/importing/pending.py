@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,9 @@ from . import ImportResult, _check_not_imported, run
 from .changes import describe_search
 
 PENDING_DIR = Path(".reviewflow-cache") / "uploads"
+#: An upload neither confirmed nor cancelled within this many seconds is swept away by
+#: the next upload (someone closed the tab): the cache must not grow without end.
+KEEP_SECONDS = 7 * 24 * 3600
 #: How many parsed records the report shows, so a person can see the fields came through.
 SAMPLE_SIZE = 5
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -132,6 +136,7 @@ def stash(
     cap = max_bytes(EXPORT) if cap is None else min(cap, max_bytes(EXPORT))
     folder = _folder(project)
     folder.mkdir(parents=True, exist_ok=True)
+    _sweep(folder)
     digest, size = hashlib.sha256(), 0
     fd, part = tempfile.mkstemp(dir=folder, prefix=".part-")
     try:
@@ -157,6 +162,20 @@ def stash(
         if os.path.exists(part):
             os.unlink(part)
     return sha256
+
+
+def _sweep(folder: Path) -> None:
+    cutoff = time.time() - KEEP_SECONDS
+    for entry in folder.iterdir():
+        try:
+            if entry.stat().st_mtime >= cutoff:
+                continue
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        except OSError:  # another request swept or confirmed it first
+            continue
 
 
 def stashed(project: Project, upload: str) -> Path:
