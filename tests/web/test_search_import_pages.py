@@ -227,6 +227,28 @@ def test_a_count_other_than_the_one_shown_and_a_file_imported_before_are_refused
     assert "/import/confirm" not in same.text
 
 
+def test_a_search_logged_from_the_upload_page_comes_back_to_it_chosen(
+    app_client: TestClient,
+) -> None:
+    csrf = _as(app_client, "OW")
+    assert 'href="/p/review/searches/new?next=import"' in app_client.get(f"{P}/import").text
+    form = app_client.get(f"{P}/searches/new?next=import")
+    assert 'action="/p/review/searches?next=import"' in form.text
+    assert "Log it and import its file" in form.text
+    made = app_client.post(
+        f"{P}/searches?next=import", data={"csrf_token": csrf, "source": "Scopus"}
+    )
+    assert made.headers["location"] == f"{P}/import?search=2"
+    assert (
+        '<option value="2" selected>2: Scopus</option>'
+        in app_client.get(made.headers["location"]).text
+    )
+    elsewhere = app_client.post(
+        f"{P}/searches?next=https://evil.example", data={"csrf_token": csrf, "source": "X"}
+    )
+    assert elsewhere.headers["location"].startswith(f"{P}/searches?done=added")
+
+
 def test_the_upload_needs_a_search_and_a_file(app_client: TestClient) -> None:
     csrf = _as(app_client, "OW")
     no_search = app_client.post(
