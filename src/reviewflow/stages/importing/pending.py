@@ -204,7 +204,7 @@ def preview(
 ) -> ImportPreview:
     """Parse a waiting upload as the import would, without importing anything."""
     path = stashed(project, upload)
-    data = path.read_bytes()
+    data = formats.read_bytes(path)  # a regular file within the export limit
     result = ImportPreview(upload=upload, file=path.name, size=len(data), search_id=search_id)
     if format is not None and format not in FORMATS:
         raise InputError(f"unknown format {format!r}", hint="Use one of: " + ", ".join(FORMATS))
