@@ -10,6 +10,7 @@ Usage: python tools/screenshots.py OUTDIR [--only NAME]
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 import tempfile
 from pathlib import Path
@@ -22,11 +23,17 @@ from tests.conftest import _write_tiny_pdf  # noqa: E402
 from tests.web.appraisal_kit import prepare_screenshots  # noqa: E402
 from tests.web.extraction_kit import prepare_screenshots as prepare_extraction  # noqa: E402
 from tests.web.web_browser import chromium, live_server, signed_in_page  # noqa: E402
-from tests.web.webkit import PASSWORD, make_team_project  # noqa: E402
+from tests.web.webkit import DATA, PASSWORD, make_team_project  # noqa: E402
 
 import reviewflow as rf  # noqa: E402
 from reviewflow import jobs  # noqa: E402
 from reviewflow.stages import retrieval, screening  # noqa: E402
+from reviewflow.stages import searches as search_log  # noqa: E402
+from reviewflow.stages.importing import pending  # noqa: E402
+
+#: Uploads waiting for confirmation on the import pages (their sha256 names them).
+UPLOAD_OK = hashlib.sha256((DATA / "cinahl_export.ris").read_bytes()).hexdigest()
+UPLOAD_BAD = hashlib.sha256((DATA / "bad_line.ris").read_bytes()).hexdigest()
 
 #: (name, user, path) — every page a team uses.
 PAGES = [
@@ -51,6 +58,12 @@ PAGES = [
     ("appraisal-study", "CD", "/p/review/appraisal/3"),
     ("appraisal-consensus", "LA", "/p/review/appraisal/3/consensus"),
     ("appraisal-agreement", "VW", "/p/review/appraisal/agreement"),
+    ("searches", "OW", "/p/review/searches"),
+    ("search-form", "OW", "/p/review/searches/2"),
+    ("search-viewer", "VW", "/p/review/searches/2"),
+    ("import", "OW", "/p/review/import"),
+    ("import-check", "OW", f"/p/review/import/check?upload={UPLOAD_OK}&search=2"),
+    ("import-check-bad", "OW", f"/p/review/import/check?upload={UPLOAD_BAD}&search=2"),
     ("account", "AB", "/p/review/account"),
     ("extraction", "AB", "/p/review/extraction"),
     ("extraction-form", "AB", "/p/review/extraction/study/3"),
@@ -92,6 +105,30 @@ def prepare(root: Path) -> None:
     jobs.run_until_idle(project)  # one done, one failed with what to do
     assert prepare_screenshots(project, 3) == 3  # the appraisal pages' study: report 3's
     prepare_extraction(project)
+    with project.session(actor="OW"):
+        search_log.add(
+            project,
+            search_log.SearchEntry(
+                source="CINAHL",
+                platform="EBSCOhost",
+                date_searched="2022-03-22",
+                searcher="OW",
+                query='S1 (MH "Social Prescribing")\nS2 TI link worker* OR AB link worker*\n'
+                "S3 S1 OR S2",
+                limits="English language; 2000-2022",
+                records_returned=3,
+            ),
+        )
+        search_log.add(
+            project,
+            search_log.SearchEntry(
+                source="Reference lists of included studies",
+                method="citation searching",
+                records_returned=2,
+            ),
+        )
+        for name in ("cinahl_export.ris", "bad_line.ris"):
+            pending.stash(project, [(DATA / name).read_bytes()], file_name=name)
     project.close()
 
 

@@ -30,6 +30,7 @@ SAMPLES: dict[str, str] = {
     "study_id": "999999",
     "record_id": "999999",
     "pair_id": "999999",
+    "search_id": "999999",
     "invitation_id": "999999",
     "job_id": "999999",
     "initials": "ZZ",

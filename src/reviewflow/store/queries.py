@@ -12,7 +12,7 @@ from itertools import islice
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, func, insert, select
+from sqlalchemy import Connection, RowMapping, func, insert, select, update
 
 from ..records import LIST_FIELDS, SCALAR_FIELDS, Record
 from . import actor_or
@@ -44,6 +44,10 @@ def get_search(conn: Connection, search_id: int) -> dict[str, Any] | None:
 def list_searches(conn: Connection) -> list[dict[str, Any]]:
     rows = conn.execute(select(searches).order_by(searches.c.id)).mappings().all()
     return [dict(r) for r in rows]
+
+
+def update_search(conn: Connection, search_id: int, *, values: Mapping[str, Any]) -> None:
+    conn.execute(update(searches).where(searches.c.id == search_id).values(**values))
 
 
 # -- imports and records --------------------------------------------------------------

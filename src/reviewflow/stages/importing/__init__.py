@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ... import formats
-from ...errors import DuplicateImportError, InputError, NotFoundError
+from ...errors import DuplicateImportError, InputError, NotFoundError, StateError
 from ...formats import ParseIssue
 from ...formats._base import cyclic_gc_off
 from ...progress import Progress  # phases "parse" and "store"
@@ -69,8 +69,13 @@ def run(
     column_map: dict[str, str] | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    expected_records: int | None = None,
 ) -> ImportResult:
-    """Parse ``path`` and store all its records atomically."""
+    """Parse ``path`` and store all its records atomically.
+
+    ``expected_records``: the count a person was shown and confirmed (the web app's parse
+    report); a file that now reads differently is refused, and nothing is stored.
+    """
     p = Path(path)
     data = formats.read_bytes(p)
     sha256 = hashlib.sha256(data).hexdigest()
@@ -106,6 +111,12 @@ def run(
     total = len(result.records)
     if progress:
         progress("parse", 1, 1)
+    if expected_records is not None and total != expected_records:
+        raise StateError(
+            f"{p.name} now reads as {total:,} records, not the {expected_records:,} that were "
+            "shown; nothing was imported",
+            hint="Look at the parse report again and confirm the count it shows.",
+        )
     done = 0
 
     def on_chunk(n: int) -> None:

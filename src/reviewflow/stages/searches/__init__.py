@@ -59,25 +59,55 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def validate(entry: SearchEntry) -> SearchEntry:
-    """Check an entry before it is logged; errors say which field and what is allowed."""
+#: The fields a person types into the log (the sha256 comes from the file, never typed).
+EDITABLE: tuple[str, ...] = (
+    "source",
+    "method",
+    "platform",
+    "searched_with",
+    "date_searched",
+    "searcher",
+    "query",
+    "limits",
+    "records_returned",
+    "file_name",
+    "file_format",
+    "update_of",
+    "notes",
+)
+
+
+def problems(entry: SearchEntry) -> dict[str, InputError]:
+    """Every field that cannot be logged as written, with what is allowed (a form shows
+    each beside its field; :func:`validate` raises the first)."""
+    out: dict[str, InputError] = {}
     if not entry.source.strip():
-        raise InputError("a search needs the name of the database or source (--database)")
+        out["source"] = InputError("a search needs the name of the database or source")
     if entry.method not in METHODS:
-        raise InputError(
+        out["method"] = InputError(
             f"unknown identification method {entry.method!r}",
             hint="Use one of: " + ", ".join(METHODS) + ".",
         )
     if entry.date_searched:
         try:
             date.fromisoformat(entry.date_searched)
-        except ValueError as exc:
-            raise InputError(
+        except ValueError:
+            out["date_searched"] = InputError(
                 f"date searched {entry.date_searched!r} is not a date",
                 hint="Write it as YYYY-MM-DD, e.g. 2022-03-21.",
-            ) from exc
+            )
     if entry.records_returned is not None and entry.records_returned < 0:
-        raise InputError("records returned cannot be negative")
+        out["records_returned"] = InputError("records returned cannot be negative")
+    return out
+
+
+def validate(entry: SearchEntry) -> SearchEntry:
+    """Check an entry before it is logged; errors say which field and what is allowed."""
+    found = problems(entry)
+    if "source" in found:
+        raise InputError("a search needs the name of the database or source (--database)")
+    for exc in found.values():
+        raise exc
     return entry
 
 
@@ -101,6 +131,58 @@ def add(project: Project, entry: SearchEntry, *, export_file: Path | None = None
 def list_all(project: Project) -> list[dict[str, Any]]:
     with project.db.connect() as conn:
         return queries.list_searches(conn)
+
+
+def update(project: Project, search_id: int, entry: SearchEntry) -> dict[str, Any]:
+    """Correct a logged search (a typo in the query, the records returned read later).
+
+    Only the fields a person types change (:data:`EDITABLE`): the file's sha256 stays the
+    one recorded from the file itself, and the row keeps who logged it and when.
+    """
+    validate(entry)
+    if entry.update_of == search_id:
+        raise InputError(
+            f"search {search_id} cannot be an update of itself",
+            hint="Choose the earlier search it repeats, or none.",
+        )
+    with project.db.transaction() as conn:
+        if queries.get_search(conn, search_id) is None:
+            raise NotFoundError(
+                f"there is no search {search_id}",
+                hint="List the searches with: reviewflow search list",
+            )
+        if entry.update_of is not None and queries.get_search(conn, entry.update_of) is None:
+            raise NotFoundError(
+                f"search {entry.update_of} does not exist, so this cannot be an update of it",
+                hint="List the searches with: reviewflow search list",
+            )
+        values = asdict(entry)
+        queries.update_search(conn, search_id, values={k: values[k] for k in EDITABLE})
+        row = queries.get_search(conn, search_id)
+    assert row is not None
+    return row
+
+
+def record_export_file(
+    project: Project, search_id: int, *, file_name: str, sha256: str, file_format: str
+) -> bool:
+    """Note the imported file on a search that has none logged yet (PRISMA-S asks for the
+    exported file's name, format and checksum). A search whose file is logged already is
+    left as it is; returns whether anything was written."""
+    with project.db.transaction() as conn:
+        row = queries.get_search(conn, search_id)
+        if row is None or row["file_sha256"]:
+            return False
+        queries.update_search(
+            conn,
+            search_id,
+            values={
+                "file_name": row["file_name"] or file_name,
+                "file_format": row["file_format"] or file_format,
+                "file_sha256": sha256,
+            },
+        )
+    return True
 
 
 def get(project: Project, search_id: int) -> dict[str, Any]:

@@ -14,10 +14,12 @@ from . import (
     extraction_api,
     extraction_sheet,
     fulltext,
+    importing,
     jobs,
     prisma,
     projects,
     screening,
+    searches,
 )
 from .traces import router as traces_router
 
@@ -36,4 +38,6 @@ ROUTERS: list[APIRouter] = [
     extraction.router,
     extraction_sheet.router,
     extraction_api.router,
+    searches.router,
+    importing.router,
 ]
