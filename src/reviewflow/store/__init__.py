@@ -47,6 +47,7 @@ SCHEMA_REVISIONS: tuple[str, ...] = (
     "0008",
     "0009",
     "0010",
+    "0011",
 )
 HEAD_REVISION = SCHEMA_REVISIONS[-1]
 
