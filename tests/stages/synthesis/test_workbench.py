@@ -62,10 +62,8 @@ def test_a_segment_memo_keeps_its_earlier_versions_and_can_be_cleared(coded: Cod
     workbench.set_segment_memo(p, seg, "Goals set together, not for them", reviewer="CD")
     row = workbench.study_view(p, "Moffatt 2017")["segments"][1]
     assert row["memo"]["memo"] == "Goals set together, not for them"
-    assert [(m["reviewer"], m["memo"]) for m in row["memo_history"]][0] == (
-        "AB",
-        "Goals <b>shared</b>?",
-    )
+    oldest = row["memo_history"][0]
+    assert (oldest["reviewer"], oldest["memo"]) == ("AB", "Goals <b>shared</b>?")
     workbench.set_segment_memo(p, seg, "  ", reviewer="CD")
     row = workbench.study_view(p, "Moffatt 2017")["segments"][1]
     assert row["memo"] is None and len(row["memo_history"]) == 3

@@ -119,11 +119,13 @@ def apply_coding(
     code: CodeRef | None = None,
     new_code: str | None = None,
     span: tuple[int, int] | None = None,
+    study: int | None = None,
     reviewer: str | None = None,
 ) -> dict[str, Any]:
     """Apply ``code``, or a code named ``new_code`` (made now, in the same transaction,
     unless an active code has that name already), to a segment or a character span of
-    it. Returns the application id and the code used."""
+    it; with ``study``, the segment must be one of that study's (a page's own study).
+    Returns the application id and the code used."""
     coder = acting(reviewer, doing="coding this segment")
     name = (new_code or "").strip()
     if (code is None) == (not name):
@@ -134,6 +136,9 @@ def apply_coding(
         span = None  # an empty selection: the whole segment
     created = False
     with project.db.transaction() as conn:
+        seg = sq.list_segments(conn, segment_ids=[segment_id])
+        if study is not None and seg and seg[0]["study_id"] != study:
+            raise InputError(f"segment {segment_id} is not a segment of study {study}")
         if name:
             found = sq.find_active_code(conn, name)
             created = found is None

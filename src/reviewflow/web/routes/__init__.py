@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import accounts, agreement, conflicts, dedup, fulltext, prisma, projects, screening
+from . import (
+    accounts,
+    agreement,
+    codebank,
+    coding,
+    conflicts,
+    dedup,
+    fulltext,
+    prisma,
+    projects,
+    screening,
+)
 
 ROUTERS: list[APIRouter] = [
     accounts.router,
@@ -15,4 +26,6 @@ ROUTERS: list[APIRouter] = [
     dedup.router,
     prisma.router,
     fulltext.router,
+    coding.router,
+    codebank.router,
 ]
