@@ -38,6 +38,8 @@ PAGES = [
     ("agreement", "OW", "/p/review/agreement"),
     ("dedup", "AB", "/p/review/dedup"),
     ("prisma", "VW", "/p/review/prisma"),
+    ("coding", "AB", "/p/review/coding"),
+    ("codes", "AB", "/p/review/codes"),
     ("team", "OW", "/p/review/team"),
     ("account", "AB", "/p/review/account"),
     ("forbidden", "VW", "/p/review/screen/ta"),

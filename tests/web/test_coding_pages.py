@@ -177,7 +177,7 @@ def test_rename_merge_and_split_keep_a_history_of_who_did_what(
         "created ‘trust after a home visit’ by splitting ‘trust in the link worker’"
         in new_page.text
     )
-    assert "Codings (1)" in new_page.text and "· CD" in new_page.text
+    assert "Codings (1)" in new_page.text and "Hall &amp; Okafor 2019</a> · CD" in new_page.text
     old = client.get(f"{API}/codes/{trust_id}").json()
     assert [c["coder"] for c in old["codings"]] == ["AB", "AB"]
     assert [(e["action"], e["reviewer"]) for e in old["history"]] == [
@@ -243,6 +243,7 @@ def test_two_coders_compare_side_by_side_with_agreement(
     assert (
         "<dt>Only AB</dt><dd>1</dd>" in page.text and "<dt>Both coded</dt><dd>1</dd>" in page.text
     )
+    assert "<dt>Items</dt><dd>8</dd>" in page.text
     assert page.text.count('class="pair-row differs"') == 1  # the groups segment
     data = client.get(f"{API}/coding/{made.hall}/compare?first=AB&second=CD").json()
     assert data["overall"]["items"] == 8  # 4 in-scope segments x 2 codes

@@ -82,9 +82,10 @@ def study_view(project: Project, study: str | int, *, coder: str | None = None) 
         versions = history[seg["id"]]
         current = versions[-1] if versions and versions[-1]["memo"] else None
         out.append({**seg, "codings": codings, "memo": current, "memo_history": versions})
-    counts: dict[int, int] = {}
+    coded: dict[int, set[int]] = {}
     for app in shown:
-        counts[app["code_id"]] = counts.get(app["code_id"], 0) + 1
+        coded.setdefault(app["code_id"], set()).add(app["segment_id"])
+    counts = {code_id: len(segs_) for code_id, segs_ in coded.items()}
     return {
         "study_id": sid.id,
         "study": sid.label,
@@ -260,6 +261,7 @@ def code_view(project: Project, code: int) -> dict[str, Any]:
         }
         names = {c["id"]: c["name"] for c in sq.list_codes(conn, include_inactive=True)}
         events = sq.list_code_events(conn, code_id=code)
+        labels = studies_mod.load(conn, project).labels()
     codings = []
     for app in apps:
         seg = segs[app["segment_id"]]
@@ -268,7 +270,7 @@ def code_view(project: Project, code: int) -> dict[str, Any]:
             {
                 **item,
                 "study_id": seg["study_id"],
-                "study": seg["study"],
+                "study": labels.get(seg["study_id"], f"study {seg['study_id']}"),
                 "segment_text": seg["text"],
                 "kind": seg["kind"],
             }
