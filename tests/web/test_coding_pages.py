@@ -274,3 +274,24 @@ def test_a_viewer_reads_every_coding_but_cannot_code(
     assert api.status_code == 403
     assert client.post(f"{P}/codes", data={"csrf_token": csrf, "name": "x"}).status_code == 403
     assert client.get(f"{P}/codes").status_code == 200
+
+
+def test_a_coder_corrects_a_segment_read_as_author_text_to_a_quote(
+    coding: tuple[TestClient, CodingProject],
+) -> None:
+    client, made = coding
+    csrf = _as(client, "AB")
+    seg = _segments(client, made.hall)[1]
+    assert (seg["kind"], seg["in_scope"]) == ("author", True)
+    fixed = client.post(
+        f"{P}/coding/{made.hall}/flag/{seg['id']}", data={"csrf_token": csrf, "kind": "quote"}
+    )
+    assert fixed.status_code == 303
+    page = client.get(fixed.headers["location"])
+    assert page.text.count('class="cd-seg cd-quote cd-out"') == 3
+    back = client.put(
+        f"{API}/coding/segments/{seg['id']}/flag",
+        json={"kind": "author"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert back.status_code == 200 and back.json()["in_scope"] is True

@@ -40,6 +40,7 @@ DONE = {
     "removed": "The coding is removed (its history keeps it).",
     "memo": "The memo is saved.",
     "findings": "The findings are read into segments.",
+    "flag": "The segment is corrected (its history keeps what was detected).",
 }
 
 
@@ -223,6 +224,27 @@ def memo_form(
     return _act(ctx, study_id, action, anchor=f"#seg-{segment_id}")
 
 
+def flag(ctx: Ctx, segment_id: int, kind: str) -> dict[str, Any]:
+    """Correct a segment: a participant quote is kept as evidence (out of scope), author
+    text is coded (in scope), as ``reviewflow code flag`` records it (an event)."""
+    if kind not in ("author", "quote"):
+        raise InputError(f"a segment is author text or a participant quote, not {kind!r}")
+    return findings.correct_segment(
+        ctx.need_project(), segment_id, kind=kind, in_scope=kind == "author"
+    )
+
+
+@router.post("/p/{slug}/coding/{study_id}/flag/{segment_id}")
+def flag_form(
+    ctx: Reviewer, study_id: int, segment_id: int, kind: Annotated[str, Form()] = ""
+) -> Response:
+    def action() -> str:
+        flag(ctx, segment_id, kind)
+        return "flag"
+
+    return _act(ctx, study_id, action, anchor=f"#seg-{segment_id}")
+
+
 @router.get("/p/{slug}/coding/{study_id}/compare")
 def compare_page(ctx: Member, study_id: int, first: str = "", second: str = "") -> Response:
     project = ctx.need_project()
@@ -316,6 +338,17 @@ def api_memo(ctx: Reviewer, segment_id: int, body: MemoBody) -> dict[str, Any]:
     """Write (an empty text clears) the segment's memo; earlier versions are kept."""
     with ctx.session(write=True):
         return workbench.set_segment_memo(ctx.need_project(), segment_id, body.memo)
+
+
+class FlagBody(BaseModel):
+    kind: str
+
+
+@router.put("/api/p/{slug}/coding/segments/{segment_id}/flag")
+def api_flag(ctx: Reviewer, segment_id: int, body: FlagBody) -> dict[str, Any]:
+    """Mark a segment as ``author`` text (in scope) or a participant ``quote`` (out)."""
+    with ctx.session(write=True):
+        return flag(ctx, segment_id, body.kind)
 
 
 @router.get("/api/p/{slug}/coding/{study_id}/compare")
