@@ -53,6 +53,8 @@ PAGES = [
     ("prisma-box", "AB", "/p/review/prisma/box/records_screened"),
     ("prisma-box-blind", "VW", "/p/review/prisma/box/records_excluded"),
     ("agreement-items", "AB", "/p/review/agreement/ta/items?pair=AB/CD"),
+    ("coding", "AB", "/p/review/coding"),
+    ("codes", "AB", "/p/review/codes"),
     ("team", "OW", "/p/review/team"),
     ("appraisal", "AB", "/p/review/appraisal"),
     ("appraisal-study", "CD", "/p/review/appraisal/3"),

@@ -38,6 +38,9 @@ SAMPLES: dict[str, str] = {
     "box": "no-such-box",
     "blob": "0" * 64,
     "path": "app.css",
+    "segment_id": "999999",
+    "application_id": "999999",
+    "code_id": "999999",
 }
 
 ROLES = {"owner": "OW", "reviewer": "AB", "arbiter": "LA", "viewer": "VW"}

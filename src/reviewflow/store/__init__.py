@@ -48,6 +48,7 @@ SCHEMA_REVISIONS: tuple[str, ...] = (
     "0009",
     "0010",
     "0011",
+    "0012",
 )
 HEAD_REVISION = SCHEMA_REVISIONS[-1]
 

@@ -321,6 +321,19 @@ segment_flag_events = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+#: Append-only memos on a segment (what a coder noticed there); the latest per segment is
+#: current, an empty memo clears it, and the earlier ones are its history.
+segment_memos = Table(
+    "segment_memos",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("segment_id", Integer, ForeignKey("segments.id"), nullable=False),
+    Column("memo", Text, nullable=False),
+    Column("reviewer", String(20)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_segment_memos_segment", segment_memos.c.segment_id, segment_memos.c.id)
+
 #: The code bank (free codes, or a tree through ``parent_id``). The row is the current
 #: state; every change is also a code_events row, so the history can be read back.
 codes = Table(

@@ -20,6 +20,7 @@ from .schema import (
     code_events,
     codes,
     segment_flag_events,
+    segment_memos,
     segments,
     studies,
     synthesis_sources,
@@ -116,6 +117,26 @@ def insert_flag_event(
             created_at=now(),
         )
     )
+
+
+def insert_segment_memo(
+    conn: Connection, *, segment_id: int, memo: str, reviewer: str | None
+) -> None:
+    conn.execute(
+        insert(segment_memos).values(
+            segment_id=segment_id, memo=memo, reviewer=actor_or(reviewer), created_at=now()
+        )
+    )
+
+
+def list_segment_memos(
+    conn: Connection, *, segment_ids: Iterable[int] | None = None
+) -> list[dict[str, Any]]:
+    """Every memo version, oldest first (the last per segment is current)."""
+    stmt = select(segment_memos).order_by(segment_memos.c.id)
+    if segment_ids is not None:
+        stmt = stmt.where(segment_memos.c.segment_id.in_(list(segment_ids)))
+    return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
 # -- codes and applications ------------------------------------------------------------

@@ -248,18 +248,23 @@ def split_code(
 def _move_applications(
     conn: Connection, apps: Sequence[Mapping[str, Any]], to_code: int, reason: str
 ) -> int:
-    """Close ``apps`` and open the same applications on ``to_code`` (no duplicates)."""
-    have = {(a["segment_id"], a["coder"]) for a in sq.active_applications(conn, code_ids=[to_code])}
+    """Close ``apps`` and open the same applications on ``to_code`` (no duplicates: one
+    coder's same span of one segment is coded once; two spans of a segment stay two)."""
+
+    def same(a: Mapping[str, Any]) -> tuple[Any, ...]:
+        return (a["segment_id"], a["coder"], a["span_start"], a["span_end"])
+
+    have = {same(a) for a in sq.active_applications(conn, code_ids=[to_code])}
     sq.remove_applications(conn, ids=[a["id"] for a in apps], reason=reason)
     moved = 0
     for app in apps:
-        if (app["segment_id"], app["coder"]) in have:
+        if same(app) in have:
             continue
         span = (app["span_start"], app["span_end"]) if app["span_start"] is not None else None
         sq.insert_application(
             conn, segment_id=app["segment_id"], code_id=to_code, coder=app["coder"], span=span
         )
-        have.add((app["segment_id"], app["coder"]))
+        have.add(same(app))
         moved += 1
     return moved
 

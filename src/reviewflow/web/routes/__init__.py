@@ -8,6 +8,8 @@ from . import (
     accounts,
     agreement,
     appraisal,
+    codebank,
+    coding,
     conflicts,
     dedup,
     extraction,
@@ -40,4 +42,6 @@ ROUTERS: list[APIRouter] = [
     extraction_api.router,
     searches.router,
     importing.router,
+    coding.router,
+    codebank.router,
 ]
