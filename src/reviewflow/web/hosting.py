@@ -128,8 +128,12 @@ class Host:
             held = self._open.get(slug)
         if held is not None and self._current(held, root):
             return held.project
+        # review.toml's time is read before opening: a protocol saved while the project
+        # opens (another worker, the CLI) then shows as a change at the next request
+        # instead of leaving the settings read before it in place.
+        mtime = _mtime(root)
         project = Project.open(root)
-        fresh = _Open(project, _version(project), _mtime(root))
+        fresh = _Open(project, _version(project), mtime)
         with self._lock:
             old = self._open.get(slug)
             self._open[slug] = fresh
