@@ -21,7 +21,9 @@ from reviewflow.store import screening_queries
 #: Keywords that once named the acting person in some stage function.
 OLD_NAMES = {"appraiser", "coder", "by", "verifier", "extractor", "arbiter", "actor", "who"}
 #: ``coder=`` here filters by whose codings are counted; it names nobody acting.
-FILTERS = {"segments_under", "matrix", "suggest_codes", "matrix_inputs", "matrix_cell", "study_view"}
+FILTERS = {
+    "segments_under", "matrix", "suggest_codes", "matrix_inputs", "matrix_cell", "study_view",
+}  # fmt: skip
 
 
 def _stage_functions() -> list[tuple[str, object]]:
