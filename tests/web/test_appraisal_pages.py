@@ -20,14 +20,13 @@ from appraisal_kit import (
     make_appraisal_project,
 )
 from fastapi.testclient import TestClient
-from webkit import SLUG, csrf_of, sign_in
+from webkit import SLUG, signed_in_clients
 
 from reviewflow.project import Project
 from reviewflow.stages import studies
 from reviewflow.stages.appraisal import project as appraise
 from reviewflow.stages.appraisal.checklists import builtin_checklist, make_appraisal
 from reviewflow.stages.appraisal.scoring import scheme, score
-from reviewflow.web import create_app
 
 P = f"/p/{SLUG}/appraisal"
 API = f"/api/p/{SLUG}/appraisal"
@@ -45,20 +44,8 @@ def project(tmp_path: Path, database_url: str) -> Iterator[Project]:
 @pytest.fixture
 def client_for(project: Project) -> Iterator[Client]:
     """A browser signed in as the given member (one app, one client per person)."""
-    app = create_app(project.root)
-    opened: list[TestClient] = []
-
-    def make(initials: str) -> TestClient:
-        client = TestClient(app, raise_server_exceptions=False, follow_redirects=False)
-        client.__enter__()
-        opened.append(client)
-        sign_in(client, initials)
-        client.headers["X-CSRF-Token"] = csrf_of(client)
-        return client
-
-    yield make
-    for client in opened:
-        client.__exit__(None, None, None)
+    with signed_in_clients(project.root) as make:
+        yield make
 
 
 def _form(answers: dict[str, str], notes: dict[str, str] | None = None) -> dict[str, str]:

@@ -16,13 +16,12 @@ import pytest
 from extraction_kit import ANSWERS, FORM_FILE, TYPED, form_data, make_extraction_project
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from webkit import SLUG, csrf_of, sign_in
+from webkit import SLUG, signed_in_clients
 
 from reviewflow.project import Project
 from reviewflow.stages.extraction import FIELD_TYPES, NOT_REPORTED, Row
 from reviewflow.stages.extraction import project as extract
 from reviewflow.stages.extraction.forms import load_form
-from reviewflow.web import create_app
 
 P = f"/p/{SLUG}/extraction"
 API = f"/api/p/{SLUG}/extraction"
@@ -41,20 +40,8 @@ def x_project(tmp_path: Path, database_url: str) -> Iterator[Project]:
 def client_for(x_project: Project) -> Iterator[Client]:
     """A browser signed in as the given member (one app, one client per person), its
     CSRF token in the header (the API's way; forms send it as a field: :func:`tok`)."""
-    app = create_app(x_project.root)
-    opened: list[TestClient] = []
-
-    def make(initials: str) -> TestClient:
-        client = TestClient(app, raise_server_exceptions=False, follow_redirects=False)
-        client.__enter__()
-        opened.append(client)
-        sign_in(client, initials)
-        client.headers["X-CSRF-Token"] = csrf_of(client)
-        return client
-
-    yield make
-    for client in opened:
-        client.__exit__(None, None, None)
+    with signed_in_clients(x_project.root) as make:
+        yield make
 
 
 def tok(client: TestClient) -> str:

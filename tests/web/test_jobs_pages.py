@@ -11,11 +11,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from webkit import SLUG, csrf_of, sign_in
+from webkit import SLUG, csrf_of, signed_in_clients
 
 from reviewflow import jobs
 from reviewflow.project import Project
-from reviewflow.web import create_app
 
 Client = Callable[[str], TestClient]
 HX = {"HX-Request": "true"}
@@ -23,20 +22,8 @@ HX = {"HX-Request": "true"}
 
 @pytest.fixture
 def client_for(team_project: Project) -> Iterator[Client]:
-    app = create_app(team_project.root)
-    opened: list[TestClient] = []
-
-    def make(initials: str) -> TestClient:
-        client = TestClient(app, raise_server_exceptions=False, follow_redirects=False)
-        client.__enter__()  # the app's lifespan: its job worker runs
-        opened.append(client)
-        sign_in(client, initials)
-        client.headers["X-CSRF-Token"] = csrf_of(client)
-        return client
-
-    yield make
-    for client in opened:
-        client.__exit__(None, None, None)
+    with signed_in_clients(team_project.root) as make:
+        yield make
 
 
 def _until_ended(project: Project, job_id: int) -> jobs.Job:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from webkit import DATA, PASSWORD, SLUG, csrf_of, sign_in
+from webkit import DATA, PASSWORD, SLUG, sign_in, signed_in_clients
 
 import reviewflow as rf
 from reviewflow.project import Project
@@ -26,20 +26,8 @@ SCRIPT = "<script>alert("
 @pytest.fixture
 def client_for(team_project: Project) -> Iterator[Client]:
     """A browser signed in as the given member (one app, one client per person)."""
-    app = create_app(team_project.root)
-    opened: list[TestClient] = []
-
-    def make(initials: str) -> TestClient:
-        client = TestClient(app, raise_server_exceptions=False, follow_redirects=False)
-        client.__enter__()
-        opened.append(client)
-        sign_in(client, initials)
-        client.headers["X-CSRF-Token"] = csrf_of(client)
-        return client
-
-    yield make
-    for client in opened:
-        client.__exit__(None, None, None)
+    with signed_in_clients(team_project.root) as make:
+        yield make
 
 
 def vote(project: Project, who: str, item: int, decision: str, *, stage: str = "ta",

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
-from webkit import PASSWORD, SLUG, csrf_of, sign_in
+from webkit import PASSWORD, SLUG, sign_in, signed_in_clients
 
 import reviewflow as rf
 from reviewflow.project import Project
@@ -30,20 +30,8 @@ SCRIPT = "<script>alert("
 
 @pytest.fixture
 def client_for(team_project: Project) -> Iterator[Client]:
-    app = create_app(team_project.root)
-    opened: list[TestClient] = []
-
-    def make(initials: str) -> TestClient:
-        client = TestClient(app, raise_server_exceptions=False, follow_redirects=False)
-        client.__enter__()
-        opened.append(client)
-        sign_in(client, initials)
-        client.headers["X-CSRF-Token"] = csrf_of(client)
-        return client
-
-    yield make
-    for client in opened:
-        client.__exit__(None, None, None)
+    with signed_in_clients(team_project.root) as make:
+        yield make
 
 
 def vote(project: Project, who: str, item: int, decision: str, *, stage: str = "ta",

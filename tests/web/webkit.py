@@ -8,6 +8,8 @@ every title/abstract and CD double-screens all of them, LA is the arbiter, VW a 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,3 +98,28 @@ class Served:
 
     url: str
     project: Project
+
+
+@contextmanager
+def signed_in_clients(root: Path) -> Iterator[Callable[[str], TestClient]]:
+    """``make(initials)``: a browser signed in as that member, all on one app served for
+    the project in ``root`` (its lifespan running), each with its CSRF token in the
+    header (the API's way; forms send it as a field). Closed at the end."""
+    from reviewflow.web import create_app
+
+    app = create_app(root)
+    opened: list[TestClient] = []
+
+    def make(initials: str) -> TestClient:
+        client = TestClient(app, raise_server_exceptions=False, follow_redirects=False)
+        client.__enter__()
+        opened.append(client)
+        sign_in(client, initials)
+        client.headers["X-CSRF-Token"] = csrf_of(client)
+        return client
+
+    try:
+        yield make
+    finally:
+        for client in opened:
+            client.__exit__(None, None, None)
