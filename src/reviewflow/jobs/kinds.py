@@ -22,6 +22,7 @@ from ..errors import InputError
 from ..progress import Progress
 from ..project import Project
 from ..store import queries
+from ..store.job_queries import aware
 
 #: (project, params, progress, attempt) -> (message, result)
 Runner = Callable[[Project, dict[str, Any], Progress, dict[str, Any]], tuple[str, dict[str, Any]]]
@@ -74,14 +75,8 @@ def _run_import(
 def _imported_since(project: Project, sha256: str, since: datetime) -> dict[str, Any] | None:
     with project.db.connect() as conn:
         found = queries.find_imports_by_sha256(conn, sha256)
-    after = [r for r in found if r["imported_at"] and _aware(r["imported_at"]) >= _aware(since)]
+    after = [r for r in found if r["imported_at"] and aware(r["imported_at"]) >= aware(since)]
     return after[-1] if after else None
-
-
-def _aware(t: datetime) -> datetime:
-    from datetime import UTC
-
-    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
 
 
 def _import_message(file: str, records: int) -> str:

@@ -118,7 +118,7 @@ def claim_job(
         return None
     if row["status"] == RUNNING:
         beat_at = row["heartbeat_at"]
-        if beat_at is not None and _aware(beat_at) >= stale_before:
+        if beat_at is not None and aware(beat_at) >= stale_before:
             return BUSY
         recover_stale(conn, stale_before=stale_before, max_attempts=max_attempts)
         row = get_job(conn, job_id)
@@ -139,7 +139,8 @@ def claim_job(
     return {**row, **values}
 
 
-def _aware(t: datetime) -> datetime:
+def aware(t: datetime) -> datetime:
+    """A stored time as UTC-aware (SQLite hands back naive times)."""
     return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
 
 
